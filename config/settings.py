@@ -1,0 +1,227 @@
+"""Settings: the environment is read here, and only here (django-environ).
+
+Every variable is documented in the README's configuration table.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local `.env` (created by `make run` from `.env.example`) is read when present; real
+# environment variables always win over it.
+# ENV_FILE points elsewhere (the test command uses /dev/null, so tests never see a local secret).
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# Only DEBUG installs may run on the published development key; production must set one.
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_q",
+    "logs",
+    "mappings",
+    "syncer",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    # Before CSRF: its process_view decides whether a bearer caller skips the CSRF check
+    # (request.user is already set then, by AuthenticationMiddleware's request phase).
+    "config.access.StaffOrSecretRequiredMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "config.context_processors.app_status",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# SQLite by default, so a newcomer needs nothing; any postgres:// URL (Supabase included) uses
+# psycopg 3.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the django-q worker share the file: WAL plus IMMEDIATE transactions
+    # turn "database is locked" errors into short waits.
+    _db["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    _db["CONN_HEALTH_CHECKS"] = True
+    # Supabase's transaction pooler (port 6543, PgBouncer-style) cannot keep prepared
+    # statements or server-side cursors between transactions.
+    TRANSACTION_POOLER = env.bool("DATABASE_TRANSACTION_POOLER", default=str(_db.get("PORT")) == "6543")
+    if TRANSACTION_POOLER:
+        _db.setdefault("OPTIONS", {})["prepare_threshold"] = None
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", default="anilist_trakt_test")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth and security ----------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+# Behind TLS (Render, Heroku) the proxy says so in X-Forwarded-Proto.
+BEHIND_TLS = env.bool("BEHIND_TLS", default=not DEBUG)
+if BEHIND_TLS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+
+# Machine callers of /api/ send `Authorization: Bearer <API_TOKEN>`; /api/cron also accepts
+# CRON_SECRET.
+API_TOKEN = env("API_TOKEN", default="")
+CRON_SECRET = env("CRON_SECRET", default="")
+ADMIN_USERNAME = env("ADMIN_USERNAME", default="")
+ADMIN_PASSWORD = env("ADMIN_PASSWORD", default="")
+
+# --- Services -------------------------------------------------------------------------------
+ANILIST_ACCESS_TOKEN = env("ANILIST_ACCESS_TOKEN", default="")
+TRAKT_CLIENT_ID = env("TRAKT_CLIENT_ID", default="")
+TRAKT_CLIENT_SECRET = env("TRAKT_CLIENT_SECRET", default="")
+TRAKT_ACCESS_TOKEN = env("TRAKT_ACCESS_TOKEN", default="")
+TRAKT_REFRESH_TOKEN = env("TRAKT_REFRESH_TOKEN", default="")
+TRAKT_REDIRECT_URI = env("TRAKT_REDIRECT_URI", default="urn:ietf:wg:oauth:2.0:oob")
+TMDB_API_KEY = env("TMDB_API_KEY", default="")
+TOKEN_ENCRYPTION_KEY = env("TOKEN_ENCRYPTION_KEY", default="")
+
+ANILIST_API_URL = env("ANILIST_API_URL", default="https://graphql.anilist.co")
+TRAKT_API_URL = env("TRAKT_API_URL", default="https://api.trakt.tv")
+TRAKT_AUTH_URL = env("TRAKT_AUTH_URL", default="https://api.trakt.tv")
+TMDB_API_URL = env("TMDB_API_URL", default="https://api.themoviedb.org/3")
+OTAKU_MAPPINGS_URL = env(
+    "OTAKU_MAPPINGS_URL",
+    default="https://raw.githubusercontent.com/Goldenfreddy0703/Otaku-Mappings/main/anime_mappings.db",
+)
+FRIBB_MAPPINGS_URL = env(
+    "FRIBB_MAPPINGS_URL",
+    default="https://raw.githubusercontent.com/Fribb/anime-lists/master/anime-list-full.json",
+)
+ANIBRIDGE_MAPPINGS_URL = env("ANIBRIDGE_MAPPINGS_URL", default="")
+
+HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=30.0)
+HTTP_MAX_RETRIES = env.int("HTTP_MAX_RETRIES", default=4)
+HTTP_RETRY_BUDGET_SECONDS = env.float("HTTP_RETRY_BUDGET_SECONDS", default=120.0)
+ANILIST_REQUESTS_PER_MINUTE = env.int("ANILIST_REQUESTS_PER_MINUTE", default=30)
+TRAKT_WRITE_INTERVAL_SECONDS = env.float("TRAKT_WRITE_INTERVAL_SECONDS", default=1.0)
+TRAKT_READS_PER_5_MINUTES = env.int("TRAKT_READS_PER_5_MINUTES", default=1000)
+TRAKT_BATCH_SIZE = env.int("TRAKT_BATCH_SIZE", default=100)
+TRAKT_SEASON_CACHE_DAYS = env.int("TRAKT_SEASON_CACHE_DAYS", default=7)
+
+# --- Sync -----------------------------------------------------------------------------------
+SYNC_INTERVAL_HOURS = env.int("SYNC_INTERVAL_HOURS", default=6)
+SYNC_REWATCHES = env.bool("SYNC_REWATCHES", default=False)
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=15 * 60)
+
+# --- Logs -----------------------------------------------------------------------------------
+LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=30)
+LOG_MAX_ROWS = env.int("LOG_MAX_ROWS", default=50_000)
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+
+APP_LOGGERS = ("syncer", "mappings", "logs", "config")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "logs.redact.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "database": {"class": "logs.handler.DatabaseLogHandler", "filters": ["redact"], "level": "INFO"},
+    },
+    "loggers": {
+        name: {"handlers": ["console", "database"], "level": LOG_LEVEL, "propagate": False}
+        for name in APP_LOGGERS
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
+
+# --- Tasks (django-q2) ----------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "anilist-trakt",
+    "workers": env.int("Q_WORKERS", default=2),
+    # A sync of a large library is paced by Trakt's 1 write/s: give it an hour, and retry
+    # only after the timeout has passed so a slow task is never run twice at once.
+    "timeout": env.int("Q_TIMEOUT", default=3600),
+    "retry": env.int("Q_RETRY", default=3700),
+    "max_attempts": 2,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 500,
+    "label": "Tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- I18n, static ---------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # No manifest: a page never fails because `collectstatic` was skipped (tests, `make run`).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,29 @@
+from django.db import models
+from django.db.models.functions import Now
+
+
+class LogEntry(models.Model):
+    """One line of the persistent log (the original app's `logs` table)."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.TextField()
+    level = models.TextField(null=True, db_default="info", default="info")
+    created_at = models.DateTimeField(null=True, db_default=Now())
+    # Added by the rewrite (migration 0002).
+    logger = models.TextField(default="", blank=True)
+    run = models.ForeignKey(
+        "syncer.SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="log_entries"
+    )
+
+    class Meta:
+        db_table = "logs"
+        ordering = ["-id"]
+        verbose_name = "log entry"
+        verbose_name_plural = "log entries"
+        indexes = [
+            models.Index(fields=["created_at"], name="logs_created_at_idx"),
+            models.Index(fields=["level", "id"], name="logs_level_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.level}] {self.message[:80]}"

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from logs import views
+
+urlpatterns = [
+    path("logs/", views.log_list, name="logs"),
+]

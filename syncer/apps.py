@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SyncerConfig(AppConfig):
+    name = "syncer"
+    verbose_name = "Sync"
+
+    def ready(self) -> None:
+        from config import checks  # noqa: F401  (registers the start-up checks)

@@ -1,0 +1,93 @@
+from django.db import models
+from django.db.models.functions import Now
+
+
+class SystemConfig(models.Model):
+    """Small key/value settings kept by the original app (`system_config`).
+
+    Keys that keep their meaning: `trakt:token`, `trakt:refresh_token`, `lastSyncTimestamp`,
+    `status:sync:last-run`, `status:sync:last-run-auto`, `status:sync:completed:last-run`,
+    `status:sync:watching:last-run`, `status:fribbs:last-sync`, `status:otaku:last-sync`.
+    """
+
+    key = models.TextField(primary_key=True)
+    value = models.TextField()
+    updated_at = models.DateTimeField(null=True, db_default=Now(), auto_now=True)
+
+    class Meta:
+        db_table = "system_config"
+        verbose_name = "system setting"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class SyncProgress(models.Model):
+    """Highest AniList episode already written to Trakt, per AniList entry (`sync_progress`)."""
+
+    anilist_id = models.IntegerField(primary_key=True)
+    last_abs = models.IntegerField(default=0, db_default=0)
+    updated_at = models.DateTimeField(null=True, db_default=Now(), auto_now=True)
+    # Added by the rewrite (migration 0002).
+    title = models.TextField(default="", blank=True)
+    # How many AniList rewatches (the entry's `repeat` count) were already written as plays.
+    synced_repeat = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "sync_progress"
+        verbose_name = "sync progress"
+        verbose_name_plural = "sync progress"
+
+    def __str__(self) -> str:
+        return f"{self.anilist_id}: {self.last_abs}"
+
+
+class SyncRun(models.Model):
+    """One run of a sync mode, with its counts; every log line of the run points here."""
+
+    class Mode(models.TextChoices):
+        INCREMENTAL = "incremental"
+        COMPLETED = "completed"
+        WATCHING = "watching"
+        SHOW = "show"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual"
+        SCHEDULED = "scheduled"
+        API = "api"
+        CLI = "cli"
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        REFUSED = "refused"  # another run held the lock
+
+    mode = models.CharField(max_length=16, choices=Mode.choices)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    dry_run = models.BooleanField(default=False)
+    anilist_id = models.IntegerField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress_done = models.IntegerField(default=0)
+    progress_total = models.IntegerField(default=0)
+    progress_label = models.TextField(default="", blank=True)
+    found = models.IntegerField(default=0)
+    posted = models.IntegerField(default=0)
+    already_synced = models.IntegerField(default=0)
+    unmapped = models.IntegerField(default=0)
+    not_found = models.IntegerField(default=0)
+    errors = models.IntegerField(default=0)
+    error = models.TextField(default="", blank=True)
+
+    class Meta:
+        db_table = "sync_run"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["mode", "dry_run", "-id"], name="sync_run_mode_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.mode} ({self.state})"

@@ -1,0 +1,5 @@
+from django.shortcuts import render
+
+
+def dashboard(request):
+    return render(request, "dashboard.html", {})

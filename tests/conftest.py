@@ -1,0 +1,31 @@
+import os
+
+import pytest
+from django.db import connection
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user(
+        username="staff", password="correct horse battery", is_staff=True
+    )
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def postgres_only():
+    """For tests of PostgreSQL behaviour. CI sets REQUIRE_POSTGRES=1, which turns a missing
+    PostgreSQL into a failure instead of a skip."""
+    if connection.vendor != "postgresql":
+        if _flag("REQUIRE_POSTGRES"):
+            pytest.fail("REQUIRE_POSTGRES is set but the test database is not PostgreSQL")
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
