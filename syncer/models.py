@@ -91,3 +91,79 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.mode} ({self.state})"
+
+
+class TraktToken(models.Model):
+    """The Trakt OAuth token pair (one row, id 1). Tokens are stored encrypted (see
+    `syncer.crypto`); `version` increases on every rotation so two concurrent refreshes cannot
+    both save a pair made from the same single-use refresh token."""
+
+    class State(models.TextChoices):
+        CONNECTED = "connected"
+        NEEDS_RECONNECT = "needs_reconnect"
+        DISCONNECTED = "disconnected"
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    access_token = models.TextField(default="", blank=True)
+    refresh_token = models.TextField(default="", blank=True)
+    token_created_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    scope = models.TextField(default="", blank=True)
+    username = models.TextField(default="", blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DISCONNECTED)
+    last_error = models.TextField(default="", blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "trakt_token"
+
+    def __str__(self) -> str:
+        return f"Trakt token ({self.state})"
+
+
+class TraktDeviceCode(models.Model):
+    """One device-code connection attempt (shown as a user code + link, polled until done)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        CONNECTED = "connected"
+        EXPIRED = "expired"
+        DENIED = "denied"
+        INVALID = "invalid"
+        USED = "used"
+        FAILED = "failed"
+
+    device_code = models.TextField()  # encrypted, like the tokens
+    user_code = models.CharField(max_length=32)
+    verification_url = models.URLField()
+    interval = models.PositiveIntegerField(default=5)
+    expires_at = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    message = models.TextField(default="", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "trakt_device_code"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_code} ({self.state})"
+
+
+class TraktSeasonCache(models.Model):
+    """A Trakt show's seasons and their episode numbers, cached with a time-to-live.
+
+    `seasons` is small: `[{"number": 1, "episodes": [1, 2, ...]}, ...]` (One Piece: ~6 KB).
+    """
+
+    trakt_id = models.IntegerField(primary_key=True)
+    seasons = models.JSONField(default=list)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "trakt_season_cache"
+
+    def __str__(self) -> str:
+        return f"Trakt show {self.trakt_id} seasons"
