@@ -23,6 +23,8 @@ SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# /api/ callers get a JSON 403; pages keep Django's own.
+CSRF_FAILURE_VIEW = "syncer.api.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -157,6 +159,8 @@ ANIBRIDGE_MAPPINGS_URL = env("ANIBRIDGE_MAPPINGS_URL", default="")
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=30.0)
 HTTP_MAX_RETRIES = env.int("HTTP_MAX_RETRIES", default=4)
 HTTP_RETRY_BUDGET_SECONDS = env.float("HTTP_RETRY_BUDGET_SECONDS", default=120.0)
+# First retry delay; it doubles per attempt (plus jitter), bounded by the budget above.
+HTTP_RETRY_BACKOFF_SECONDS = env.float("HTTP_RETRY_BACKOFF_SECONDS", default=1.0)
 ANILIST_REQUESTS_PER_MINUTE = env.int("ANILIST_REQUESTS_PER_MINUTE", default=30)
 TRAKT_WRITE_INTERVAL_SECONDS = env.float("TRAKT_WRITE_INTERVAL_SECONDS", default=1.0)
 TRAKT_READS_PER_5_MINUTES = env.int("TRAKT_READS_PER_5_MINUTES", default=1000)
@@ -167,6 +171,9 @@ TRAKT_SEASON_CACHE_DAYS = env.int("TRAKT_SEASON_CACHE_DAYS", default=7)
 SYNC_INTERVAL_HOURS = env.int("SYNC_INTERVAL_HOURS", default=6)
 SYNC_REWATCHES = env.bool("SYNC_REWATCHES", default=False)
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=15 * 60)
+# How long to wait after an uncertain history POST before checking Trakt history for it, so a
+# write still in flight has landed (see docs/sync.md).
+SYNC_RECONCILE_DELAY_SECONDS = env.float("SYNC_RECONCILE_DELAY_SECONDS", default=10.0)
 
 # --- Logs -----------------------------------------------------------------------------------
 LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=30)

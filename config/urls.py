@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", public(auth_views.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("syncer.api.urls")),
     path("", include("syncer.urls")),
     path("", include("logs.urls")),
 ]

@@ -16,25 +16,34 @@ def levels_at_least(level: str) -> list[str]:
     return list(LEVELS[LEVELS.index(level) :])
 
 
-def log_entries(
-    *, level: str = "", run_id: int | None = None, after_id: int | None = None, limit: int = PAGE_ROWS
-) -> list[LogEntry]:
+def log_entries(*, level: str = "", run_id: int | None = None, limit: int | None = None) -> list[LogEntry]:
     """The newest lines matching the filters, newest first.
 
-    With `after_id` only lines newer than that id come back (the live tail asks for just those).
     The `run` row is never loaded: the page shows and links the run id only.
     """
-    queryset: QuerySet[LogEntry] = LogEntry.objects.only(
-        "id", "message", "level", "created_at", "logger", "run_id"
-    ).order_by("-id")
+    return list(_filtered(level=level, run_id=run_id).order_by("-id")[: limit or PAGE_ROWS])
+
+
+def _filtered(*, level: str, run_id: int | None) -> QuerySet[LogEntry]:
+    queryset = LogEntry.objects.only("id", "message", "level", "created_at", "logger", "run_id")
     wanted = levels_at_least(level)
     if wanted:
         queryset = queryset.filter(level__in=wanted)
     if run_id is not None:
         queryset = queryset.filter(run_id=run_id)
-    if after_id is not None:
-        queryset = queryset.filter(id__gt=after_id)
-    return list(queryset[:limit])
+    return queryset
+
+
+def log_entries_after(
+    *, after_id: int, level: str = "", run_id: int | None = None, limit: int | None = None
+) -> list[LogEntry]:
+    """Lines newer than `after_id`, oldest first, at most `limit`: the live tail's next lines.
+
+    Oldest first so that a burst larger than `limit` is delivered over several polls with no
+    gap, instead of skipping to the newest lines.
+    """
+    queryset = _filtered(level=level, run_id=run_id).filter(id__gt=after_id).order_by("id")
+    return list(queryset[: limit or PAGE_ROWS])
 
 
 def log_last_id() -> int:

@@ -32,6 +32,12 @@ class Mapping(models.Model):
     trakt_title = models.TextField(default="", blank=True)
     trakt_slug = models.TextField(default="", blank=True)
     unmapped_reason = models.TextField(default="", blank=True)
+    # Explicit per-season ranges for an entry the one-start rule cannot describe (AniBridge data
+    # spanning specials and a season): [[from, to|null, season, first_episode], ...].
+    episode_ranges = models.JSONField(default=list, blank=True)
+    # The Trakt show the sources point at while the row is held back (two entries claiming the
+    # same start), so the clash stays visible until a person decides.
+    held_trakt_id = models.IntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "mappings"
@@ -86,3 +92,125 @@ class EpisodeOverride(models.Model):
 
     def __str__(self) -> str:
         return f"AniList {self.mapping_id} ep {self.anilist_episode} -> S{self.season}E{self.episode}"
+
+
+# --- Mapping sources -------------------------------------------------------------------------
+# One table per public dataset, replaced as a whole by each refresh (see `mappings.sources`).
+# Only the fields the resolver reads are kept, with indexes on the ids it looks up by.
+
+
+class OtakuEntry(models.Model):
+    """One row of Otaku-Mappings' `anime` table (TVDB-based season data, sparse Trakt ids)."""
+
+    mal_id = models.IntegerField(null=True, blank=True)
+    anilist_id = models.IntegerField(null=True, blank=True)
+    anidb_id = models.IntegerField(null=True, blank=True)
+    tvdb_id = models.IntegerField(null=True, blank=True)
+    tvdb_marker = models.TextField(default="", blank=True)  # "movie", "OVA", ... instead of an id
+    tmdb_ids = models.TextField(default="", blank=True)  # "1429" or "968868,968870"
+    imdb_id = models.TextField(default="", blank=True)
+    trakt_id = models.IntegerField(null=True, blank=True)
+    tvdb_season = models.IntegerField(null=True, blank=True)
+    tvdb_absolute = models.BooleanField(default=False)  # thetvdb_season == 'a'
+    tvdb_part = models.IntegerField(null=True, blank=True)
+    media_type = models.TextField(default="", blank=True)  # anime_media_type: TV, MOVIE, OVA...
+    global_media_type = models.TextField(default="", blank=True)  # namespace of trakt_id
+    anime_start = models.IntegerField(null=True, blank=True)
+    anime_end = models.IntegerField(null=True, blank=True)
+    global_start = models.IntegerField(null=True, blank=True)
+    global_end = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "mapping_source_otaku"
+        verbose_name = "Otaku mapping row"
+        indexes = [
+            models.Index(fields=["anilist_id"], name="src_otaku_anilist_idx"),
+            models.Index(fields=["mal_id"], name="src_otaku_mal_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Otaku AniList {self.anilist_id} / MAL {self.mal_id}"
+
+
+class FribbEntry(models.Model):
+    """One entry of Fribb's anime-lists JSON, any of its three format generations."""
+
+    anilist_id = models.IntegerField(null=True, blank=True)
+    mal_id = models.IntegerField(null=True, blank=True)
+    anidb_id = models.IntegerField(null=True, blank=True)
+    kind = models.TextField(default="", blank=True)  # TV, MOVIE, OVA, ONA, SPECIAL, ...
+    tvdb_id = models.IntegerField(null=True, blank=True)
+    tmdb_tv = models.IntegerField(null=True, blank=True)
+    tmdb_movies = models.TextField(default="", blank=True)  # comma-separated TMDB movie ids
+    imdb_ids = models.TextField(default="", blank=True)  # comma-separated
+    tmdb_season = models.IntegerField(null=True, blank=True)
+    tmdb_offset = models.IntegerField(null=True, blank=True)
+    tvdb_season = models.IntegerField(null=True, blank=True)
+    tvdb_offset = models.IntegerField(null=True, blank=True)
+    has_season_data = models.BooleanField(default=False)  # the entry's format carries `season`
+
+    class Meta:
+        db_table = "mapping_source_fribb"
+        verbose_name = "Fribb mapping entry"
+        verbose_name_plural = "Fribb mapping entries"
+        indexes = [
+            models.Index(fields=["anilist_id"], name="src_fribb_anilist_idx"),
+            models.Index(fields=["mal_id"], name="src_fribb_mal_idx"),
+            models.Index(fields=["anidb_id"], name="src_fribb_anidb_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Fribb AniList {self.anilist_id} / AniDB {self.anidb_id}"
+
+
+class AniBridgeRange(models.Model):
+    """One AniBridge v3 range: AniList episodes `source_start..source_end` of an entry are
+    `target_start..target_end` of the target (`tmdb_show` season, `tmdb_movie`, ...)."""
+
+    anilist_id = models.IntegerField()
+    target_kind = models.TextField()  # tmdb_show, tvdb_show, tmdb_movie, imdb_movie, mal, anidb
+    target_id = models.TextField()
+    season = models.IntegerField(null=True, blank=True)
+    source_start = models.IntegerField()
+    source_end = models.IntegerField(null=True, blank=True)  # NULL: open-ended ("1089-")
+    target_start = models.IntegerField(null=True, blank=True)  # NULL: explicitly unmapped
+    target_end = models.IntegerField(null=True, blank=True)
+    ratio = models.IntegerField(default=1)
+
+    class Meta:
+        db_table = "mapping_source_anibridge"
+        verbose_name = "AniBridge range"
+        indexes = [models.Index(fields=["anilist_id"], name="src_anibridge_anilist_idx")]
+        ordering = ["anilist_id", "target_kind", "season", "source_start"]
+
+    def __str__(self) -> str:
+        return f"anilist:{self.anilist_id} -> {self.target_kind}:{self.target_id}:s{self.season}"
+
+
+class SourceStatus(models.Model):
+    """Per source: what the last good import holds and how the last attempt went."""
+
+    class Source(models.TextChoices):
+        OTAKU = "otaku"
+        FRIBB = "fribb"
+        ANIBRIDGE = "anibridge"
+
+    source = models.CharField(max_length=16, primary_key=True, choices=Source.choices)
+    row_count = models.IntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True, blank=True)  # last successful import
+    upstream_updated_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(default="", blank=True)  # empty after a successful refresh
+    duration_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "mapping_source_status"
+        verbose_name = "mapping source status"
+        verbose_name_plural = "mapping source statuses"
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.row_count} rows"
+
+    @property
+    def ok(self) -> bool:
+        return not self.last_error

@@ -32,6 +32,8 @@ class SyncProgress(models.Model):
     title = models.TextField(default="", blank=True)
     # How many AniList rewatches (the entry's `repeat` count) were already written as plays.
     synced_repeat = models.IntegerField(default=0)
+    # With SYNC_REWATCHES on: the highest episode of the current rewatch cycle already written.
+    rewatch_last_abs = models.IntegerField(default=0)
 
     class Meta:
         db_table = "sync_progress"
@@ -91,6 +93,17 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.mode} ({self.state})"
+
+    def summary(self) -> dict:
+        """The counts in the original app's JSON words."""
+        return {
+            "found": self.found,
+            "synced": self.posted,
+            "alreadySynced": self.already_synced,
+            "skippedUnmapped": self.unmapped,
+            "notFound": self.not_found,
+            "errors": self.errors,
+        }
 
 
 class TraktToken(models.Model):
@@ -167,3 +180,95 @@ class TraktSeasonCache(models.Model):
 
     def __str__(self) -> str:
         return f"Trakt show {self.trakt_id} seasons"
+
+
+class SyncBatch(models.Model):
+    """The write-ahead record of one history POST: saved (and committed) before the POST, so a
+    crash, a timeout or a 5xx that Trakt may have applied leaves a `pending`/`uncertain` row the
+    next run reconciles against Trakt history instead of posting the plays again."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"  # written, POST sent or about to be: outcome unknown after a crash
+        UNCERTAIN = "uncertain"  # the POST timed out / got a 5xx: Trakt may have applied it
+        CONFIRMED = "confirmed"  # Trakt answered; progress advanced for the accepted plays
+        RECONCILED = "reconciled"  # checked against Trakt history; missing plays re-posted
+        FAILED = "failed"  # definitely not applied (e.g. authentication refused)
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="batches")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    # [{"item": id, "anilist_id", "episode", "kind", "trakt_id", "season", "number", "watched_at"}]
+    payload = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(default="", blank=True)
+
+    class Meta:
+        db_table = "sync_batch"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["state"], name="sync_batch_state_idx")]
+
+    def __str__(self) -> str:
+        return f"batch #{self.pk} of run {self.run_id} ({self.state})"
+
+
+class SyncRunItem(models.Model):
+    """One line of a run's plan: an AniList episode and what the run does with it."""
+
+    class Action(models.TextChoices):
+        POST = "post"
+        ALREADY_SYNCED = "already_synced"
+        UNMAPPED = "unmapped"
+
+    class State(models.TextChoices):
+        PLANNED = "planned"  # dry run, or the run stopped before reaching it
+        PENDING = "pending"  # inside a write-ahead batch
+        POSTED = "posted"
+        NOT_FOUND = "not_found"
+        FAILED = "failed"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="items")
+    position = models.IntegerField()
+    anilist_id = models.IntegerField()
+    title = models.TextField(default="", blank=True)
+    anilist_episode = models.IntegerField()
+    action = models.CharField(max_length=16, choices=Action.choices)
+    kind = models.CharField(max_length=8, default="", blank=True)  # episode | movie
+    trakt_id = models.IntegerField(null=True, blank=True)
+    season = models.IntegerField(null=True, blank=True)
+    number = models.IntegerField(null=True, blank=True)
+    watched_at = models.DateTimeField(null=True, blank=True)
+    rewatch = models.BooleanField(default=False)
+    activity_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.TextField(default="", blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
+    batch = models.ForeignKey(SyncBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+
+    class Meta:
+        db_table = "sync_run_item"
+        ordering = ["run_id", "position"]
+        indexes = [
+            models.Index(fields=["run", "position"], name="sync_item_run_idx"),
+            models.Index(fields=["activity_id"], name="sync_item_activity_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ep {self.anilist_episode}: {self.action}"
+
+
+class SyncLease(models.Model):
+    """Who may run a sync right now. Taken with a conditional UPDATE (works the same on SQLite
+    and PostgreSQL), renewed while the run makes progress, and free again once it expires, so a
+    killed process cannot block syncing forever."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    holder = models.CharField(max_length=64, default="", blank=True)
+    run_id = models.BigIntegerField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "sync_lease"
+
+    def __str__(self) -> str:
+        return f"lease {self.name} ({self.holder or 'free'})"

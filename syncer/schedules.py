@@ -15,6 +15,12 @@ class PeriodicJob:
 def periodic_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob("Prune old log lines (daily)", "logs.tasks.prune_logs", "17 3 * * *"),
+        PeriodicJob("Refresh mapping sources (weekly)", "mappings.tasks.refresh_all_sources", "41 4 * * 1"),
+        PeriodicJob(
+            "Incremental sync (every SYNC_INTERVAL_HOURS)",
+            "syncer.tasks.sync_scheduled",
+            interval_cron(sync_interval_hours()),
+        ),
     ]
 
 

@@ -3,6 +3,8 @@ import os
 import pytest
 from django.db import connection
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in {"1", "true", "yes"}

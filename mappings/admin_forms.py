@@ -1,0 +1,107 @@
+"""The mapping edit form: ids or URLs in, checked against Trakt before anything is saved."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from mappings.models import Mapping
+from mappings.placement import locate
+
+ANILIST_URL = re.compile(r"anilist\.co/anime/(\d+)", re.I)
+TRAKT_URL = re.compile(r"trakt\.tv/(shows|movies)/([\w-]+)", re.I)
+
+
+def trakt_factory():
+    """The Trakt client the form checks with (tests replace this)."""
+    from syncer.clients import trakt_client
+
+    return trakt_client(authenticated=False)
+
+
+def parse_anilist(value: str) -> int | None:
+    value = (value or "").strip()
+    match = ANILIST_URL.search(value)
+    if match:
+        return int(match.group(1))
+    return int(value) if value.isdigit() else None
+
+
+def parse_trakt(value: str) -> tuple[str | None, str | None]:
+    """(kind or None, id or slug) from `1420`, `attack-on-titan` or a trakt.tv URL."""
+    value = (value or "").strip()
+    match = TRAKT_URL.search(value)
+    if match:
+        return ("show" if match.group(1).lower() == "shows" else "movie"), match.group(2)
+    return None, value or None
+
+
+class MappingForm(forms.ModelForm):
+    anilist_ref = forms.CharField(label="AniList id or URL", required=False,
+                                  help_text="e.g. 16498 or https://anilist.co/anime/16498")
+    trakt_ref = forms.CharField(label="Trakt id, slug or URL", required=False,
+                                help_text="e.g. 1420, attack-on-titan or https://trakt.tv/shows/attack-on-titan")
+
+    class Meta:
+        model = Mapping
+        fields = ["title", "type", "start_season", "start_episode", "is_manual", "source", "unmapped_reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance and self.instance.pk:
+            self.fields["anilist_ref"].initial = self.instance.anilist_id
+            self.fields["anilist_ref"].disabled = True
+        if self.instance and self.instance.trakt_id:
+            self.fields["trakt_ref"].initial = self.instance.trakt_id
+
+    def clean_anilist_ref(self):
+        if self.instance and self.instance.pk:
+            return self.instance.anilist_id
+        anilist_id = parse_anilist(self.cleaned_data.get("anilist_ref"))
+        if anilist_id is None:
+            raise forms.ValidationError("Type an AniList id (a number) or an anilist.co/anime/… URL.")
+        if Mapping.objects.filter(pk=anilist_id).exists():
+            raise forms.ValidationError(f"AniList {anilist_id} already has a mapping: edit that one.")
+        return anilist_id
+
+    def clean(self):
+        data = super().clean()
+        kind_from_url, ref = parse_trakt(data.get("trakt_ref"))
+        kind = kind_from_url or data.get("type") or Mapping.Type.SHOW
+        data["type"] = kind
+        if not ref:
+            data["trakt_id"] = None
+            return data
+        trakt = trakt_factory()
+        item = self._trakt_item(trakt, kind, ref)
+        ids = item.get("ids") or {}
+        data["trakt_id"] = int(ids.get("trakt") or ref)
+        data["trakt_title"], data["trakt_slug"] = item.get("title") or "", ids.get("slug") or ""
+        if kind == Mapping.Type.SHOW:
+            self._check_start(trakt, data)
+        return data
+
+    def _trakt_item(self, trakt, kind, ref):
+        from syncer.http import ApiError, NotFound
+
+        try:
+            return (trakt.show if kind == Mapping.Type.SHOW else trakt.movie)(ref)
+        except NotFound as exc:
+            raise forms.ValidationError({"trakt_ref": f"Trakt has no {kind} “{ref}”."}) from exc
+        except ApiError as exc:
+            raise forms.ValidationError({"trakt_ref": f"Could not check Trakt ({exc.__class__.__name__}); try again."}) from exc
+
+    def _check_start(self, trakt, data):
+        season = data.get("start_season") if data.get("start_season") is not None else 1
+        episode = data.get("start_episode") or 1
+        data["start_season"], data["start_episode"] = season, episode
+        seasons = trakt.show_seasons(data["trakt_id"])
+        numbers = sorted(s.number for s in seasons)
+        if season not in numbers:
+            raise forms.ValidationError({"start_season": f"Trakt show {data['trakt_id']} has no season {season} "
+                                                         f"(it has {', '.join(map(str, numbers)) or 'none'})."})
+        if locate(seasons, season, episode) is None:
+            count = next(len(s.episodes) for s in seasons if s.number == season)
+            raise forms.ValidationError({"start_episode": f"Season {season} of Trakt show {data['trakt_id']} has no "
+                                                          f"episode {episode} ({count} episodes)."})

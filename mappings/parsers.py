@@ -1,0 +1,274 @@
+"""Parse and validate the downloaded mapping sources into plain rows (dicts of model fields).
+
+Pure apart from reading the given file: no Django, no network. Each parser raises
+`SourceError` with a message a person can act on (shown on the dashboard and in the logs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class SourceError(Exception):
+    """A downloaded source is unusable; the previous import stays in use."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+
+
+def as_int(value) -> int | None:
+    """SQLite and JSON hold ids as ints, digit strings, "" or markers: only real ints pass."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def parse_range(value) -> tuple[int | None, int | None]:
+    """Otaku's episode columns: '13 - 22', '5', 5 or NULL."""
+    if value is None:
+        return None, None
+    if isinstance(value, int):
+        return value, value
+    match = _RANGE.match(str(value))
+    if not match:
+        return None, None
+    start = int(match.group(1))
+    return start, int(match.group(2) or start)
+
+
+def reject_html(data: bytes, what: str) -> None:
+    head = data[:512].lstrip().lower()
+    if head.startswith(b"<"):  # no JSON or SQLite file starts with a tag
+        raise SourceError(f"{what}: got an HTML page instead of the data file (wrong URL or an error page)")
+
+
+# --- Otaku-Mappings SQLite -------------------------------------------------------------------
+
+
+def otaku_rows(path: Path) -> tuple[list[dict], datetime | None]:
+    """Rows of the `anime` table and the upstream last-updated time (`activities`)."""
+    with open(path, "rb") as fh:
+        data_head = fh.read(512)
+    if not data_head:
+        raise SourceError("Otaku: the downloaded file is empty")
+    reject_html(data_head, "Otaku")
+    if not data_head.startswith(SQLITE_HEADER):
+        raise SourceError("Otaku: the downloaded file is not an SQLite database")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise SourceError(f"Otaku: cannot open the SQLite file: {exc}") from exc
+    try:
+        check = conn.execute("PRAGMA quick_check").fetchone()
+        if not check or check[0] != "ok":
+            raise SourceError(f"Otaku: the SQLite file is damaged (truncated download?): {check and check[0]}")
+        rows = list(_otaku_anime(conn))
+        updated = _otaku_updated(conn)
+    except sqlite3.DatabaseError as exc:
+        raise SourceError(f"Otaku: the SQLite file is damaged (truncated download?): {exc}") from exc
+    finally:
+        conn.close()
+    if not rows:
+        raise SourceError("Otaku: the `anime` table is empty")
+    return rows, updated
+
+
+def _otaku_anime(conn: sqlite3.Connection) -> Iterator[dict]:
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(anime)")}
+    if not columns:
+        raise SourceError("Otaku: the file has no `anime` table")
+    # Newer files fixed the column's spelling; accept either.
+    global_col = "global_media_episodes" if "global_media_episodes" in columns else "globel_media_episodes"
+    wanted = [
+        "mal_id", "anilist_id", "anidb_id", "thetvdb_id", "themoviedb_id", "imdb_id", "trakt_id",
+        "thetvdb_season", "thetvdb_part", "anime_media_type", "global_media_type",
+        "anime_media_episodes", global_col,
+    ]  # fmt: skip
+    missing = [c for c in wanted if c not in columns]
+    if missing:
+        raise SourceError(f"Otaku: the `anime` table lacks columns {', '.join(missing)}")
+    query = f"SELECT {', '.join(wanted)} FROM anime"  # noqa: S608 - names from a fixed list
+    for row in conn.execute(query):
+        yield otaku_row(*row)
+
+
+def otaku_row(mal, anilist, anidb, tvdb, tmdb, imdb, trakt, season, part, mtype, gtype, eps, geps) -> dict:
+    anime_start, anime_end = parse_range(eps)
+    global_start, global_end = parse_range(geps)
+    tvdb_id = as_int(tvdb)
+    return {
+        "mal_id": as_int(mal),
+        "anilist_id": as_int(anilist),
+        "anidb_id": as_int(anidb),
+        "tvdb_id": tvdb_id,
+        "tvdb_marker": "" if tvdb_id is not None or tvdb is None else str(tvdb).strip(),
+        "tmdb_ids": ",".join(p.strip() for p in str(tmdb).split(",") if p.strip().isdigit()) if tmdb is not None else "",
+        "imdb_id": str(imdb).strip() if imdb else "",
+        "trakt_id": as_int(trakt),
+        "tvdb_season": as_int(season),
+        "tvdb_absolute": str(season).strip().lower() == "a" if season is not None else False,
+        "tvdb_part": as_int(part),
+        "media_type": (mtype or "").strip(),
+        "global_media_type": (gtype or "").strip().lower(),
+        "anime_start": anime_start,
+        "anime_end": anime_end,
+        "global_start": global_start,
+        "global_end": global_end,
+    }
+
+
+def _otaku_updated(conn: sqlite3.Connection) -> datetime | None:
+    try:
+        row = conn.execute("SELECT last_updated FROM activities ORDER BY sync_id DESC LIMIT 1").fetchone()
+    except sqlite3.OperationalError:
+        return None  # no `activities` table: the upstream date is simply unknown
+    stamp = as_int(row[0]) if row else None
+    return datetime.fromtimestamp(stamp, tz=UTC) if stamp else None
+
+
+# --- Fribb anime-lists JSON ------------------------------------------------------------------
+
+
+def load_json(data: bytes, what: str):
+    if not data.strip():
+        raise SourceError(f"{what}: the downloaded file is empty")
+    reject_html(data, what)
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise SourceError(f"{what}: not valid JSON (truncated download?): {exc}") from exc
+
+
+def fribb_rows(data: bytes) -> list[dict]:
+    entries = load_json(data, "Fribb")
+    if not isinstance(entries, list):
+        raise SourceError("Fribb: expected a JSON list of entries")
+    if not entries:
+        raise SourceError("Fribb: the list is empty")
+    rows = [row for e in entries if isinstance(e, dict) and (row := fribb_row(e))]
+    if not rows:
+        raise SourceError("Fribb: no entry carries an AniList, MAL or AniDB id")
+    return rows
+
+
+def fribb_row(entry: dict) -> dict | None:
+    """One entry of any generation: flat ids (≤2025); + `tvdb_id`, `season` (Jan 2026);
+    + `themoviedb_id{tv,movie[]}`, `imdb_id[]`, `episode_offset` (Jun 2026)."""
+    anilist, mal, anidb = (as_int(entry.get(k)) for k in ("anilist_id", "mal_id", "anidb_id"))
+    if anilist is None and mal is None and anidb is None:
+        return None
+    season = entry.get("season") if isinstance(entry.get("season"), dict) else {}
+    offset = entry.get("episode_offset") if isinstance(entry.get("episode_offset"), dict) else {}
+    tmdb_tv, tmdb_movies = _fribb_tmdb(entry.get("themoviedb_id"), kind=entry.get("type"), season=season)
+    imdb = entry.get("imdb_id")
+    imdb_ids = imdb if isinstance(imdb, list) else str(imdb or "").split(",")
+    return {
+        "anilist_id": anilist,
+        "mal_id": mal,
+        "anidb_id": anidb,
+        "kind": str(entry.get("type") or ""),
+        "tvdb_id": as_int(entry.get("tvdb_id", entry.get("thetvdb_id"))),
+        "tmdb_tv": tmdb_tv,
+        "tmdb_movies": ",".join(str(m) for m in tmdb_movies),
+        "imdb_ids": ",".join(i.strip() for i in imdb_ids if isinstance(i, str) and i.strip()),
+        "tmdb_season": as_int(season.get("tmdb")),
+        "tmdb_offset": as_int(offset.get("tmdb")),
+        "tvdb_season": as_int(season.get("tvdb")),
+        "tvdb_offset": as_int(offset.get("tvdb")),
+        "has_season_data": "season" in entry or "tvdb_id" in entry,
+    }
+
+
+def _fribb_tmdb(value, *, kind, season: dict) -> tuple[int | None, list[int]]:
+    if isinstance(value, dict):  # current format
+        movies = value.get("movie") or []
+        movies = movies if isinstance(movies, list) else [movies]
+        return as_int(value.get("tv")), [m for m in (as_int(x) for x in movies) if m is not None]
+    ids = [i for i in (as_int(p) for p in str(value or "").split(",")) if i is not None]
+    if not ids:
+        return None, []
+    # Older generations had one bare id: Anime-Lists' `tmdbid` (movies and one-offs), unless
+    # the entry also carries a TMDB season, which only a TV id can have.
+    if "tmdb" in season and kind != "MOVIE":
+        return ids[0], []
+    return None, ids
+
+
+# --- AniBridge v3 mappings -------------------------------------------------------------------
+
+_DESCRIPTOR = re.compile(r"^(?P<provider>[a-z_]+):(?P<id>[^:]+)(?::(?P<scope>[A-Za-z0-9]+))?$")
+_SPAN = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d*)\s*)?(?:\|\s*(-?\d+)\s*)?$")
+
+
+def anibridge_rows(data: bytes) -> list[dict]:
+    graph = load_json(data, "AniBridge")
+    if not isinstance(graph, dict):
+        raise SourceError("AniBridge: expected a JSON object of `provider:id` descriptors")
+    rows: list[dict] = []
+    for key, targets in graph.items():
+        source = _DESCRIPTOR.match(key)
+        if not source or source["provider"] != "anilist" or not isinstance(targets, dict):
+            continue
+        anilist_id = as_int(source["id"])
+        for descriptor, spans in targets.items():
+            target = _DESCRIPTOR.match(descriptor)
+            if anilist_id is None or not target or not isinstance(spans, dict):
+                continue
+            for src, dst in spans.items():
+                row = anibridge_row(anilist_id, target, src, dst)
+                if row:
+                    rows.append(row)
+    if not rows:
+        raise SourceError("AniBridge: no `anilist:` entries found (empty or a different format)")
+    return rows
+
+
+def anibridge_row(anilist_id: int, target: re.Match, src: str, dst) -> dict | None:
+    source = _SPAN.match(str(src))
+    if not source:
+        return None
+    season = None
+    scope = target["scope"] or ""
+    if scope[:1] == "s" and scope[1:].isdigit():
+        season = int(scope[1:])
+    row = {
+        "anilist_id": anilist_id,
+        "target_kind": target["provider"],
+        "target_id": target["id"],
+        "season": season,
+        "source_start": int(source.group(1)),
+        "source_end": _span_end(source),
+        "target_start": None,
+        "target_end": None,
+        "ratio": 1,
+    }
+    if dst is None:  # `null`: this range is explicitly unmapped
+        return row
+    # Comma lists (several target pieces) only appear on the target side; keep the first piece
+    # and let a ratio or a list mark the range as "not one for one" for the resolver.
+    pieces = str(dst).split(",")
+    first = _SPAN.match(pieces[0])
+    if not first:
+        return None
+    row["target_start"] = int(first.group(1))
+    row["target_end"] = _span_end(first)
+    ratio = int(first.group(3) or source.group(3) or 1)
+    row["ratio"] = ratio if len(pieces) == 1 else 0
+    return row
+
+
+def _span_end(match: re.Match) -> int | None:
+    if match.group(2) is None:  # "5": a single episode
+        return int(match.group(1))
+    return int(match.group(2)) if match.group(2) else None  # "1089-": open-ended

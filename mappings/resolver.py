@@ -1,0 +1,427 @@
+"""Resolve an AniList entry to a Trakt show (+ start season/episode) or a Trakt movie.
+
+No database here: the caller (`mappings.services`) loads the source rows into `SourceFacts` and
+saves the `Resolution`. Trakt and TMDB are reached only through injected collaborators with the
+`syncer.clients` interfaces, so the decisions can be tested with small fakes.
+
+Two questions, each with its own order of sources (docs/mapping-decisions.md says why):
+1. Which Trakt show or movie: Otaku `trakt_id` (confirmed on Trakt, and only if Trakt's TMDB id
+   for it agrees with the TMDB ids the sources give) -> a TMDB id (AniBridge, Fribb, Otaku) via
+   Trakt search -> TMDB external ids, then IMDb and TVDB via Trakt search.
+2. Where it starts: AniBridge ranges -> Fribb TMDB season + offset -> Otaku TVDB season + range
+   offset (only where Trakt's seasons agree) -> a positive "whole series" signal. The start must
+   exist on Trakt; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mappings.placement import EpisodeRange, MappingSpec, locate, normalised_start, place_episode
+
+MOVIE_FORMAT = "MOVIE"
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What the imported sources know about one AniList entry (model rows or look-alikes)."""
+
+    otaku: Any = None
+    fribb: Any = None
+    anibridge: tuple = ()
+
+
+@dataclass
+class Resolution:
+    kind: str
+    trakt_id: int | None = None
+    start_season: int | None = None
+    start_episode: int | None = None
+    ranges: list[EpisodeRange] = field(default_factory=list)
+    tmdb_id: int | None = None
+    tvdb_id: int | None = None
+    imdb_id: str | None = None
+    trakt_title: str = ""
+    trakt_slug: str = ""
+    source: str = ""
+    unmapped_reason: str = ""
+
+    @property
+    def is_mapped(self) -> bool:
+        return self.trakt_id is not None and not self.unmapped_reason
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One way to find the Trakt object: a Trakt id to confirm or an external id to search."""
+
+    id_type: str  # "trakt", "tmdb", "imdb", "tvdb"
+    value: int | str
+    source: str
+
+
+@dataclass(frozen=True)
+class Found:
+    trakt_id: int
+    title: str
+    slug: str
+    ids: dict
+    source: str
+
+
+# --- pure decisions ---------------------------------------------------------------------------
+
+
+def _ints(text: str | None) -> list[int]:
+    return [int(p) for p in str(text or "").split(",") if p.strip().isdigit()]
+
+
+def _strs(text: str | None) -> list[str]:
+    return [p.strip() for p in str(text or "").split(",") if p.strip()]
+
+
+def _unique(items):
+    seen, out = set(), []
+    for item in items:
+        key = (item.id_type, str(item.value))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def anibridge_ranges(facts: SourceFacts, target_kind: str) -> list:
+    return sorted(
+        (r for r in facts.anibridge if r.target_kind == target_kind),
+        key=lambda r: (r.source_start, r.season or 0),
+    )
+
+
+def entry_kind(format_: str | None, facts: SourceFacts) -> str:
+    """Movie or show. AniList MOVIE is always a Trakt movie (never a season-0 special); an
+    OVA/special counts as a movie only where the sources file it as one and not as a show."""
+    if (format_ or "").upper() == MOVIE_FORMAT:
+        return "movie"
+    if anibridge_ranges(facts, "tmdb_show"):
+        return "show"
+    if anibridge_ranges(facts, "tmdb_movie") or anibridge_ranges(facts, "imdb_movie"):
+        return "movie"
+    otaku, fribb = facts.otaku, facts.fribb
+    if otaku is not None and otaku.global_media_type == "movie":
+        return "movie"
+    if fribb is not None and fribb.tmdb_movies and not fribb.tmdb_tv:
+        return "movie"
+    return "show"
+
+
+def tmdb_ids(kind: str, facts: SourceFacts) -> list[tuple[int, str]]:
+    """TMDB tv (show) or movie ids the sources give, best source first."""
+    found: list[tuple[int, str]] = []
+    target = "tmdb_show" if kind == "show" else "tmdb_movie"
+    found += [(int(r.target_id), "anibridge") for r in anibridge_ranges(facts, target) if r.target_id.isdigit()]
+    fribb, otaku = facts.fribb, facts.otaku
+    if fribb is not None:
+        found += [(i, "fribb") for i in ([fribb.tmdb_tv] if kind == "show" and fribb.tmdb_tv else [])]
+        found += [(i, "fribb") for i in (_ints(fribb.tmdb_movies) if kind == "movie" else [])]
+    if otaku is not None and _otaku_namespace(otaku) == kind:
+        found += [(i, "otaku") for i in _ints(otaku.tmdb_ids)]
+    seen, out = set(), []
+    for tmdb_id, source in found:
+        if tmdb_id not in seen:
+            seen.add(tmdb_id)
+            out.append((tmdb_id, source))
+    return out
+
+
+def _otaku_namespace(otaku) -> str:
+    """Otaku's tmdb/trakt ids are movie ids for movies and tv ids for shows."""
+    if otaku.global_media_type in ("show", "movie"):
+        return otaku.global_media_type
+    if otaku.media_type.upper() == MOVIE_FORMAT or otaku.tvdb_marker.lower() == "movie":
+        return "movie"
+    return "show"
+
+
+def lookups(kind: str, facts: SourceFacts) -> list[Lookup]:
+    """Ways to find the Trakt object, in the order they are tried (TMDB expansion aside)."""
+    out: list[Lookup] = []
+    otaku, fribb = facts.otaku, facts.fribb
+    if otaku is not None and otaku.trakt_id and otaku.global_media_type == kind:
+        out.append(Lookup("trakt", otaku.trakt_id, "otaku"))
+    out += [Lookup("tmdb", tmdb_id, source) for tmdb_id, source in tmdb_ids(kind, facts)]
+    imdb: list[tuple[str, str]] = []
+    tvdb: list[tuple[int, str]] = []
+    if kind == "movie":
+        imdb += [(r.target_id, "anibridge") for r in anibridge_ranges(facts, "imdb_movie")]
+    else:
+        tvdb += [(int(r.target_id), "anibridge") for r in anibridge_ranges(facts, "tvdb_show") if r.target_id.isdigit()]
+    if fribb is not None:
+        imdb += [(i, "fribb") for i in _strs(fribb.imdb_ids)]
+        tvdb += [(fribb.tvdb_id, "fribb")] if fribb.tvdb_id and kind == "show" else []
+    if otaku is not None and _otaku_namespace(otaku) == kind:
+        imdb += [(otaku.imdb_id, "otaku")] if otaku.imdb_id else []
+        tvdb += [(otaku.tvdb_id, "otaku")] if otaku.tvdb_id and kind == "show" else []
+    out += [Lookup("imdb", value, source) for value, source in imdb]
+    out += [Lookup("tvdb", value, source) for value, source in tvdb]
+    return _unique(out)
+
+
+@dataclass(frozen=True)
+class StartCandidate:
+    season: int
+    episode: int
+    source: str
+    tvdb_based: bool = False
+    ranges: tuple[EpisodeRange, ...] = ()
+    last_episode: int | None = None  # where the source says the entry ends in that season
+    walks: bool = False  # the source says the entry runs across seasons (a whole series)
+
+
+def start_candidates(facts: SourceFacts, show_tmdb: int | None, format_: str | None = None) -> list[StartCandidate]:
+    """Where the entry starts, best source first. TMDB-keyed data only counts for the TMDB show
+    the Trakt show is (a Bleach TYBW range on TMDB 30984 says nothing about another show).
+
+    A TV season placed in specials is what TMDB shows before a new season is filed (AniBridge's
+    Frieren S2 and JJK Culling Game edits point at season 0): for a TV entry a regular-season
+    answer from a later source is tried first."""
+    out = _start_candidates(facts, show_tmdb)
+    if (format_ or "").upper() in ("TV", "TV_SHORT"):
+        # Stable sort: keeps the source order otherwise. Ranges that reach a regular season
+        # (Bakemonogatari: web specials first, then S1) are not "placed in specials".
+        out.sort(key=lambda c: all(r.season == 0 for r in c.ranges) if c.ranges else c.season == 0)
+    return out
+
+
+def _start_candidates(facts: SourceFacts, show_tmdb: int | None) -> list[StartCandidate]:
+    out: list[StartCandidate] = []
+    ranges = [
+        r for r in anibridge_ranges(facts, "tmdb_show")
+        if r.target_start is not None and r.season is not None
+        and (show_tmdb is None or r.target_id == str(show_tmdb))
+    ]
+    if ranges and all(r.ratio == 1 for r in ranges):
+        first = ranges[0]
+        episode_ranges = tuple(
+            EpisodeRange(r.source_start, r.source_end, r.season, r.target_start) for r in ranges
+        )
+        start = first.target_start - (first.source_start - 1)
+        if len(ranges) == 1 and start >= 1:
+            out.append(StartCandidate(first.season, start, "anibridge"))
+        else:
+            out.append(StartCandidate(first.season, first.target_start, "anibridge", ranges=episode_ranges,
+                                      walks=True))
+    fribb = facts.fribb
+    if fribb is not None and fribb.tmdb_tv and (show_tmdb is None or fribb.tmdb_tv == show_tmdb):
+        if fribb.tmdb_season is not None:
+            out.append(StartCandidate(fribb.tmdb_season, 1 + (fribb.tmdb_offset or 0), "fribb"))
+        elif fribb.has_season_data and fribb.tvdb_season is None and fribb.tvdb_id:
+            # The current format drops TVDB's 'a' (absolute): a whole-series entry.
+            out.append(StartCandidate(1, 1, "fribb (whole series)", walks=True))
+    out += _otaku_start(facts.otaku)
+    return out
+
+
+def _otaku_start(otaku) -> list[StartCandidate]:
+    if otaku is None or otaku.global_start is None or otaku.anime_start is None:
+        return []
+    offset = otaku.global_start - otaku.anime_start
+    if otaku.tvdb_absolute:
+        return [StartCandidate(1, 1 + offset, "otaku (absolute)", tvdb_based=True, walks=True)]
+    if otaku.tvdb_season and otaku.tvdb_season > 0:  # TVDB's season 0 numbers specials its own way
+        return [StartCandidate(otaku.tvdb_season, 1 + offset, "otaku (TVDB season)", tvdb_based=True,
+                               last_episode=otaku.global_end)]
+    return []
+
+
+def check_start(candidate: StartCandidate, seasons: Sequence | None) -> tuple[tuple[int, int] | None, str]:
+    """The start as Trakt numbers it, or None and why it is not accepted."""
+    where = f"S{candidate.season}E{candidate.episode}"
+    if seasons is None:
+        if candidate.tvdb_based:
+            return None, f"{candidate.source}: {where} is TVDB numbering and Trakt's seasons are unknown"
+        return (candidate.season, candidate.episode), ""
+    if candidate.ranges:
+        spec = MappingSpec("show", 0, ranges=candidate.ranges)
+        if place_episode(spec=spec, seasons=seasons, overrides={}, episode=candidate.ranges[0].first) is None:
+            return None, f"{candidate.source}: {where} does not exist on Trakt"
+        return (candidate.season, candidate.episode), ""
+    if candidate.tvdb_based and not candidate.source.endswith("(absolute)"):
+        # TVDB and Trakt (TMDB) seasons often differ: accept only what exists as is, the
+        # whole run included, never a walked-into neighbour season.
+        numbers = {n for s in seasons if s.number == candidate.season for n in s.episodes}
+        last = candidate.last_episode or candidate.episode
+        if candidate.episode not in numbers or last not in numbers:
+            return None, f"{candidate.source}: {where} does not agree with Trakt's seasons"
+        return (candidate.season, candidate.episode), ""
+    start = normalised_start(seasons, candidate.season, candidate.episode)
+    if start is None:
+        known = sorted(s.number for s in seasons)
+        return None, f"{candidate.source}: {where} does not exist on Trakt (seasons {known})"
+    return start, ""
+
+
+def overflow(candidate: StartCandidate, start: tuple[int, int], seasons, episodes: int | None) -> str:
+    """Why a season's entry would spill into the next Trakt season, or "" if it stays inside.
+
+    Only a whole-series entry walks across seasons; a source that names one season and yet
+    needs the next one to fit the entry's episodes (Fribb's S1 for Bakemonogatari's 15
+    episodes, 12 on Trakt) is placing it wrongly."""
+    if candidate.walks or candidate.ranges or seasons is None or not episodes or start[0] == 0:
+        return ""
+    spec = MappingSpec("show", 0, start[0], start[1])
+    last = place_episode(spec=spec, seasons=seasons, overrides={}, episode=episodes)
+    if last is None or last.season == start[0]:
+        return ""  # inside the season, or past the show's end (Trakt has not listed them yet)
+    return (f"{candidate.source}: {episodes} episodes from S{start[0]}E{start[1]} run into Trakt "
+            f"season {last.season}")
+
+
+def collapse_ranges(candidate: StartCandidate, seasons: Sequence | None) -> tuple[EpisodeRange, ...]:
+    """Keep explicit ranges only where walking from the first one would place an episode
+    differently (One Piece's per-season ranges walk the same way and need none)."""
+    if not candidate.ranges or seasons is None:
+        return candidate.ranges
+    first = candidate.ranges[0]
+    start_index = locate(seasons, first.season, first.first_episode)
+    if first.first != 1 or start_index is None:
+        return candidate.ranges
+    walking = MappingSpec("show", 0, first.season, first.first_episode)
+    explicit = MappingSpec("show", 0, ranges=candidate.ranges)
+    for rng in candidate.ranges:
+        probes = [rng.first] + ([rng.last] if rng.last is not None else [])
+        for ep in probes:
+            if place_episode(spec=walking, seasons=seasons, overrides={}, episode=ep) != place_episode(
+                spec=explicit, seasons=seasons, overrides={}, episode=ep
+            ):
+                return candidate.ranges
+    return ()
+
+
+# --- the resolver (talks to Trakt/TMDB through collaborators) ---------------------------------
+
+
+def _ids_of(obj) -> dict:
+    return (obj.get("ids") if isinstance(obj, dict) else getattr(obj, "ids", None)) or {}
+
+
+class Resolver:
+    """`trakt` has `search(*, id_type, external_id, kind)`, `show(id)`, `movie(id)` (raising
+    `not_found` errors); `tmdb` has `enabled` and `external_ids(*, kind, tmdb_id)`;
+    `seasons(trakt_id)` returns the show's seasons (or None when they cannot be had)."""
+
+    def __init__(self, *, trakt, tmdb=None, seasons: Callable[[int], Sequence | None],
+                 not_found: tuple[type[BaseException], ...] = (LookupError,)):
+        self.trakt = trakt
+        self.tmdb = tmdb
+        self.seasons = seasons
+        self.not_found = not_found
+
+    def resolve(self, media, facts: SourceFacts) -> Resolution:
+        kind = entry_kind(media.format, facts)
+        found, tried = self.find(kind, facts)
+        if found is None:
+            reason = "no source knows this entry" if not tried else (
+                "Trakt search found nothing for " + ", ".join(tried)
+            )
+            return Resolution(kind=kind, unmapped_reason=reason, **self._ids(kind, facts))
+        res = Resolution(kind=kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
+                         source=found.source, **self._ids(kind, facts, found.ids))
+        if kind == "show":
+            self.place_start(res, facts, found, media)
+        return res
+
+    def _ids(self, kind, facts, trakt_ids: dict | None = None) -> dict:
+        trakt_ids = trakt_ids or {}
+        tmdb = trakt_ids.get("tmdb") or next(iter(t for t, _ in tmdb_ids(kind, facts)), None)
+        otaku, fribb = facts.otaku, facts.fribb
+        tvdb = trakt_ids.get("tvdb") if kind == "show" else None
+        tvdb = tvdb or (fribb.tvdb_id if fribb is not None and kind == "show" else None)
+        tvdb = tvdb or (otaku.tvdb_id if otaku is not None and kind == "show" else None)
+        imdb = trakt_ids.get("imdb") or (otaku.imdb_id if otaku is not None and otaku.imdb_id else None)
+        return {"tmdb_id": tmdb, "tvdb_id": tvdb, "imdb_id": imdb}
+
+    def find(self, kind: str, facts: SourceFacts) -> tuple[Found | None, list[str]]:
+        expected_tmdb = {t for t, _ in tmdb_ids(kind, facts)}
+        tried: list[str] = []
+        for lookup in self._all_lookups(kind, facts):
+            tried.append(f"{lookup.id_type} {lookup.value} ({lookup.source})")
+            found = self.confirm(kind, lookup)
+            if found is None:
+                continue
+            got_tmdb = found.ids.get("tmdb")
+            if lookup.id_type == "trakt" and expected_tmdb and got_tmdb and got_tmdb not in expected_tmdb:
+                # A stale or foreign Otaku id (Bleach TYBW: 252500, not Bleach's 30850).
+                tried[-1] += f" is TMDB {got_tmdb}, not {sorted(expected_tmdb)}"
+                continue
+            return found, tried
+        return None, tried
+
+    def _all_lookups(self, kind, facts):
+        base = lookups(kind, facts)
+        yield from (lk for lk in base if lk.id_type in ("trakt", "tmdb"))
+        seen = {(lk.id_type, str(lk.value)) for lk in base}
+        for tmdb_id, source in tmdb_ids(kind, facts)[:1]:
+            for lk in self._expand(kind, tmdb_id, source):
+                if (lk.id_type, str(lk.value)) not in seen:
+                    seen.add((lk.id_type, str(lk.value)))
+                    yield lk
+        yield from (lk for lk in base if lk.id_type in ("imdb", "tvdb"))
+
+    def _expand(self, kind: str, tmdb_id: int, source: str) -> list[Lookup]:
+        if self.tmdb is None or not getattr(self.tmdb, "enabled", False):
+            return []
+        try:
+            ext = self.tmdb.external_ids(kind="tv" if kind == "show" else "movie", tmdb_id=tmdb_id)
+        except self.not_found:
+            return []
+        out = []
+        if ext.imdb_id:
+            out.append(Lookup("imdb", ext.imdb_id, f"tmdb {tmdb_id} external ids"))
+        if ext.tvdb_id and kind == "show":
+            out.append(Lookup("tvdb", ext.tvdb_id, f"tmdb {tmdb_id} external ids"))
+        return out
+
+    def confirm(self, kind: str, lookup: Lookup) -> Found | None:
+        try:
+            if lookup.id_type == "trakt":
+                item = (self.trakt.show if kind == "show" else self.trakt.movie)(lookup.value)
+                ids = _ids_of(item)
+                title = item.get("title", "") if isinstance(item, dict) else getattr(item, "title", "")
+                return Found(int(ids.get("trakt") or lookup.value), title or "", ids.get("slug") or "", ids,
+                             f"{lookup.source} trakt_id")
+            results = self.trakt.search(id_type=lookup.id_type, external_id=lookup.value, kind=kind)
+        except self.not_found:
+            return None
+        for result in results:
+            if result.trakt_id:
+                return Found(int(result.trakt_id), result.title or "", result.slug or "", dict(result.ids or {}),
+                             f"{lookup.source} {lookup.id_type} {lookup.value}")
+        return None
+
+    def place_start(self, res: Resolution, facts: SourceFacts, found: Found, media) -> None:
+        seasons = self.seasons(found.trakt_id)
+        show_tmdb = found.ids.get("tmdb")
+        candidates = start_candidates(facts, show_tmdb, media.format)
+        if not candidates:
+            res.unmapped_reason = "no source gives the season and episode of this entry on Trakt"
+            return
+        reasons = []
+        for candidate in candidates:
+            start, why = check_start(candidate, seasons)
+            if start is None:
+                reasons.append(why)
+                continue
+            spill = overflow(candidate, start, seasons, media.episodes)
+            if spill:
+                reasons.append(spill)
+                continue
+            res.start_season, res.start_episode = start
+            res.ranges = list(collapse_ranges(candidate, seasons))
+            moved = start != (candidate.season, candidate.episode) and not candidate.ranges
+            res.source += f"; start {candidate.source}" + (
+                f" S{candidate.season}E{candidate.episode} = Trakt S{start[0]}E{start[1]}" if moved else ""
+            )
+            return
+        res.unmapped_reason = "; ".join(reasons)

@@ -1,0 +1,89 @@
+"""Reads of mappings, overrides and mapping sources."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from mappings.models import (
+    AniBridgeRange,
+    EpisodeOverride,
+    FribbEntry,
+    Mapping,
+    OtakuEntry,
+    SourceStatus,
+)
+from mappings.placement import EpisodeRange, MappingSpec
+from mappings.resolver import SourceFacts
+
+
+def overrides_for(*, anilist_ids: Iterable[int]) -> dict[int, dict[int, tuple[int, int]]]:
+    """{anilist_id: {anilist_episode: (season, episode)}} for the given entries (one query)."""
+    out: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    rows = EpisodeOverride.objects.filter(mapping_id__in=list(anilist_ids)).values_list(
+        "mapping_id", "anilist_episode", "season", "episode"
+    )
+    for anilist_id, anilist_episode, season, episode in rows:
+        out[anilist_id][anilist_episode] = (season, episode)
+    return dict(out)
+
+
+def unmapped_mappings() -> QuerySet[Mapping]:
+    return Mapping.objects.filter(trakt_id__isnull=True).order_by("title", "anilist_id")
+
+
+def source_statuses() -> list[SourceStatus]:
+    """One status per known source, in a fixed order; sources never refreshed show zeros."""
+    saved = {s.source: s for s in SourceStatus.objects.all()}
+    return [saved.get(name) or SourceStatus(source=name) for name in SourceStatus.Source.values]
+
+
+def mapping_spec(mapping: Mapping) -> MappingSpec | None:
+    """What placement needs from a saved mapping; None while it is unmapped."""
+    if mapping.trakt_id is None or mapping.unmapped_reason:
+        return None
+    ranges = tuple(EpisodeRange(*r) for r in mapping.episode_ranges or ())
+    return MappingSpec(
+        kind=mapping.type or Mapping.Type.SHOW,
+        trakt_id=mapping.trakt_id,
+        start_season=mapping.start_season if mapping.start_season is not None else 1,
+        start_episode=mapping.start_episode or 1,
+        episodes=mapping.episodes,
+        ranges=ranges,
+    )
+
+
+def source_facts_many(*, medias: Iterable) -> dict[int, SourceFacts]:
+    """SourceFacts per AniList id, in a handful of queries whatever the number of entries.
+
+    Otaku rows are found by AniList id, else MAL id; Fribb entries by AniList id, else MAL id,
+    else the AniDB id Otaku gives (Fribb's reduced list is keyed by AniDB id only).
+    """
+    medias = list(medias)
+    ids = [m.id for m in medias]
+    mals = [m.id_mal for m in medias if m.id_mal]
+    otaku_by_anilist = {r.anilist_id: r for r in OtakuEntry.objects.filter(anilist_id__in=ids)}
+    otaku_by_mal = {r.mal_id: r for r in OtakuEntry.objects.filter(mal_id__in=mals)} if mals else {}
+    otaku = {m.id: otaku_by_anilist.get(m.id) or otaku_by_mal.get(m.id_mal) for m in medias}
+    anidbs = [r.anidb_id for r in otaku.values() if r is not None and r.anidb_id]
+    fribb_rows = FribbEntry.objects.filter(anilist_id__in=ids) | FribbEntry.objects.filter(
+        mal_id__in=mals
+    ) | FribbEntry.objects.filter(anidb_id__in=anidbs)
+    by = {"anilist": {}, "mal": {}, "anidb": {}}
+    for row in fribb_rows.order_by("id"):
+        for key, value in (("anilist", row.anilist_id), ("mal", row.mal_id), ("anidb", row.anidb_id)):
+            if value is not None:
+                by[key].setdefault(value, row)
+    ranges: dict[int, list] = defaultdict(list)
+    for row in AniBridgeRange.objects.filter(anilist_id__in=ids):
+        ranges[row.anilist_id].append(row)
+    out = {}
+    for m in medias:
+        o = otaku[m.id]
+        fribb = by["anilist"].get(m.id) or by["mal"].get(m.id_mal) or (
+            by["anidb"].get(o.anidb_id) if o is not None and o.anidb_id else None
+        )
+        out[m.id] = SourceFacts(otaku=o, fribb=fribb, anibridge=tuple(ranges.get(m.id, ())))
+    return out

@@ -1,0 +1,199 @@
+"""Writes: resolving and saving mappings, manual mappings, source refreshes, legacy overrides."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+
+from mappings import importer
+from mappings.models import LegacyEpisodeOverride, Mapping, SourceStatus
+from mappings.resolver import Resolution, Resolver
+from mappings.selectors import source_facts_many
+
+logger = logging.getLogger("mappings.resolver")
+
+
+def default_resolver() -> Resolver:
+    """The resolver wired to the real clients (search and catalogue calls need no user token)."""
+    from syncer.clients import tmdb_client, trakt_client
+    from syncer.http import NotFound
+
+    trakt = trakt_client(authenticated=False)
+    try:
+        from syncer.seasons import trakt_show_seasons
+
+        def seasons(trakt_id):
+            return trakt_show_seasons(trakt_id=trakt_id, client=trakt)
+    except ImportError:  # the season cache is not there yet: ask Trakt directly
+        seasons = trakt.show_seasons
+
+    def seasons_or_none(trakt_id):
+        try:
+            return seasons(trakt_id)
+        except NotFound:
+            return None
+
+    return Resolver(trakt=trakt, tmdb=tmdb_client(), seasons=seasons_or_none, not_found=(NotFound,))
+
+
+def _keep_saved(row: Mapping | None, *, force: bool) -> bool:
+    """A manual mapping always wins; a mapped row is reused unless a re-resolve is forced."""
+    if row is None:
+        return False
+    return row.is_manual or (row.trakt_id is not None and not row.unmapped_reason and not force)
+
+
+def _apply(row: Mapping, media, res: Resolution) -> Mapping:
+    row.title = media.title or row.title
+    row.mal_id = media.id_mal
+    row.anilist_format = media.format or ""
+    row.episodes = media.episodes
+    row.type = res.kind
+    row.trakt_id = res.trakt_id if res.is_mapped else None
+    row.start_season = res.start_season if res.kind == "show" else None
+    row.start_episode = res.start_episode if res.kind == "show" else None
+    row.episode_ranges = [[r.first, r.last, r.season, r.first_episode] for r in res.ranges]
+    row.tmdb_id, row.tvdb_id, row.imdb_id = res.tmdb_id, res.tvdb_id, res.imdb_id
+    row.trakt_title, row.trakt_slug = res.trakt_title, res.trakt_slug
+    row.source = res.source
+    row.unmapped_reason = res.unmapped_reason
+    return row
+
+
+def _check_collision(row: Mapping) -> None:
+    """Two AniList entries starting at the same Trakt episode means one of them is wrong (a
+    Trakt season layout that differs from TMDB's): hold both back until a person decides. A
+    manual row is trusted, so only the other one is held."""
+    row.held_trakt_id = None
+    if row.type != Mapping.Type.SHOW or row.trakt_id is None or row.episode_ranges:
+        return
+    show = row.trakt_id
+    others = list(
+        Mapping.objects.filter(Q(trakt_id=show) | Q(held_trakt_id=show), type=Mapping.Type.SHOW,
+                               start_season=row.start_season, start_episode=row.start_episode)
+        .exclude(anilist_id=row.anilist_id)
+    )
+    if not others:
+        return
+    where = f"S{row.start_season}E{row.start_episode} of Trakt show {show}"
+    names = ", ".join(f"AniList {o.anilist_id} ({o.title})" for o in others)
+    row.unmapped_reason = f"starts at {where}, like {names}: one of them is wrong, map one manually"
+    row.trakt_id, row.held_trakt_id = None, show
+    for other in others:
+        if other.is_manual or other.trakt_id is None:
+            continue
+        Mapping.objects.filter(pk=other.pk).update(
+            trakt_id=None, held_trakt_id=show,
+            unmapped_reason=f"starts at {where}, like AniList {row.anilist_id} ({row.title}): "
+            "one of them is wrong, map one manually",
+        )
+
+
+def mapping_resolve(*, media, force: bool = False, resolver: Resolver | None = None) -> Mapping:
+    return mapping_resolve_many(medias=[media], force=force, resolver=resolver)[media.id]
+
+
+def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Resolver | None = None) -> dict[int, Mapping]:
+    medias = list({m.id: m for m in medias}.values())
+    saved = Mapping.objects.in_bulk([m.id for m in medias])
+    out = {m.id: saved[m.id] for m in medias if _keep_saved(saved.get(m.id), force=force)}
+    todo = [m for m in medias if m.id not in out]
+    if not todo:
+        return out
+    facts = source_facts_many(medias=todo)
+    resolver = resolver or default_resolver()
+    from syncer.http import ApiError, NotFound
+
+    for media in todo:
+        try:
+            res = resolver.resolve(media, facts[media.id])
+        except ApiError as exc:
+            if isinstance(exc, NotFound):
+                raise
+            # Trakt or TMDB is down: nothing is learnt, nothing is saved; the entry waits
+            # (unsaved, unmapped) and is resolved again next time.
+            logger.warning("Could not resolve AniList %s now: %s", media.id, exc.__class__.__name__)
+            out[media.id] = saved.get(media.id) or Mapping(
+                anilist_id=media.id, title=media.title or "", unmapped_reason=f"{exc.__class__.__name__}: try again later"
+            )
+            continue
+        with transaction.atomic():
+            row = _apply(saved.get(media.id) or Mapping(anilist_id=media.id), media, res)
+            _check_collision(row)
+            row.save()
+        if row.unmapped_reason:
+            logger.warning("Unmapped AniList %s (%s): %s", media.id, row.title, row.unmapped_reason)
+        out[media.id] = row
+    return out
+
+
+@transaction.atomic
+def mapping_set_manual(
+    *, anilist_id: int, trakt_id: int, kind: str, start_season: int = 1, start_episode: int = 1,
+    title: str = "", trakt_title: str = "", trakt_slug: str = "",
+) -> Mapping:
+    """A person's mapping: wins over every source and is never overwritten by a re-resolve.
+    (Validation against Trakt happens in the admin form, which has the client at hand.)"""
+    row = Mapping.objects.filter(anilist_id=anilist_id).first() or Mapping(anilist_id=anilist_id)
+    row.trakt_id = trakt_id
+    row.type = kind
+    row.is_manual = True
+    row.start_season = start_season if kind == Mapping.Type.SHOW else None
+    row.start_episode = start_episode if kind == Mapping.Type.SHOW else None
+    row.episode_ranges = []
+    row.held_trakt_id = None
+    row.title = title or row.title
+    row.trakt_title = trakt_title or row.trakt_title
+    row.trakt_slug = trakt_slug or row.trakt_slug
+    row.source = "manual"
+    row.unmapped_reason = ""
+    row.save()
+    logger.info("Manual mapping: AniList %s -> Trakt %s %s", anilist_id, kind, trakt_id)
+    return row
+
+
+def mappings_reresolve(*, rows: Iterable[Mapping], include_manual: bool = False,
+                       resolver: Resolver | None = None) -> dict[str, int]:
+    """Re-resolve saved rows from the sources (the admin action). Manual rows are skipped
+    unless `include_manual`, in which case they lose their manual flag."""
+    from mappings.media import media_from_mapping
+
+    rows = list(rows)
+    skipped = [r for r in rows if r.is_manual and not include_manual]
+    chosen = [r for r in rows if not (r.is_manual and not include_manual)]
+    for row in chosen:
+        if row.is_manual:
+            Mapping.objects.filter(pk=row.pk).update(is_manual=False)
+    result = mapping_resolve_many(medias=[media_from_mapping(r) for r in chosen], force=True, resolver=resolver)
+    mapped = sum(1 for r in result.values() if r.trakt_id is not None)
+    return {"resolved": mapped, "unmapped": len(result) - mapped, "skipped_manual": len(skipped)}
+
+
+def mapping_reset_progress(*, anilist_ids: Iterable[int]) -> int:
+    """Forget what was synced for these entries, so the next sync re-plans them."""
+    from syncer.models import SyncProgress
+
+    deleted, _ = SyncProgress.objects.filter(anilist_id__in=list(anilist_ids)).delete()
+    return deleted
+
+
+def sources_refresh(*, source: str, progress=None, client=None) -> SourceStatus:
+    """Download, validate and atomically replace one source; a failure keeps the old data and
+    is recorded on the returned status (`status.last_error`)."""
+    if source not in importer.SOURCES:
+        raise ValueError(f"unknown mapping source {source!r}")
+    return importer.refresh(source, progress=progress, client=client)
+
+
+def sources_refresh_all(*, progress=None, client=None) -> list[SourceStatus]:
+    names = [n for n in importer.SOURCES if importer.source_url(n)]  # AniBridge is optional
+    return [sources_refresh(source=n, progress=progress, client=client) for n in names]
+
+
+def overrides_legacy_convert() -> dict[str, int]:
+    from mappings.legacy import convert_legacy_overrides
+
+    return convert_legacy_overrides(LegacyEpisodeOverride.objects.all())

@@ -1,0 +1,7 @@
+"""django-q entry points: one-line wrappers around services."""
+
+from mappings.services import sources_refresh_all
+
+
+def refresh_all_sources():
+    return [status.source for status in sources_refresh_all() if status.ok]

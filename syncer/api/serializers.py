@@ -1,0 +1,96 @@
+"""Model rows → the JSON shapes of the original app's API (camelCase keys, ISO-8601 times)."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from logs.models import LogEntry
+from mappings.models import Mapping
+from syncer.models import SyncProgress, SyncRun, SyncRunItem
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def config_value(raw: str | None) -> Any:
+    """The original stored non-strings as JSON and read every value back through `JSON.parse`,
+    falling back to the raw text; do the same so an adopted database reads identically."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def log_entry(entry: LogEntry) -> dict:
+    return {"id": entry.id, "message": entry.message, "level": entry.level, "created_at": iso(entry.created_at)}
+
+
+def progress_row(row: SyncProgress) -> dict:
+    return {"anilistId": row.anilist_id, "lastAbs": row.last_abs, "updatedAt": iso(row.updated_at)}
+
+
+def mapping(row: Mapping) -> dict:
+    return {
+        # The original's keys, unchanged.
+        "anilistId": row.anilist_id,
+        "traktId": row.trakt_id,
+        "tmdbId": row.tmdb_id,
+        "imdbId": row.imdb_id,
+        "tvdbId": row.tvdb_id,
+        "type": row.type,
+        # Added by the rewrite.
+        "malId": row.mal_id,
+        "title": row.title,
+        "anilistFormat": row.anilist_format,
+        "startSeason": row.start_season,
+        "startEpisode": row.start_episode,
+        "source": row.source,
+        "traktTitle": row.trakt_title,
+        "unmappedReason": row.unmapped_reason,
+        "updatedAt": iso(row.updated_at),
+    }
+
+
+def run(row: SyncRun) -> dict:
+    return {
+        "id": row.id,
+        "mode": row.mode,
+        "trigger": row.trigger,
+        "dryRun": row.dry_run,
+        "anilistId": row.anilist_id,
+        "state": row.state,
+        "createdAt": iso(row.created_at),
+        "startedAt": iso(row.started_at),
+        "finishedAt": iso(row.finished_at),
+        "progress": {"done": row.progress_done, "total": row.progress_total, "label": row.progress_label},
+        "counts": {
+            "found": row.found,
+            "posted": row.posted,
+            "alreadySynced": row.already_synced,
+            "unmapped": row.unmapped,
+            "notFound": row.not_found,
+            "errors": row.errors,
+        },
+        "error": row.error,
+    }
+
+
+def run_item(item: SyncRunItem) -> dict:
+    return {
+        "position": item.position,
+        "anilistId": item.anilist_id,
+        "title": item.title,
+        "anilistEpisode": item.anilist_episode,
+        "action": item.action,
+        "kind": item.kind,
+        "traktId": item.trakt_id,
+        "season": item.season,
+        "number": item.number,
+        "watchedAt": iso(item.watched_at),
+        "rewatch": item.rewatch,
+        "reason": item.reason,
+        "state": item.state,
+    }

@@ -1,0 +1,181 @@
+"""Sync routes: /api/sync, /api/full-sync, /api/completed-sync, /api/watching-sync, /api/cron.
+
+By default a route answers when the run is done, as the original did. `?async=1` queues the
+run and answers 202 with its id and `/api/runs/<id>` to poll. A second sync while one runs is
+refused with 409. Responses keep the original's keys; the run id travels in `X-Sync-Run-Id`.
+"""
+
+from django.http import JsonResponse
+from django.urls import reverse
+
+from config.access import secret_allowed
+from syncer.api.validation import (
+    BadInput,
+    Field,
+    api_view,
+    ensure_no_body,
+    ensure_write_allowed,
+    flag,
+    positive_int,
+    query_params,
+)
+from syncer.models import SyncRun, SyncRunItem
+from syncer.sync.services import SyncAlreadyRunning, sync_cron, sync_enqueue, sync_preview, sync_run
+
+API = SyncRun.Trigger.API
+ASYNC = {"async": Field(flag, default=False)}
+
+
+def with_run_header(response: JsonResponse, run: SyncRun) -> JsonResponse:
+    response["X-Sync-Run-Id"] = str(run.pk)
+    return response
+
+
+def queued(run: SyncRun) -> JsonResponse:
+    url = reverse("api-run", args=[run.pk])
+    response = JsonResponse({"runId": run.pk, "state": run.state, "statusUrl": url}, status=202)
+    response["Location"] = url
+    return with_run_header(response, run)
+
+
+def already_running(exc: SyncAlreadyRunning) -> JsonResponse:
+    return JsonResponse({"error": "a sync is already running", "runId": exc.run_id}, status=409)
+
+
+def run_sync(*, mode: str, run_async: bool, anilist_id: int | None = None) -> SyncRun | JsonResponse:
+    """Run (or queue) a real sync: the finished, successful run, or the response to send
+    instead (202 queued, 409 already running, 500 failed)."""
+    try:
+        if run_async:
+            return queued(sync_enqueue(mode=mode, trigger=API, anilist_id=anilist_id))
+        run = sync_run(mode=mode, trigger=API, anilist_id=anilist_id)
+    except SyncAlreadyRunning as exc:
+        return already_running(exc)
+    if run.state != SyncRun.State.SUCCEEDED:
+        return failed(run, "Sync failed")
+    return run
+
+
+def failed(run: SyncRun, error: str) -> JsonResponse:
+    return with_run_header(JsonResponse({"error": error, "details": run.error, "runId": run.pk}, status=500), run)
+
+
+@api_view("GET", "POST")
+def sync_show(request):
+    params = query_params(request, {"anilistId": Field(positive_int, required=True), **ASYNC})
+    ensure_no_body(request)
+    ensure_write_allowed(request)
+    run = run_sync(mode=SyncRun.Mode.SHOW, anilist_id=params["anilistId"], run_async=params["async"])
+    if isinstance(run, JsonResponse):
+        return run
+    return with_run_header(JsonResponse({"success": True, "count": run.posted}), run)
+
+
+@api_view("GET", "POST")
+def full_sync(request):
+    params = query_params(request, ASYNC)
+    ensure_no_body(request)
+    ensure_write_allowed(request)
+    run = run_sync(mode=SyncRun.Mode.INCREMENTAL, run_async=params["async"])
+    if isinstance(run, JsonResponse):
+        return run
+    return with_run_header(JsonResponse(full_sync_body(run)), run)
+
+
+def full_sync_body(run: SyncRun) -> dict:
+    return {
+        "message": "Sync complete!",
+        "found": run.found,
+        "synced": run.posted,
+        "alreadySynced": run.already_synced,
+        "skippedUnmapped": run.unmapped,
+        "added": {"episodes": run.posted},
+    }
+
+
+LIBRARY_MESSAGES = {
+    SyncRun.Mode.COMPLETED: "Completed library sync complete!",
+    SyncRun.Mode.WATCHING: "Watching library sync complete!",
+}
+
+
+def library_sync(request, mode: str):
+    """GET ?preview=1 lists what would be synced per show; POST runs the sync."""
+    if request.method == "GET":
+        params = query_params(request, {"preview": Field(flag, default=False)})
+        if not params["preview"]:
+            raise BadInput("Use preview=1 for listing or POST to run sync.")
+        run = sync_preview(mode=mode, trigger=API)
+        if run.state != SyncRun.State.SUCCEEDED:
+            return failed(run, "Preview failed")
+        items = preview_items(run)
+        return with_run_header(JsonResponse({"items": items, "count": len(items)}), run)
+    params = query_params(request, ASYNC)
+    ensure_no_body(request)
+    run = run_sync(mode=mode, run_async=params["async"])
+    if isinstance(run, JsonResponse):
+        return run
+    return with_run_header(JsonResponse(library_body(run, mode)), run)
+
+
+def preview_items(run: SyncRun) -> list[dict]:
+    """One item per AniList entry of the plan, in plan order, in the original's shape.
+
+    `progress` is the highest AniList episode planned for the entry and `watchedAt` that
+    episode's date. The plan keeps one title per entry (English, else romaji), so both title
+    keys carry it.
+    """
+    entries: dict[int, dict] = {}
+    for item in SyncRunItem.objects.filter(run=run).order_by("position").iterator(chunk_size=2000):
+        entry = entries.setdefault(item.anilist_id, {"anilistShowId": item.anilist_id, "progress": 0})
+        if item.anilist_episode >= entry["progress"]:
+            entry.update(
+                titleEnglish=item.title,
+                titleRomaji=item.title,
+                progress=item.anilist_episode,
+                watchedAt=item.watched_at.isoformat() if item.watched_at else None,
+            )
+    return list(entries.values())
+
+
+def library_body(run: SyncRun, mode: str) -> dict:
+    """The original's counts: `found` entries with something to do, `alreadySyncedShows`
+    entries with nothing left to post, `batches` history POSTs."""
+    items = SyncRunItem.objects.filter(run=run)
+    shows = set(items.values_list("anilist_id", flat=True).distinct())
+    doing = set(items.exclude(action=SyncRunItem.Action.ALREADY_SYNCED).values_list("anilist_id", flat=True))
+    return {
+        "message": LIBRARY_MESSAGES[mode],
+        "found": len(shows),
+        "synced": run.posted,
+        "alreadySyncedShows": len(shows - doing),
+        "addedEpisodes": run.posted,
+        "batches": run.batches.count(),
+    }
+
+
+@api_view("GET", "POST")
+def completed_sync(request):
+    return library_sync(request, SyncRun.Mode.COMPLETED)
+
+
+@api_view("GET", "POST")
+def watching_sync(request):
+    return library_sync(request, SyncRun.Mode.WATCHING)
+
+
+@secret_allowed("CRON_SECRET")
+@api_view("GET", "POST")
+def cron(request):
+    """For external schedulers: an automated incremental sync when the interval has passed."""
+    params = query_params(request, ASYNC)
+    ensure_no_body(request)
+    ensure_write_allowed(request)
+    result = sync_cron(inline=not params["async"])
+    if result.get("message") == "a sync is already running":
+        return JsonResponse({"error": "a sync is already running", "runId": result.get("runId")}, status=409)
+    status = 500 if result.get("state") == SyncRun.State.FAILED else 200
+    response = JsonResponse(result, status=status)
+    if result.get("runId"):
+        response["X-Sync-Run-Id"] = str(result["runId"])
+    return response

@@ -1,0 +1,327 @@
+"""AniList GraphQL client: viewer, the anime list (all chunks, deduplicated), activities."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+from syncer.http import (
+    ApiError,
+    AuthError,
+    BadResponse,
+    HttpService,
+    NotFound,
+    RateLimited,
+    pacer,
+)
+
+ALL_STATUSES = ("CURRENT", "COMPLETED", "PAUSED", "DROPPED", "PLANNING", "REPEATING")
+CHUNK_SIZE = 500  # AniList's maximum perChunk
+PAGE_SIZE = 50  # AniList's maximum perPage
+# Pagination guards: a server that always says "more" must not loop forever.
+# (The collection is capped at 11,000 entries = 22 chunks.)
+MAX_CHUNKS = 100
+MAX_PAGES = 2000
+TOKEN_HINT = "AniList rejected the token: check ANILIST_ACCESS_TOKEN"
+
+
+@dataclass(frozen=True)
+class FuzzyDate:
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+
+    @classmethod
+    def parse(cls, raw: dict | None) -> FuzzyDate:
+        raw = raw or {}
+        return cls(raw.get("year"), raw.get("month"), raw.get("day"))
+
+    @property
+    def is_complete(self) -> bool:
+        return None not in (self.year, self.month, self.day)
+
+
+@dataclass(frozen=True)
+class AniListMedia:
+    id: int
+    id_mal: int | None
+    format: str | None
+    episodes: int | None
+    title_romaji: str | None
+    title_english: str | None
+    title_native: str | None
+    start_date: FuzzyDate
+    season_year: int | None
+
+    @property
+    def title(self) -> str:
+        return self.title_english or self.title_romaji or self.title_native or f"AniList {self.id}"
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    id: int
+    media: AniListMedia
+    status: str
+    progress: int
+    repeat: int
+    score: float | None
+    started_at: FuzzyDate
+    completed_at: FuzzyDate
+    updated_at: int  # Unix seconds; 0 for some imported entries
+    created_at: int
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: int
+    status: str  # "watched episode", "rewatched episode", "completed", ...
+    episodes: tuple[int, ...]
+    created_at: int
+    media: AniListMedia
+
+
+@dataclass(frozen=True)
+class Viewer:
+    id: int
+    name: str
+    score_format: str | None
+
+
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+_SINGLE = re.compile(r"^\s*(\d+)\s*$")
+
+
+def parse_progress(text: str | None) -> tuple[int, ...]:
+    """An activity's progress: "5" -> (5,), merged "10 - 12" -> (10, 11, 12), else ()."""
+    if not text:
+        return ()
+    if m := _SINGLE.match(text):
+        return (int(m.group(1)),)
+    if m := _RANGE.match(text):
+        low, high = sorted((int(m.group(1)), int(m.group(2))))
+        return tuple(range(low, high + 1))
+    return ()
+
+
+MEDIA_FIELDS = """
+  id idMal format episodes seasonYear
+  title { romaji english native }
+  startDate { year month day }
+"""
+ENTRY_FIELDS = f"""
+  id mediaId status progress repeat score(format: POINT_10) updatedAt createdAt
+  startedAt {{ year month day }}
+  completedAt {{ year month day }}
+  media {{ {MEDIA_FIELDS} }}
+"""
+VIEWER_QUERY = "query { Viewer { id name mediaListOptions { scoreFormat } } }"
+LIST_QUERY = f"""
+query ($userId: Int!, $statuses: [MediaListStatus], $chunk: Int, $perChunk: Int) {{
+  MediaListCollection(userId: $userId, type: ANIME, status_in: $statuses, chunk: $chunk,
+                      perChunk: $perChunk, forceSingleCompletedList: true) {{
+    hasNextChunk
+    lists {{ name isCustomList status entries {{ {ENTRY_FIELDS} }} }}
+  }}
+}}"""
+ACTIVITY_QUERY = f"""
+query ($userId: Int!, $since: Int, $page: Int, $perPage: Int) {{
+  Page(page: $page, perPage: $perPage) {{
+    pageInfo {{ hasNextPage }}
+    activities(userId: $userId, type: ANIME_LIST, sort: ID_DESC, createdAt_greater: $since) {{
+      ... on ListActivity {{ id status progress createdAt media {{ {MEDIA_FIELDS} }} }}
+    }}
+  }}
+}}"""
+MEDIA_QUERY = f"query ($id: Int!) {{ Media(id: $id, type: ANIME) {{ {MEDIA_FIELDS} }} }}"
+ENTRY_QUERY = f"""
+query ($userId: Int!, $mediaId: Int!) {{
+  MediaList(userId: $userId, mediaId: $mediaId) {{ {ENTRY_FIELDS} }}
+}}"""
+
+
+def parse_media(raw: dict) -> AniListMedia:
+    title = raw.get("title") or {}
+    return AniListMedia(
+        id=raw["id"],
+        id_mal=raw.get("idMal"),
+        format=raw.get("format"),
+        episodes=raw.get("episodes"),
+        title_romaji=title.get("romaji"),
+        title_english=title.get("english"),
+        title_native=title.get("native"),
+        start_date=FuzzyDate.parse(raw.get("startDate")),
+        season_year=raw.get("seasonYear"),
+    )
+
+
+def parse_entry(raw: dict) -> ListEntry:
+    score = raw.get("score")
+    return ListEntry(
+        id=raw["id"],
+        media=parse_media(raw["media"]),
+        status=raw.get("status") or "",
+        progress=raw.get("progress") or 0,
+        repeat=raw.get("repeat") or 0,
+        score=float(score) if score else None,
+        started_at=FuzzyDate.parse(raw.get("startedAt")),
+        completed_at=FuzzyDate.parse(raw.get("completedAt")),
+        updated_at=raw.get("updatedAt") or 0,
+        created_at=raw.get("createdAt") or 0,
+    )
+
+
+def parse_activity(raw: dict) -> Activity:
+    return Activity(
+        id=raw["id"],
+        status=raw.get("status") or "",
+        episodes=parse_progress(raw.get("progress")),
+        created_at=raw.get("createdAt") or 0,
+        media=parse_media(raw["media"]),
+    )
+
+
+def _anilist_error(response: httpx.Response) -> ApiError | None:
+    """AniList says "Invalid token" with a 400, which the generic rules would call a bad request."""
+    if response.status_code in (400, 401):
+        try:
+            messages = " ".join(str(e.get("message", "")) for e in response.json().get("errors", []))
+        except (ValueError, AttributeError, TypeError):
+            messages = ""
+        if response.status_code == 401 or "invalid token" in messages.lower():
+            return AuthError("AniList", response.status_code, TOKEN_HINT)
+    return None
+
+
+def _adapt_pace(response: httpx.Response) -> None:
+    """Follow the limit AniList announces (it has run degraded at 30/min) and stop at zero."""
+    shared = pacer("anilist")
+    try:
+        limit = int(response.headers["x-ratelimit-limit"])
+        shared.set_limit(min(limit, max(settings.ANILIST_REQUESTS_PER_MINUTE, 1)) if limit else None)
+    except (KeyError, ValueError):
+        pass
+    try:
+        remaining = int(response.headers["x-ratelimit-remaining"])
+    except (KeyError, ValueError):
+        return
+    if remaining <= 0 and response.status_code != 429:
+        from syncer.http import retry_after_seconds
+
+        shared.block_for(retry_after_seconds(response) or 60.0)
+
+
+_viewer_cache: dict[str, Viewer] = {}
+_viewer_lock = threading.Lock()
+
+
+def viewer_cache_clear() -> None:
+    with _viewer_lock:
+        _viewer_cache.clear()
+
+
+class AniListClient:
+    def __init__(self, *, token: str | None = None, client: httpx.Client | None = None,
+                 base_url: str | None = None, service: HttpService | None = None):
+        self.token = settings.ANILIST_ACCESS_TOKEN if token is None else token
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        self.service = service or HttpService(
+            "AniList",
+            base_url=base_url or settings.ANILIST_API_URL,
+            client=client,
+            headers=headers,
+            read_pacer=pacer("anilist"),
+            error_hook=_anilist_error,
+            response_hook=_adapt_pace,
+        )
+
+    def query(self, query: str, variables: dict | None = None) -> dict:
+        """Run one GraphQL query; `errors` in a 200 answer are errors too."""
+        body = self.service.request_json(
+            "POST", "", json={"query": query, "variables": variables or {}}, idempotent=True
+        )
+        if not isinstance(body, dict):
+            raise BadResponse("AniList", 200, "the answer was not a JSON object")
+        errors = body.get("errors") or []
+        if errors:
+            first = errors[0] if isinstance(errors[0], dict) else {}
+            message = str(first.get("message", "error"))[:200]
+            status = first.get("status")
+            if "invalid token" in message.lower() or status == 401:
+                raise AuthError("AniList", status, TOKEN_HINT)
+            if status == 404 or message.lower().startswith("not found"):
+                raise NotFound("AniList", status, message)
+            if status == 429:
+                raise RateLimited("AniList", 429, message, retry_after=60.0)
+            raise BadResponse("AniList", status, f"GraphQL error: {message}")
+        if not isinstance(body.get("data"), dict):
+            raise BadResponse("AniList", 200, "the answer had no data")
+        return body["data"]
+
+    def viewer(self) -> Viewer:
+        key = hashlib.sha256((self.token or "").encode()).hexdigest()
+        with _viewer_lock:
+            if key in _viewer_cache:
+                return _viewer_cache[key]
+        raw = self.query(VIEWER_QUERY)["Viewer"]
+        if not raw:
+            raise AuthError("AniList", None, TOKEN_HINT)
+        options = raw.get("mediaListOptions") or {}
+        viewer = Viewer(id=raw["id"], name=raw.get("name") or "", score_format=options.get("scoreFormat"))
+        with _viewer_lock:
+            _viewer_cache[key] = viewer
+        return viewer
+
+    def list_entries(self, *, user_id: int, statuses=ALL_STATUSES) -> list[ListEntry]:
+        """Every entry with one of `statuses`, once each: entries repeat across status lists and
+        custom lists, so they are deduplicated by list-entry id."""
+        seen: dict[int, ListEntry] = {}
+        for chunk in range(1, MAX_CHUNKS + 1):
+            data = self.query(LIST_QUERY, {"userId": user_id, "statuses": list(statuses),
+                                           "chunk": chunk, "perChunk": CHUNK_SIZE})
+            collection = data.get("MediaListCollection") or {}
+            for lst in collection.get("lists") or []:
+                for raw in lst.get("entries") or []:
+                    if raw and raw.get("id") not in seen and raw.get("media"):
+                        seen[raw["id"]] = parse_entry(raw)
+            if not collection.get("hasNextChunk"):
+                return list(seen.values())
+        raise BadResponse("AniList", 200, f"MediaListCollection still had more after {MAX_CHUNKS} chunks")
+
+    def activities_since(self, *, user_id: int, since: int) -> list[Activity]:
+        """Every anime list activity created after `since` (Unix s), oldest first.
+
+        Pages are read newest first (ID_DESC); a new activity arriving meanwhile shifts items to
+        the next page, so items are deduplicated by id."""
+        seen: dict[int, Activity] = {}
+        for page in range(1, MAX_PAGES + 1):
+            data = self.query(ACTIVITY_QUERY, {"userId": user_id, "since": since, "page": page,
+                                               "perPage": PAGE_SIZE})
+            page_data = data.get("Page") or {}
+            for raw in page_data.get("activities") or []:
+                # Other activity types come back as {} through the ListActivity fragment.
+                if raw and raw.get("id") is not None and raw.get("media"):
+                    seen.setdefault(raw["id"], parse_activity(raw))
+            if not (page_data.get("pageInfo") or {}).get("hasNextPage"):
+                return sorted(seen.values(), key=lambda a: (a.created_at, a.id))
+        raise BadResponse("AniList", 200, f"activities still had more after {MAX_PAGES} pages")
+
+    def media(self, *, media_id: int) -> AniListMedia:
+        raw = self.query(MEDIA_QUERY, {"id": media_id}).get("Media")
+        if not raw:
+            raise NotFound("AniList", 404, f"media {media_id} not found")
+        return parse_media(raw)
+
+    def list_entry(self, *, user_id: int, media_id: int) -> ListEntry | None:
+        try:
+            raw = self.query(ENTRY_QUERY, {"userId": user_id, "mediaId": media_id}).get("MediaList")
+        except NotFound:
+            return None
+        return parse_entry(raw) if raw else None

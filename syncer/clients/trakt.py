@@ -1,0 +1,341 @@
+"""Trakt API client: history writes and reads, seasons, search, summaries, OAuth calls."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+
+from syncer.http import AuthError, BadResponse, HttpService, pacer, parse_json
+
+HISTORY_PAGE_LIMIT = 250  # Trakt clamps larger limits to 250; always send one
+MAX_HISTORY_PAGES = 10_000
+SEARCH_ID_TYPES = ("trakt", "tmdb", "tvdb", "imdb")
+KINDS = ("show", "movie")
+
+
+class TokenStore(Protocol):
+    def access_token(self) -> str: ...
+
+    def refresh(self, *, reason: str) -> str: ...
+
+
+class StaticTokenStore:
+    """A fixed token (tests, one-off scripts): it cannot refresh."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+    def access_token(self) -> str:
+        return self.token
+
+    def refresh(self, *, reason: str) -> str:
+        raise AuthError("Trakt", 401, "the access token was refused and cannot be refreshed here")
+
+
+@dataclass(frozen=True)
+class EpisodePlay:
+    show_trakt_id: int
+    season: int
+    number: int
+    watched_at: datetime
+
+
+@dataclass(frozen=True)
+class MoviePlay:
+    movie_trakt_id: int
+    watched_at: datetime
+
+
+@dataclass
+class HistoryWriteResult:
+    added_episodes: int = 0
+    added_movies: int = 0
+    not_found: list[EpisodePlay | MoviePlay] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    id: int
+    watched_at: datetime
+    type: str  # "episode" | "movie"
+    show_trakt_id: int | None = None
+    season: int | None = None
+    number: int | None = None
+    movie_trakt_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Season:
+    number: int
+    episodes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    kind: str
+    trakt_id: int
+    slug: str | None
+    title: str
+    year: int | None
+    ids: dict
+
+
+def trakt_time(value: datetime) -> str:
+    """Trakt's UTC form, `2014-09-01T09:10:11.000Z`. A naive datetime is refused: its zone is a
+    guess, and a guessed date is a wrong play."""
+    if value.tzinfo is None:
+        raise ValueError("watched_at must be timezone-aware")
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def batches(plays: Sequence, size: int | None = None) -> Iterator[list]:
+    """Split plays into POST-sized batches (TRAKT_BATCH_SIZE by default)."""
+    size = size or settings.TRAKT_BATCH_SIZE
+    for start in range(0, len(plays), size):
+        yield list(plays[start:start + size])
+
+
+def history_payload(plays: Iterable[EpisodePlay | MoviePlay]) -> dict:
+    shows: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    movies = []
+    for play in plays:
+        if isinstance(play, EpisodePlay):
+            shows[play.show_trakt_id][play.season].append(
+                {"number": play.number, "watched_at": trakt_time(play.watched_at)}
+            )
+        elif isinstance(play, MoviePlay):
+            movies.append({"ids": {"trakt": play.movie_trakt_id}, "watched_at": trakt_time(play.watched_at)})
+        else:
+            raise TypeError(f"not a play: {play!r}")
+    payload: dict[str, list] = {}
+    if shows:
+        payload["shows"] = [
+            {"ids": {"trakt": show}, "seasons": [{"number": s, "episodes": eps} for s, eps in seasons.items()]}
+            for show, seasons in shows.items()
+        ]
+    if movies:
+        payload["movies"] = movies
+    return payload
+
+
+def _not_found_plays(body: dict, plays: Sequence[EpisodePlay | MoviePlay]) -> list:
+    """Map Trakt's `not_found` back to the plays sent. A show listed without seasons means every
+    play of that show; a season without episodes, every play of that season."""
+    not_found = body.get("not_found") or {}
+    missing_movies = {(m.get("ids") or {}).get("trakt") for m in not_found.get("movies") or []}
+    missing_shows: set[int] = set()
+    missing_seasons: set[tuple[int, int]] = set()
+    missing_episodes: set[tuple[int, int, int]] = set()
+    for show in not_found.get("shows") or []:
+        show_id = (show.get("ids") or {}).get("trakt")
+        seasons = show.get("seasons")
+        if not seasons:
+            missing_shows.add(show_id)
+        for season in seasons or []:
+            episodes = season.get("episodes")
+            if not episodes:
+                missing_seasons.add((show_id, season.get("number")))
+            for ep in episodes or []:
+                missing_episodes.add((show_id, season.get("number"), ep.get("number")))
+    result = []
+    for play in plays:
+        if isinstance(play, MoviePlay):
+            if play.movie_trakt_id in missing_movies:
+                result.append(play)
+        elif (play.show_trakt_id in missing_shows
+              or (play.show_trakt_id, play.season) in missing_seasons
+              or (play.show_trakt_id, play.season, play.number) in missing_episodes):
+            result.append(play)
+    return result
+
+
+def parse_history_item(raw: dict) -> HistoryItem:
+    kind = raw.get("type")
+    watched_at = parse_time(raw.get("watched_at"))
+    if watched_at is None:
+        raise BadResponse("Trakt", 200, "a history item had no watched_at")
+    if kind == "movie":
+        return HistoryItem(id=raw["id"], watched_at=watched_at, type="movie",
+                           movie_trakt_id=(raw.get("movie") or {}).get("ids", {}).get("trakt"))
+    episode = raw.get("episode") or {}
+    return HistoryItem(
+        id=raw["id"], watched_at=watched_at, type=kind or "episode",
+        show_trakt_id=(raw.get("show") or {}).get("ids", {}).get("trakt"),
+        season=episode.get("season"), number=episode.get("number"),
+    )
+
+
+class TraktClient:
+    def __init__(self, *, token_store: TokenStore | None = None, client: httpx.Client | None = None,
+                 base_url: str | None = None, auth_url: str | None = None):
+        self.token_store = token_store
+        headers = {
+            "Content-Type": "application/json",
+            "trakt-api-key": settings.TRAKT_CLIENT_ID,
+            "trakt-api-version": "2",
+        }
+        self.api = HttpService("Trakt", base_url=base_url or settings.TRAKT_API_URL, client=client,
+                               headers=headers, read_pacer=pacer("trakt-read"),
+                               write_pacer=pacer("trakt-write"))
+        self.auth = HttpService("Trakt", base_url=auth_url or settings.TRAKT_AUTH_URL,
+                                client=self.api.client, headers=headers,
+                                read_pacer=pacer("trakt-read"))
+
+    # --- plumbing
+
+    def _request(self, method: str, path: str, *, authed: bool = True, **kwargs: Any) -> httpx.Response:
+        """One API call; on a 401 the token is refreshed once and the call repeated (a 401 was
+        not applied, so this is safe even for a POST)."""
+        if not (authed and self.token_store):
+            return self.api.request(method, path, **kwargs)
+        token = self.token_store.access_token()
+        try:
+            return self.api.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        except AuthError as exc:
+            if exc.status != 401:
+                raise
+            token = self.token_store.refresh(reason="401")
+            return self.api.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return parse_json(self._request(method, path, **kwargs), "Trakt")
+
+    # --- history
+
+    def add_to_history(self, plays: Sequence[EpisodePlay | MoviePlay]) -> HistoryWriteResult:
+        """One POST /sync/history. Raises `UncertainWrite` when the POST may have been applied
+        (timeout, 5xx): never call it again for the same plays without reconciling first."""
+        if not plays:
+            return HistoryWriteResult()
+        body = self._json("POST", "/sync/history", json=history_payload(plays))
+        added = (body or {}).get("added") or {}
+        return HistoryWriteResult(
+            added_episodes=int(added.get("episodes") or 0),
+            added_movies=int(added.get("movies") or 0),
+            not_found=_not_found_plays(body or {}, plays),
+        )
+
+    def remove_from_history(self, history_ids: Sequence[int]) -> dict:
+        # Removing by history id twice removes nothing the second time: safe to retry.
+        return self._json("POST", "/sync/history/remove", json={"ids": list(history_ids)}, idempotent=True)
+
+    def history(self, *, kind: str | None = None, trakt_id: int | None = None,
+                start_at: datetime | None = None, end_at: datetime | None = None) -> list[HistoryItem]:
+        """Every history item (all pages). `kind`: "shows", "movies", "episodes" or None."""
+        if kind not in (None, "shows", "movies", "episodes"):
+            raise ValueError(f"unknown history kind {kind!r}")
+        if trakt_id is not None and kind is None:
+            raise ValueError("trakt_id needs a kind")
+        path = "/sync/history" + (f"/{kind}" if kind else "") + (f"/{trakt_id}" if trakt_id else "")
+        params: dict[str, Any] = {"limit": HISTORY_PAGE_LIMIT}
+        if start_at:
+            params["start_at"] = trakt_time(start_at)
+        if end_at:
+            params["end_at"] = trakt_time(end_at)
+        items: list[HistoryItem] = []
+        for page in range(1, MAX_HISTORY_PAGES + 1):
+            response = self._request("GET", path, params={**params, "page": page})
+            rows = parse_json(response, "Trakt") or []
+            items.extend(parse_history_item(raw) for raw in rows)
+            page_count = response.headers.get("x-pagination-page-count")
+            if page_count is not None:
+                if page >= int(page_count):
+                    return items
+            elif len(rows) < HISTORY_PAGE_LIMIT:
+                return items
+            if not rows:
+                return items
+        raise BadResponse("Trakt", 200, f"history still had more after {MAX_HISTORY_PAGES} pages")
+
+    # --- catalogue
+
+    def show_seasons(self, trakt_id: int) -> list[Season]:
+        rows = self._json("GET", f"/shows/{trakt_id}/seasons", params={"extended": "episodes"}, authed=False)
+        return sorted(
+            (Season(number=s["number"], episodes=tuple(sorted(e["number"] for e in s.get("episodes") or [])))
+             for s in rows or []),
+            key=lambda s: s.number,
+        )
+
+    def search(self, *, id_type: str, external_id: str | int, kind: str) -> list[SearchResult]:
+        """Look up by external id. `kind` is always sent: a tvdb/tmdb id may also match an episode."""
+        if id_type not in SEARCH_ID_TYPES:
+            raise ValueError(f"unknown id type {id_type!r}")
+        if kind not in KINDS:
+            raise ValueError(f"kind must be 'show' or 'movie', not {kind!r}")
+        rows = self._json("GET", f"/search/{id_type}/{external_id}", params={"type": kind}, authed=False)
+        results = []
+        for row in rows or []:
+            item = row.get(kind) if row.get("type") == kind else None
+            if not item:
+                continue
+            ids = item.get("ids") or {}
+            results.append(SearchResult(kind=kind, trakt_id=ids.get("trakt"), slug=ids.get("slug"),
+                                        title=item.get("title") or "", year=item.get("year"), ids=ids))
+        return results
+
+    def show(self, trakt_id: int | str) -> dict:
+        return self._json("GET", f"/shows/{trakt_id}", params={"extended": "full"}, authed=False)
+
+    def movie(self, trakt_id: int | str) -> dict:
+        return self._json("GET", f"/movies/{trakt_id}", params={"extended": "full"}, authed=False)
+
+    # --- account
+
+    def last_activities(self) -> dict:
+        return self._json("GET", "/sync/last_activities")
+
+    def user_settings(self) -> dict:
+        return self._json("GET", "/users/settings")
+
+    def add_ratings(self, payload: dict) -> dict:
+        """`payload` is Trakt's shape (`{"shows": [{"ids": ..., "rating": 8}], ...}`); setting
+        the same rating twice changes nothing, so it may be retried."""
+        return self._json("POST", "/sync/ratings", json=payload, idempotent=True)
+
+    def add_to_watchlist(self, payload: dict) -> dict:
+        return self._json("POST", "/sync/watchlist", json=payload, idempotent=True)
+
+    # --- OAuth (on the auth host)
+
+    def _oauth_body(self, **fields: Any) -> dict:
+        return {"client_id": settings.TRAKT_CLIENT_ID, "client_secret": settings.TRAKT_CLIENT_SECRET, **fields}
+
+    def oauth_refresh(self, refresh_token: str) -> dict:
+        # Refresh tokens are single-use: a retried refresh could burn the new pair, so no retry.
+        return parse_json(self.auth.request("POST", "/oauth/token", json=self._oauth_body(
+            refresh_token=refresh_token, redirect_uri=settings.TRAKT_REDIRECT_URI,
+            grant_type="refresh_token")), "Trakt")
+
+    def oauth_exchange_code(self, code: str) -> dict:
+        return parse_json(self.auth.request("POST", "/oauth/token", json=self._oauth_body(
+            code=code, redirect_uri=settings.TRAKT_REDIRECT_URI,
+            grant_type="authorization_code")), "Trakt")
+
+    def oauth_device_code(self) -> dict:
+        return parse_json(self.auth.request("POST", "/oauth/device/code",
+                                            json={"client_id": settings.TRAKT_CLIENT_ID},
+                                            idempotent=True), "Trakt")
+
+    def oauth_device_token(self, device_code: str) -> tuple[int, dict | None]:
+        """One poll: (status, token or None). 400 pending, 404, 409, 410, 418, 429 are answers."""
+        response = self.auth.request("POST", "/oauth/device/token", json=self._oauth_body(code=device_code),
+                                     accept=(400, 404, 409, 410, 418, 429))
+        if response.is_success:
+            return 200, parse_json(response, "Trakt")
+        return response.status_code, None
+
+    def oauth_revoke(self, token: str) -> None:
+        self.auth.request("POST", "/oauth/revoke", json=self._oauth_body(token=token), idempotent=True)

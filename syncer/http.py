@@ -1,0 +1,416 @@
+"""The one HTTP layer every client uses: typed errors, bounded retries, shared pacing.
+
+Rules that matter for correctness:
+- Error bodies are never assumed to be JSON (Cloudflare answers 403/520-522 with HTML).
+- A non-idempotent request (a Trakt history POST) is never retried once it may have reached
+  the server: a timeout or 5xx raises `UncertainWrite`, so the sync engine reconciles instead
+  of posting the same play twice (Trakt does not deduplicate).
+- Pacers are module-level per service, so every caller in the process shares one budget.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+logger = logging.getLogger("syncer.http")
+
+USER_AGENT = "anilist-trakt-sync/0.1 (+https://github.com/; self-hosted)"
+
+
+# --- Errors ---------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An answer from (or failure to reach) a remote service. Messages never carry secrets."""
+
+    def __init__(self, service: str, status: int | None, message: str):
+        self.service = service
+        self.status = status
+        self.message = message
+        super().__init__(f"{service}: {message}" + (f" (HTTP {status})" if status else ""))
+
+
+class AuthError(ApiError):
+    """The token was refused (401/403, AniList 400 "Invalid token")."""
+
+
+class RateLimited(ApiError):
+    def __init__(self, service: str, status: int | None, message: str, retry_after: float = 0.0):
+        super().__init__(service, status, message)
+        self.retry_after = retry_after
+
+
+class NotFound(ApiError):
+    pass
+
+
+class AccountLimit(ApiError):
+    """Trakt 420 (account limit) or 426 (VIP required)."""
+
+
+class Locked(ApiError):
+    """Trakt 423: the user's account is locked."""
+
+
+class ServiceUnavailable(ApiError):
+    """5xx, HTML error pages, timeouts or connection errors, after the retries ran out."""
+
+
+class BadResponse(ApiError):
+    """A 4xx the caller cannot fix by waiting, or a body that is not what the API promises."""
+
+
+class UncertainWrite(ApiError):
+    """A non-idempotent request timed out or got a 5xx: it may or may not have been applied."""
+
+
+# --- Pacing ---------------------------------------------------------------------------------
+
+Number = float | Callable[[], float]
+
+
+def _value(v: Number | None) -> float:
+    return float(v() if callable(v) else (v or 0))
+
+
+class Pacer:
+    """Spaces requests: at least `interval` seconds apart and at most `max_calls` per `period`.
+
+    Callers reserve a slot under the lock and sleep outside it, so concurrent callers queue
+    fairly without holding the lock while asleep. `interval`/`max_calls` may be callables, so a
+    setting changed at run time (tests) takes effect. `clock` and `sleep` are injectable.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        interval: Number = 0.0,
+        max_calls: Number | None = None,
+        period: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.name = name
+        self.interval = interval
+        self.max_calls = max_calls
+        self.period = period
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._last: float | None = None
+            self._slots: deque[float] = deque()
+            self._blocked_until = 0.0
+            self._limit_override: int | None = None
+
+    def set_limit(self, max_calls: int | None) -> None:
+        """Adopt a limit the server announced (AniList `X-RateLimit-Limit`)."""
+        with self._lock:
+            self._limit_override = max_calls if max_calls and max_calls > 0 else None
+
+    def block_for(self, seconds: float) -> None:
+        """Make every caller wait (after a 429 or an exhausted quota)."""
+        with self._lock:
+            self._blocked_until = max(self._blocked_until, self.clock() + max(0.0, seconds))
+
+    def _reserve(self) -> float:
+        with self._lock:
+            now = self.clock()
+            slot = max(now, self._blocked_until)
+            interval = _value(self.interval)
+            if self._last is not None and interval > 0:
+                slot = max(slot, self._last + interval)
+            limit = self._limit_override or int(_value(self.max_calls))
+            if limit > 0:
+                while self._slots and self._slots[0] <= now - self.period:
+                    self._slots.popleft()
+                if len(self._slots) >= limit:
+                    slot = max(slot, self._slots[-limit] + self.period)
+                self._slots.append(slot)
+            self._last = slot
+            return slot - now
+
+    def release(self) -> None:
+        """A request finished: measure the next interval from now, so the server (which sees
+        arrivals, not our send times) never gets two requests closer than `interval`."""
+        with self._lock:
+            now = self.clock()
+            if self._last is None or now > self._last:
+                self._last = now
+
+    def wait(self) -> float:
+        delay = self._reserve()
+        if delay > 0:
+            logger.debug("Pacing %s: waiting %.2fs", self.name, delay)
+            self.sleep(delay)
+        return delay
+
+
+_pacers: dict[str, Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def _pacer_specs() -> dict[str, dict[str, Any]]:
+    return {
+        "anilist": {"max_calls": lambda: settings.ANILIST_REQUESTS_PER_MINUTE, "period": 60.0},
+        "trakt-read": {"max_calls": lambda: settings.TRAKT_READS_PER_5_MINUTES, "period": 300.0},
+        "trakt-write": {"interval": lambda: settings.TRAKT_WRITE_INTERVAL_SECONDS},
+        "tmdb": {"max_calls": 40, "period": 1.0},
+    }
+
+
+def pacer(name: str) -> Pacer:
+    """The process-wide pacer for one service (`anilist`, `trakt-read`, `trakt-write`, `tmdb`)."""
+    with _pacers_lock:
+        if name not in _pacers:
+            _pacers[name] = Pacer(name, **_pacer_specs().get(name, {}))
+        return _pacers[name]
+
+
+def pacers_reset() -> None:
+    """Forget every pacer's history (tests, so one test's requests do not slow the next)."""
+    with _pacers_lock:
+        for p in _pacers.values():
+            p.reset()
+
+
+# --- Response helpers -----------------------------------------------------------------------
+
+
+def is_html(response: httpx.Response) -> bool:
+    ctype = response.headers.get("content-type", "").lower()
+    if "html" in ctype:
+        return True
+    head = response.content[:200].lstrip().lower()
+    return head.startswith(b"<!doctype html") or head.startswith(b"<html")
+
+
+def parse_json(response: httpx.Response, service: str) -> Any:
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        raise BadResponse(service, response.status_code, "the answer was not JSON") from None
+
+
+def error_detail(response: httpx.Response) -> str:
+    """A short, secret-free description of an error body (never the raw body)."""
+    if is_html(response):
+        return "HTML error page (Cloudflare or proxy)"
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return "non-JSON error body"
+    if isinstance(body, dict):
+        if isinstance(body.get("errors"), list) and body["errors"]:
+            first = body["errors"][0]
+            return str(first.get("message", "error"))[:200] if isinstance(first, dict) else "error"
+        for key in ("error_description", "error", "status_message", "message"):
+            if isinstance(body.get(key), str):
+                return body[key][:200]
+    return "error"
+
+
+def retry_after_seconds(response: httpx.Response, *, now: float | None = None) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or HTTP date) or a reset header."""
+    now = time.time() if now is None else now
+    value = response.headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+            except (TypeError, ValueError):
+                pass
+    reset = response.headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now)
+        except ValueError:
+            pass
+    trakt = response.headers.get("x-ratelimit")
+    if trakt:
+        try:
+            until = json.loads(trakt).get("until")
+            if until:
+                from django.utils.dateparse import parse_datetime
+
+                parsed = parse_datetime(until)
+                if parsed:
+                    return max(0.0, parsed.timestamp() - now)
+        except (ValueError, AttributeError):
+            pass
+    return None
+
+
+# --- The service ----------------------------------------------------------------------------
+
+ResponseHook = Callable[[httpx.Response], None]
+ErrorHook = Callable[[httpx.Response], "ApiError | None"]
+
+
+class HttpService:
+    """One remote service: base URL, headers, timeouts, retries and pacing.
+
+    `request()` returns the `httpx.Response` of a 2xx (or of a status listed in `accept`), and
+    raises a typed `ApiError` otherwise. `idempotent` defaults to True for GET/PUT/DELETE/HEAD
+    and False for POST; pass it explicitly for POSTs that are safe to repeat (GraphQL reads).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        base_url: str,
+        client: httpx.Client | None = None,
+        headers: dict[str, str] | None = None,
+        read_pacer: Pacer | None = None,
+        write_pacer: Pacer | None = None,
+        error_hook: ErrorHook | None = None,
+        response_hook: ResponseHook | None = None,
+        max_retries: int | None = None,
+        retry_budget: float | None = None,
+        backoff: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.client = client or httpx.Client(timeout=settings.HTTP_TIMEOUT_SECONDS)
+        self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        self.read_pacer = read_pacer
+        self.write_pacer = write_pacer or read_pacer
+        self.error_hook = error_hook
+        self.response_hook = response_hook
+        self.max_retries = settings.HTTP_MAX_RETRIES if max_retries is None else max_retries
+        self.retry_budget = settings.HTTP_RETRY_BUDGET_SECONDS if retry_budget is None else retry_budget
+        self.backoff = settings.HTTP_RETRY_BACKOFF_SECONDS if backoff is None else backoff
+        self.sleep = sleep or time.sleep
+        self.clock = clock
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool | None = None,
+        accept: Iterable[int] = (),
+    ) -> httpx.Response:
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method != "POST"
+        accept = frozenset(accept)
+        started = self.clock()
+        pacer_ = self.read_pacer if method in ("GET", "HEAD") else self.write_pacer
+        for attempt in range(self.max_retries + 1):
+            if pacer_:
+                pacer_.wait()
+            try:
+                response = self.client.request(
+                    method, self.url(path), params=params, json=json,
+                    headers={**self.headers, **(headers or {})},
+                )
+            except httpx.TransportError as exc:
+                if pacer_:
+                    pacer_.release()
+                failure = self._transport_failure(exc, method, path, idempotent)
+                self._backoff_or_raise(failure, attempt, started, None)
+                continue
+            if pacer_:
+                pacer_.release()
+            if self.response_hook:
+                self.response_hook(response)
+            if response.is_success or response.status_code in accept:
+                return response
+            failure = self._failure(response, method, path, idempotent)
+            if not self._retryable(failure, idempotent):
+                raise failure
+            wait = failure.retry_after if isinstance(failure, RateLimited) else None
+            self._backoff_or_raise(failure, attempt, started, wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return parse_json(self.request(method, path, **kwargs), self.name)
+
+    # --- classification
+
+    def _transport_failure(self, exc: Exception, method: str, path: str, idempotent: bool) -> ApiError:
+        kind = type(exc).__name__
+        # A connect error/timeout means the request never left: safe to retry even a POST.
+        never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+        if not idempotent and not never_sent:
+            return UncertainWrite(self.name, None, f"{method} {path} failed ({kind}); it may have been applied")
+        return ServiceUnavailable(self.name, None, f"{method} {path} failed ({kind})")
+
+    def _failure(self, response: httpx.Response, method: str, path: str, idempotent: bool) -> ApiError:
+        status = response.status_code
+        if self.error_hook:
+            custom = self.error_hook(response)
+            if custom is not None:
+                return custom
+        detail = error_detail(response)
+        where = f"{method} {path}"
+        if status == 429:
+            retry = retry_after_seconds(response)
+            return RateLimited(self.name, status, f"{where} rate limited", retry_after=retry if retry is not None else 1.0)
+        if status >= 500:
+            if not idempotent:
+                return UncertainWrite(self.name, status, f"{where} answered {status} ({detail}); it may have been applied")
+            return ServiceUnavailable(self.name, status, f"{where}: {detail}")
+        if status == 403 and is_html(response):
+            return ServiceUnavailable(self.name, status, f"{where} was blocked by Cloudflare (HTML 403)")
+        if status in (401, 403):
+            return AuthError(self.name, status, f"{where} was refused: {detail}")
+        if status == 404:
+            return NotFound(self.name, status, f"{where} not found")
+        if status in (420, 426):
+            what = "account limit reached" if status == 420 else "a VIP account is required"
+            return AccountLimit(self.name, status, f"{where}: {what}")
+        if status == 423:
+            return Locked(self.name, status, f"{where}: the account is locked")
+        return BadResponse(self.name, status, f"{where}: {detail}")
+
+    @staticmethod
+    def _retryable(failure: ApiError, idempotent: bool) -> bool:
+        if isinstance(failure, RateLimited):
+            return True  # a 429 was not applied, so even a POST may be repeated
+        if isinstance(failure, ServiceUnavailable) and failure.status != 403:
+            return True
+        return False
+
+    def _backoff_or_raise(self, failure: ApiError, attempt: int, started: float, wait: float | None) -> None:
+        if isinstance(failure, UncertainWrite) or attempt >= self.max_retries:
+            raise failure
+        if wait is None:
+            wait = self.backoff * (2**attempt) + random.uniform(0, self.backoff)
+        if self.clock() - started + wait > self.retry_budget:
+            raise failure
+        logger.info("%s; retrying in %.1fs (attempt %d of %d)", failure, wait, attempt + 2, self.max_retries + 1)
+        if isinstance(failure, RateLimited):
+            # Every other caller sharing these pacers waits too, not just this one.
+            for shared in {self.read_pacer, self.write_pacer} - {None}:
+                shared.block_for(wait)
+        self.sleep(wait)

@@ -1,0 +1,75 @@
+"""`manage.py sync incremental|completed|watching [--dry-run]`, `manage.py sync show <id|URL>`."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from syncer.models import SyncRun
+from syncer.sync.lease import SyncAlreadyRunning
+from syncer.sync.selectors import run_items, run_unmapped
+from syncer.sync.services import sync_run
+from syncer.sync.sources import parse_anilist_id
+
+
+class Command(BaseCommand):
+    help = "Sync AniList to Trakt: incremental, completed, watching, or one show (show <id or URL>)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("mode", choices=["incremental", "completed", "watching", "show"])
+        parser.add_argument("anilist", nargs="?", help="AniList id or URL (mode show)")
+        parser.add_argument("--dry-run", action="store_true", help="plan only: post nothing, change nothing")
+
+    def handle(self, *args, mode, anilist, dry_run, **options):
+        anilist_id = None
+        if mode == "show":
+            if not anilist:
+                raise CommandError("sync show needs an AniList id or URL, e.g. sync show 21")
+            try:
+                anilist_id = parse_anilist_id(anilist)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        tty = self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
+        try:
+            run = sync_run(mode=mode, trigger=SyncRun.Trigger.CLI, dry_run=dry_run, anilist_id=anilist_id,
+                           progress=self._bar if tty else self._line)
+        except SyncAlreadyRunning as exc:
+            raise CommandError(f"{exc} (run #{exc.run_id}); wait for it to finish or check the dashboard") from exc
+        if tty:
+            self.stdout.write("")
+        self._summary(run)
+        if run.state != SyncRun.State.SUCCEEDED:
+            raise CommandError(f"sync #{run.pk} failed: {run.error}")
+
+    def _bar(self, done, total, label):
+        width = 30
+        filled = int(width * done / total) if total else 0
+        self.stdout.write(f"\r{label:<20} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
+        self.stdout.flush()
+
+    _last_line = None
+
+    def _line(self, done, total, label):
+        """Plain lines for logs and pipes: one when a step starts and one when it ends."""
+        if (label, done == total) != self._last_line:
+            self._last_line = (label, done == total)
+            self.stdout.write(f"{label}: {done}/{total}" if total else label)
+
+    def _summary(self, run):
+        verb = "would post" if run.dry_run else "posted"
+        planned = run_items(run=run).filter(action="post").count()
+        self.stdout.write(
+            f"Sync #{run.pk} ({run.mode}{', dry run' if run.dry_run else ''}): {run.state}. "
+            f"{run.found} found, {planned if run.dry_run else run.posted} {verb}, "
+            f"{run.already_synced} already synced, {run.unmapped} unmapped, {run.not_found} not found on Trakt."
+        )
+        if run.dry_run:
+            for item in run_items(run=run).filter(action="post"):
+                where = "movie" if item.kind == "movie" else f"S{item.season:02d}E{item.number:02d}"
+                self.stdout.write(f"  {item.title} ep {item.anilist_episode} -> Trakt {item.trakt_id} {where} "
+                                  f"at {item.watched_at:%Y-%m-%d %H:%M}")
+        unmapped = run_unmapped(run=run)
+        if unmapped:
+            self.stdout.write(f"Unmapped titles ({len(unmapped)}): fix them with a manual mapping in the admin.")
+            for row in unmapped:
+                self.stdout.write(f"  {row['title']} (AniList {row['anilist_id']}, {len(row['episodes'])} "
+                                  f"episode(s)): {row['reason']}")

@@ -1,0 +1,44 @@
+"""A Trakt show's seasons, cached in the database so a sync does not refetch them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from syncer.clients.trakt import Season, TraktClient
+from syncer.models import TraktSeasonCache
+
+
+def _to_json(seasons: list[Season]) -> list[dict]:
+    return [{"number": s.number, "episodes": list(s.episodes)} for s in seasons]
+
+
+def _from_json(rows: list[dict]) -> list[Season]:
+    return [Season(number=r["number"], episodes=tuple(r["episodes"])) for r in rows]
+
+
+def trakt_show_seasons(*, trakt_id: int, client: TraktClient | None = None) -> list[Season]:
+    """Seasons with their episode numbers, from the cache when younger than
+    TRAKT_SEASON_CACHE_DAYS, else fetched from Trakt and stored. Raises `NotFound` for an
+    unknown show (nothing is cached then)."""
+    fresh_after = timezone.now() - timedelta(days=settings.TRAKT_SEASON_CACHE_DAYS)
+    cached = TraktSeasonCache.objects.filter(trakt_id=trakt_id, fetched_at__gt=fresh_after).first()
+    if cached is not None:
+        return _from_json(cached.seasons)
+    if client is None:
+        from syncer.clients import trakt_client
+
+        client = trakt_client(authenticated=False)
+    seasons = client.show_seasons(trakt_id)
+    TraktSeasonCache.objects.update_or_create(
+        trakt_id=trakt_id, defaults={"seasons": _to_json(seasons), "fetched_at": timezone.now()}
+    )
+    return seasons
+
+
+def trakt_season_cache_clear(*, trakt_id: int | None = None) -> int:
+    """Forget cached seasons (one show, or all); returns how many rows were removed."""
+    rows = TraktSeasonCache.objects.all() if trakt_id is None else TraktSeasonCache.objects.filter(trakt_id=trakt_id)
+    return rows.delete()[0]

@@ -1,0 +1,1 @@
+"""The sync engine: watch events → placement → plan → apply (see docs/architecture.md)."""

@@ -1,0 +1,158 @@
+"""Watch events: what the user watched on AniList, one AniList episode each, in watch order.
+
+Every sync mode differs only in how it produces these (pure functions over the AniList client's
+dataclasses; no database, no network). `progress` maps an AniList id to the highest episode
+already written to Trakt (`SyncProgress.last_abs`).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+WATCHED = "watched episode"
+REWATCHED = "rewatched episode"
+COMPLETED = "completed"
+REWATCH_DONE = "rewatched"
+WATCHING_STATUSES = ("CURRENT", "REPEATING")
+# Statuses whose progress is real watching (PLANNING has none; an entry paused or dropped at
+# episode 7 was still watched up to 7).
+RECONCILED_STATUSES = ("CURRENT", "REPEATING", "COMPLETED", "PAUSED", "DROPPED")
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    anilist_id: int
+    episode: int  # AniList episode number; a movie's is its episode count (1)
+    watched_at: datetime
+    title: str
+    total: int | None = None  # the AniList entry's episode count, when known
+    activity_id: int | None = None
+    created_at: int | None = None  # the activity's Unix time: what the incremental cursor counts
+    rewatch: bool = False
+    # A play of a whole rewatch cycle (from a `repeat` increase): the repeat count it reaches.
+    cycle: int | None = None
+
+
+def unix_to_datetime(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value else None
+
+
+def fuzzy_to_datetime(date) -> datetime | None:
+    """An AniList FuzzyDate as a UTC midnight. A missing day is the 1st of the month, a missing
+    month January: "completed in March 2021" becomes 2021-03-01 (documented in docs/sync.md)."""
+    if date is None or not date.year:
+        return None
+    month = date.month if date.month and 1 <= date.month <= 12 else 1
+    last_day = calendar.monthrange(date.year, month)[1]
+    day = date.day if date.day and 1 <= date.day <= last_day else 1
+    return datetime(date.year, month, day, tzinfo=UTC)
+
+
+def entry_watched_at(entry, *, now: datetime) -> datetime:
+    """Completed entries: `completedAt`, else `updatedAt`; others `updatedAt`; "now" only when
+    nothing is known."""
+    if entry.status == "COMPLETED":
+        completed = fuzzy_to_datetime(entry.completed_at)
+        if completed is not None:
+            return completed
+    return unix_to_datetime(entry.updated_at) or now
+
+
+def entry_target(entry) -> int:
+    """The episode an entry's watching reached: its progress, or for a completed entry whose
+    progress is 0 (imported lists), its episode count."""
+    if entry.progress:
+        return entry.progress
+    if entry.status == "COMPLETED":
+        return entry.media.episodes or (1 if entry.media.format == "MOVIE" else 0)
+    return 0
+
+
+def _entry_events(entry, first: int, last: int, *, now: datetime,
+                  created_at: int | None = None) -> list[WatchEvent]:
+    when = entry_watched_at(entry, now=now)
+    media = entry.media
+    return [
+        WatchEvent(media.id, episode, when, media.title, total=media.episodes, created_at=created_at)
+        for episode in range(max(first, 1), last + 1)
+    ]
+
+
+def list_events(entries: Iterable, *, statuses: tuple[str, ...], progress: dict[int, int],
+                now: datetime) -> list[WatchEvent]:
+    """The completed / watching modes: each entry's episodes above the stored progress."""
+    events: list[WatchEvent] = []
+    chosen = sorted((e for e in entries if e.status in statuses), key=lambda e: (e.updated_at, e.id))
+    for entry in chosen:
+        events += _entry_events(entry, progress.get(entry.media.id, 0) + 1, entry_target(entry), now=now)
+    return events
+
+
+def activity_events(activities: Iterable, *, rewatches: bool) -> list[WatchEvent]:
+    """The incremental mode's events from activities (oldest first; a merged range "10 - 12" is
+    three episodes). A "completed" activity without progress stands for the whole entry; a
+    rewatch counts only when rewatches are on."""
+    events: list[WatchEvent] = []
+    for activity in sorted(activities, key=lambda a: (a.created_at, a.id)):
+        media = activity.media
+        rewatch = activity.status == REWATCHED
+        if rewatch and not rewatches:
+            continue
+        if activity.status in (WATCHED, REWATCHED):
+            episodes = activity.episodes
+        elif activity.status == COMPLETED and not activity.episodes:
+            total = media.episodes or (1 if media.format == "MOVIE" else 0)
+            episodes = tuple(range(1, total + 1))
+        else:
+            continue
+        when = unix_to_datetime(activity.created_at)
+        for episode in sorted(set(episodes)):
+            events.append(WatchEvent(media.id, episode, when, media.title, total=media.episodes,
+                                     activity_id=activity.id, created_at=activity.created_at,
+                                     rewatch=rewatch))
+    return events
+
+
+def reconcile_events(entries: Iterable, *, events: list[WatchEvent], progress: dict[int, int],
+                     since: int, now: datetime) -> list[WatchEvent]:
+    """Entries changed since the cursor whose progress is above both what was synced and what
+    the activities cover: the user disabled or deleted those activities. Only entries updated
+    after the cursor count, so a fresh incremental run never re-posts a whole old library."""
+    covered: dict[int, int] = {}
+    for event in events:
+        if not event.rewatch:
+            covered[event.anilist_id] = max(covered.get(event.anilist_id, 0), event.episode)
+    extra: list[WatchEvent] = []
+    for entry in sorted(entries, key=lambda e: (e.updated_at, e.id)):
+        if entry.status not in RECONCILED_STATUSES or (since and entry.updated_at <= since):
+            continue
+        media_id = entry.media.id
+        first = max(progress.get(media_id, 0), covered.get(media_id, 0)) + 1
+        extra += _entry_events(entry, first, entry_target(entry), now=now, created_at=entry.updated_at)
+    return extra
+
+
+def rewatch_cycle_events(entries: Iterable, *, repeats: dict[int, tuple[int, int]],
+                         now: datetime) -> list[WatchEvent]:
+    """With rewatches on: an entry whose `repeat` count rose past what was synced finished that
+    many rewatches. The first finishes the cycle in progress (episodes above `rewatch_last_abs`),
+    each further one is a whole rewatch. `repeats` maps an AniList id to (synced_repeat,
+    rewatch_last_abs)."""
+    events: list[WatchEvent] = []
+    for entry in entries:
+        synced, cycle_done = repeats.get(entry.media.id, (0, 0))
+        total = entry.media.episodes or (1 if entry.media.format == "MOVIE" else 0)
+        if entry.repeat <= synced or not total:
+            continue
+        when = unix_to_datetime(entry.updated_at) or now
+        for cycle in range(entry.repeat - synced):
+            first = cycle_done + 1 if cycle == 0 else 1
+            events += [
+                WatchEvent(entry.media.id, ep, when, entry.media.title, total=entry.media.episodes,
+                           rewatch=True, cycle=synced + cycle + 1)
+                for ep in range(first, total + 1)
+            ]
+    return events

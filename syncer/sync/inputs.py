@@ -1,0 +1,53 @@
+"""Everything the pure plan needs besides the events, read in a handful of queries: mappings
+(resolved on demand), Trakt seasons (cached), overrides, stored progress, rewatches already
+posted. Only entries with an episode that might be posted are resolved or have seasons read,
+so a run over an already-synced library costs no Trakt request."""
+
+from __future__ import annotations
+
+import logging
+
+from mappings.selectors import mapping_spec, overrides_for
+from mappings.services import mapping_resolve_many
+from syncer.http import NotFound
+from syncer.models import SyncProgress, SyncRunItem
+from syncer.seasons import trakt_show_seasons
+from syncer.sync.events import WatchEvent
+
+logger = logging.getLogger("syncer.sync")
+
+
+def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
+    ids = {e.anilist_id for e in events}
+    progress = dict(SyncProgress.objects.filter(anilist_id__in=ids).values_list("anilist_id", "last_abs"))
+    candidates = {e.anilist_id for e in events if e.rewatch or e.episode > progress.get(e.anilist_id, 0)}
+    rows = mapping_resolve_many(medias=[medias[i] for i in candidates if i in medias]) if candidates else {}
+    mappings, unmapped = {}, {}
+    for anilist_id, row in rows.items():
+        spec = mapping_spec(row)
+        if spec is None:
+            unmapped[anilist_id] = row.unmapped_reason or "no Trakt show or movie found"
+        else:
+            mappings[anilist_id] = spec
+    seasons: dict[int, list | None] = {}
+    for anilist_id, spec in list(mappings.items()):
+        if spec.kind != "show" or spec.trakt_id in seasons:
+            continue
+        try:
+            seasons[spec.trakt_id] = trakt_show_seasons(trakt_id=spec.trakt_id, client=trakt)
+        except NotFound:
+            unmapped[anilist_id] = f"Trakt show {spec.trakt_id} does not exist (any more): fix the mapping"
+            del mappings[anilist_id]
+    activity_ids = {e.activity_id for e in events if e.rewatch and e.activity_id}
+    posted_rewatches = frozenset(
+        SyncRunItem.objects.filter(activity_id__in=activity_ids, rewatch=True, run__dry_run=False,
+                                   state=SyncRunItem.State.POSTED).values_list("activity_id", "anilist_episode")
+    ) if activity_ids else frozenset()
+    return {
+        "mappings": mappings,
+        "unmapped": unmapped,
+        "seasons": seasons,
+        "overrides": overrides_for(anilist_ids=list(mappings)),
+        "progress": progress,
+        "posted_rewatches": posted_rewatches,
+    }

@@ -1,0 +1,103 @@
+"""The plan: what a run does with each watch event. Pure (no database, no network), so a preview
+is this function's result and can never disagree with what a run posts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mappings.placement import MappingSpec, Target, place_episode
+from syncer.sync.events import WatchEvent
+
+POST = "post"
+ALREADY_SYNCED = "already_synced"
+UNMAPPED = "unmapped"
+NO_MAPPING = "no mapping: resolve it or add a manual mapping"
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    event: WatchEvent
+    action: str
+    target: Target | None = None
+    reason: str = ""
+
+
+def build_plan(
+    *,
+    events: Iterable[WatchEvent],
+    mappings: dict[int, MappingSpec],
+    unmapped: dict[int, str],
+    seasons: dict[int, Sequence | None],
+    overrides: dict[int, dict[int, tuple[int, int]]],
+    progress: dict[int, int],
+    posted_rewatches: frozenset[tuple[int, int]] = frozenset(),
+) -> list[PlanItem]:
+    """One item per event, in event order.
+
+    An episode posts once: not when it is at or below the stored progress, not twice in one run,
+    and not when another AniList entry of this run already posts the same Trakt episode (a
+    duplicate play is worse than a missing one). Rewatch events skip the progress check and are
+    counted once per activity and episode instead.
+    """
+    planned: dict[int, set[int]] = {}
+    targets: dict[tuple, int] = {}
+    rewatched: set[tuple] = set(posted_rewatches)
+    items: list[PlanItem] = []
+    for event in events:
+        aid, episode = event.anilist_id, event.episode
+        spec = mappings.get(aid)
+        if spec is not None and spec.kind == "movie" and episode < (spec.episodes or 1):
+            continue  # a movie is one play, when its last AniList episode is watched
+        skip = _already_synced(event, progress, planned, rewatched)
+        if skip:
+            items.append(PlanItem(event, ALREADY_SYNCED, reason=skip))
+            continue
+        if spec is None:
+            items.append(PlanItem(event, UNMAPPED, reason=unmapped.get(aid) or NO_MAPPING))
+            continue
+        target = place_episode(spec=spec, seasons=seasons.get(spec.trakt_id), overrides=overrides.get(aid, {}),
+                               episode=episode)
+        if target is None:
+            items.append(PlanItem(event, UNMAPPED, reason=_missing_reason(spec, episode)))
+            continue
+        key = (target.kind, target.trakt_id, target.season, target.number)
+        if not event.rewatch and targets.get(key, aid) != aid:
+            items.append(PlanItem(event, ALREADY_SYNCED, target,
+                                  f"same Trakt {target.kind} as AniList {targets[key]} in this run"))
+            continue
+        if event.rewatch:
+            rewatched.add(_rewatch_key(event))
+        else:
+            planned.setdefault(aid, set()).add(episode)
+            targets[key] = aid
+        items.append(PlanItem(event, POST, target))
+    return items
+
+
+def _rewatch_key(event: WatchEvent) -> tuple:
+    if event.activity_id:
+        return (event.activity_id, event.episode)
+    return ("cycle", event.anilist_id, event.cycle, event.episode)
+
+
+def _already_synced(event, progress, planned, rewatched) -> str:
+    if event.rewatch:
+        return "rewatch already synced" if _rewatch_key(event) in rewatched else ""
+    last = progress.get(event.anilist_id, 0)
+    if event.episode <= last:
+        return f"already synced (up to episode {last})"
+    if event.episode in planned.get(event.anilist_id, ()):
+        return "already in this run"
+    return ""
+
+
+def _missing_reason(spec: MappingSpec, episode: int) -> str:
+    if spec.kind == "movie":
+        return f"episode {episode} is past the movie's {spec.episodes or 1} episode(s)"
+    return (f"episode {episode} does not exist on Trakt show {spec.trakt_id} "
+            f"(mapped from S{spec.start_season}E{spec.start_episode}): check the mapping")
+
+
+def post_items(plan: Iterable[PlanItem]) -> list[PlanItem]:
+    return [item for item in plan if item.action == POST]

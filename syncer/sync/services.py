@@ -1,0 +1,216 @@
+"""Sync services: run a mode (or preview it), enqueue it for the worker.
+
+A run is: reconcile earlier uncertain batches → watch events (per mode) → mappings, seasons,
+overrides, progress → plan (pure) → store the plan as `SyncRunItem`s → apply (non-dry runs).
+A dry run stops after storing the plan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from syncer.models import SyncProgress, SyncRun, SyncRunItem
+from syncer.sync import plan as plan_mod
+from syncer.sync import runs, sources
+from syncer.sync.apply import batches_reconcile, payload_row, post_rows
+from syncer.sync.cron import sync_cron  # noqa: F401 - part of this module's contract
+from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
+
+logger = logging.getLogger("syncer.sync")
+Progress = Callable[[int, int, str], None]
+__all__ = ["SyncAlreadyRunning", "sync_cron", "sync_enqueue", "sync_preview", "sync_run"]
+
+
+def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
+             anilist_id: int | None = None, run: SyncRun | None = None,
+             progress: Progress | None = None) -> SyncRun:
+    """Run one sync in this process and return the finished run (see docs/architecture.md)."""
+    if mode not in SyncRun.Mode.values:
+        raise ValueError(f"unknown sync mode {mode!r}")
+    if mode == SyncRun.Mode.SHOW and not anilist_id:
+        raise ValueError("a single-show sync needs an AniList id")
+    if run is None:
+        run = SyncRun.objects.create(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
+    from logs.context import log_to_run
+
+    with log_to_run(run.pk):
+        token = None
+        if not run.dry_run:
+            try:
+                token = lease_acquire(run_id=run.pk)
+            except SyncAlreadyRunning:
+                _finish(run, SyncRun.State.REFUSED, "a sync is already running")
+                logger.warning("Sync %s refused: a sync is already running", run.pk)
+                raise
+            # Holding the lease, no other real run can be running: one still marked so was killed.
+            SyncRun.objects.filter(state=SyncRun.State.RUNNING, dry_run=False).exclude(pk=run.pk).update(
+                state=SyncRun.State.FAILED, finished_at=timezone.now(),
+                error="interrupted: the process running it stopped; this run checked its posts")
+        try:
+            _execute(run, runs.RunProgress(run, progress, token))
+        except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
+            logger.exception("Sync %s (%s) failed", run.pk, run.mode)
+            _finish(run, SyncRun.State.FAILED, runs.failure_message(exc))
+        else:
+            _finish(run, SyncRun.State.SUCCEEDED, "")
+        finally:
+            if token:
+                lease_release(token=token)
+    return run
+
+
+def sync_preview(*, mode: str, anilist_id: int | None = None, trigger: str = SyncRun.Trigger.MANUAL,
+                 progress: Progress | None = None) -> SyncRun:
+    return sync_run(mode=mode, trigger=trigger, dry_run=True, anilist_id=anilist_id, progress=progress)
+
+
+def sync_enqueue(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
+                 anilist_id: int | None = None) -> SyncRun:
+    """Create a queued run and hand it to django-q; refused while a real run is running or queued."""
+    from django_q.tasks import async_task
+
+    if not dry_run:
+        with transaction.atomic():
+            busy = lease_holder_run() or SyncRun.objects.filter(
+                dry_run=False, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING]).values_list(
+                "id", flat=True).first()
+            if busy:
+                raise SyncAlreadyRunning(busy)
+    run = SyncRun.objects.create(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
+    async_task("syncer.tasks.sync_run_task", run.pk, task_name=f"sync-{run.pk}-{mode}", group="sync")
+    return run
+
+
+def sync_run_queued(*, run_id: int) -> SyncRun | None:
+    """The worker's side of `sync_enqueue`: refusal is recorded on the run, not raised."""
+    run = SyncRun.objects.get(pk=run_id)
+    try:
+        return sync_run(mode=run.mode, trigger=run.trigger, dry_run=run.dry_run, anilist_id=run.anilist_id, run=run)
+    except SyncAlreadyRunning:
+        return run
+
+
+def sync_run_scheduled() -> SyncRun | None:
+    """The periodic incremental sync; a run already in progress is not an error."""
+    try:
+        return sync_run(mode=SyncRun.Mode.INCREMENTAL, trigger=SyncRun.Trigger.SCHEDULED)
+    except SyncAlreadyRunning:
+        return None
+
+
+def _finish(run: SyncRun, state: str, error: str) -> None:
+    run.refresh_from_db()
+    run.state, run.error, run.finished_at = state, error, timezone.now()
+    run.errors = run.items.filter(state=SyncRunItem.State.FAILED).count() + (1 if error and state == "failed" else 0)
+    run.save()
+
+
+def _progress_of(ids) -> dict[int, int]:
+    return dict(SyncProgress.objects.filter(anilist_id__in=list(ids)).values_list("anilist_id", "last_abs"))
+
+
+def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
+    from syncer.clients import anilist_client, trakt_client
+
+    run.state, run.started_at = SyncRun.State.RUNNING, timezone.now()
+    run.save(update_fields=["state", "started_at"])
+    if not run.dry_run:
+        runs.status_mark_started(run)
+    trakt = trakt_client()
+    if not run.dry_run:
+        batches_reconcile(trakt=trakt, run=run)
+    progress(0, 0, "Reading AniList")
+    produced = _produce(run, anilist_client())
+    progress(0, 0, "Planning")
+    plan = _plan(produced, trakt)
+    items = _store_plan(run, plan)
+    to_post = [(i, p) for i, p in zip(items, plan, strict=True) if p.action == plan_mod.POST]
+    if run.dry_run:
+        progress(len(to_post), len(to_post), "Preview ready")
+        return
+    rows = [payload_row(item, cycle=p.event.cycle, total=p.event.total) for item, p in to_post]
+    progress(0, len(rows), "Posting to Trakt")
+    post_rows(trakt=trakt, run=run, rows=rows, on_batch=lambda done: progress(done, len(rows), "Posting to Trakt"))
+    _after_apply(run, produced)
+    runs.status_mark_finished(run)
+
+
+def _produce(run: SyncRun, anilist) -> sources.Produced:
+    now = timezone.now().replace(microsecond=0)
+    user_id = anilist.viewer().id
+    if run.mode == SyncRun.Mode.INCREMENTAL:
+        since = runs.cursor_get()
+        repeats = {p.anilist_id: (p.synced_repeat, p.rewatch_last_abs) for p in SyncProgress.objects.all()
+                   } if settings.SYNC_REWATCHES else {}
+        return sources.incremental(anilist, user_id=user_id, since=since, progress=_all_progress(),
+                                   rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now)
+    if run.mode == SyncRun.Mode.SHOW:
+        produced = sources.single_show(anilist, user_id=user_id, anilist_id=run.anilist_id,
+                                       progress_of=_progress_of, now=now)
+        if not produced.entries:
+            logger.warning("AniList %s is not on your AniList list: nothing to sync", run.anilist_id)
+        return produced
+    statuses = ("COMPLETED",) if run.mode == SyncRun.Mode.COMPLETED else ("CURRENT", "REPEATING")
+    return sources.from_list(anilist, user_id=user_id, statuses=statuses, progress_of=_progress_of, now=now)
+
+
+def _all_progress() -> dict[int, int]:
+    # One small query (a row per synced entry) instead of one per entry.
+    return dict(SyncProgress.objects.values_list("anilist_id", "last_abs"))
+
+
+def _plan(produced: sources.Produced, trakt) -> list[plan_mod.PlanItem]:
+    from syncer.sync.inputs import plan_inputs
+
+    inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt)
+    return plan_mod.build_plan(events=produced.events, **inputs)
+
+
+def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem]) -> list[SyncRunItem]:
+    items = [
+        SyncRunItem(
+            run=run, position=n, anilist_id=p.event.anilist_id, title=p.event.title[:500],
+            anilist_episode=p.event.episode, action=p.action, kind=p.target.kind if p.target else "",
+            trakt_id=p.target.trakt_id if p.target else None, season=p.target.season if p.target else None,
+            number=p.target.number if p.target else None, watched_at=p.event.watched_at,
+            rewatch=p.event.rewatch, activity_id=p.event.activity_id, reason=p.reason,
+        )
+        for n, p in enumerate(plan)
+    ]
+    items = SyncRunItem.objects.bulk_create(items, batch_size=1000)
+    counts = {a: sum(1 for p in plan if p.action == a) for a in (plan_mod.ALREADY_SYNCED, plan_mod.UNMAPPED)}
+    SyncRun.objects.filter(pk=run.pk).update(found=len(plan), already_synced=counts[plan_mod.ALREADY_SYNCED],
+                                             unmapped=counts[plan_mod.UNMAPPED])
+    for p in plan:
+        if p.action == plan_mod.UNMAPPED:
+            logger.info("Unmapped: %s (AniList %s) episode %s: %s", p.event.title, p.event.anilist_id,
+                        p.event.episode, p.reason)
+    return items
+
+
+def _after_apply(run: SyncRun, produced: sources.Produced) -> None:
+    """Advance the incremental cursor past what was fully handled; with rewatches off, keep
+    `synced_repeat` level with AniList so turning them on later does not post old rewatches."""
+    if run.mode == SyncRun.Mode.INCREMENTAL:
+        unhandled = SyncRunItem.objects.filter(run=run, action=plan_mod.POST).exclude(
+            state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.NOT_FOUND])
+        times = {(e.anilist_id, e.episode, e.activity_id): e.created_at for e in produced.events}
+        pending = [times.get((i.anilist_id, i.anilist_episode, i.activity_id)) for i in unhandled]
+        runs.cursor_set(runs.next_cursor(floor=produced.cursor_floor, seen=produced.cursor_seen,
+                                         unhandled=[t for t in pending if t]))
+    for entry in produced.entries:
+        if not entry.repeat:
+            continue
+        rows = SyncProgress.objects.filter(anilist_id=entry.media.id, synced_repeat__lt=entry.repeat)
+        if not settings.SYNC_REWATCHES:
+            rows.update(synced_repeat=entry.repeat)
+        elif entry.media.episodes:
+            # A rewatch cycle fully posted from activities is finished by the repeat increase.
+            rows.filter(rewatch_last_abs__gte=entry.media.episodes).update(
+                synced_repeat=F("synced_repeat") + 1, rewatch_last_abs=0)

@@ -1,0 +1,105 @@
+"""What each sync mode reads from AniList, turned into watch events (see `events.py`).
+
+The only impure part of event production: it calls the AniList client, as few times as a mode
+allows (one activities read and one "updated since" read for a no-op incremental run).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from syncer.clients.anilist import ENTRY_FIELDS, PAGE_SIZE, parse_entry
+from syncer.http import BadResponse
+from syncer.sync import events as ev
+
+MAX_UPDATED_PAGES = 400
+UPDATED_QUERY = f"""
+query ($userId: Int!, $page: Int, $perPage: Int) {{
+  Page(page: $page, perPage: $perPage) {{
+    pageInfo {{ hasNextPage }}
+    mediaList(userId: $userId, type: ANIME, sort: UPDATED_TIME_DESC) {{ {ENTRY_FIELDS} }}
+  }}
+}}"""
+_ANILIST_URL = re.compile(r"anilist\.co/anime/(\d+)", re.IGNORECASE)
+
+
+@dataclass
+class Produced:
+    events: list[ev.WatchEvent]
+    entries: list = field(default_factory=list)  # the list entries read (rewatch bookkeeping)
+    medias: dict = field(default_factory=dict)  # AniList id -> AniListMedia (for the resolver)
+    cursor_floor: int = 0  # incremental: the cursor the run started from
+    cursor_seen: int = 0  # incremental: the newest activity/entry time read
+
+
+def parse_anilist_id(value: str | int) -> int:
+    """`21`, `"21"` or an AniList URL (`https://anilist.co/anime/21/One-Piece/`)."""
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    if match := _ANILIST_URL.search(text):
+        return int(match.group(1))
+    raise ValueError(f"not an AniList id or anime URL: {text!r}")
+
+
+def entries_updated_since(client, *, user_id: int, since: int) -> list:
+    """List entries updated after `since`, newest first, reading pages only until older ones
+    start (one request when nothing changed). `since` 0 reads the whole list."""
+    found: dict[int, object] = {}
+    for page in range(1, MAX_UPDATED_PAGES + 1):
+        data = client.query(UPDATED_QUERY, {"userId": user_id, "page": page, "perPage": PAGE_SIZE})
+        page_data = data.get("Page") or {}
+        rows = [r for r in page_data.get("mediaList") or [] if r and r.get("media")]
+        older = False
+        for raw in rows:
+            entry = parse_entry(raw)
+            if since and entry.updated_at <= since:
+                older = True
+                continue
+            found.setdefault(entry.id, entry)
+        if older or not (page_data.get("pageInfo") or {}).get("hasNextPage"):
+            return list(found.values())
+    raise BadResponse("AniList", 200, f"mediaList still had more after {MAX_UPDATED_PAGES} pages")
+
+
+def incremental(client, *, user_id: int, since: int, progress: dict[int, int], rewatches: bool,
+                repeats: dict[int, tuple[int, int]], now: datetime) -> Produced:
+    activities = client.activities_since(user_id=user_id, since=since)
+    events = ev.activity_events(activities, rewatches=rewatches)
+    entries = entries_updated_since(client, user_id=user_id, since=since)
+    events += ev.reconcile_events(entries, events=events, progress=progress, since=since, now=now)
+    if rewatches:
+        events += ev.rewatch_cycle_events(entries, repeats=_after_activities(repeats, events), now=now)
+    seen = max([a.created_at for a in activities] + [e.updated_at for e in entries] + [since])
+    medias = {a.media.id: a.media for a in activities} | {e.media.id: e.media for e in entries}
+    return Produced(events, entries, medias, cursor_floor=since, cursor_seen=seen)
+
+
+def _after_activities(repeats, events) -> dict[int, tuple[int, int]]:
+    """A rewatch cycle's plays already coming from this run's activities are not repeated."""
+    merged = dict(repeats)
+    for event in events:
+        if event.rewatch and event.activity_id:
+            synced, done = merged.get(event.anilist_id, (0, 0))
+            merged[event.anilist_id] = (synced, max(done, event.episode))
+    return merged
+
+
+def from_list(client, *, user_id: int, statuses: tuple[str, ...], progress_of, now: datetime) -> Produced:
+    """The completed / watching modes. `progress_of(ids)` loads stored progress for the entries."""
+    entries = client.list_entries(user_id=user_id, statuses=statuses)
+    progress = progress_of([e.media.id for e in entries])
+    events = ev.list_events(entries, statuses=statuses, progress=progress, now=now)
+    return Produced(events, entries, {e.media.id: e.media for e in entries})
+
+
+def single_show(client, *, user_id: int, anilist_id: int, progress_of, now: datetime) -> Produced:
+    entry = client.list_entry(user_id=user_id, media_id=anilist_id)
+    if entry is None:
+        return Produced([])
+    statuses = ("COMPLETED",) if entry.status == "COMPLETED" else ev.RECONCILED_STATUSES
+    progress = progress_of([anilist_id])
+    events = ev.list_events([entry], statuses=statuses, progress=progress, now=now)
+    return Produced(events, [entry], {anilist_id: entry.media})

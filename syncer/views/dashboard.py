@@ -1,0 +1,60 @@
+"""Dashboard `/`: connections, mapping sources, last runs, schedules, progress, unmapped."""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from syncer import selectors
+from syncer.clients import anilist_client
+from syncer.http import ApiError
+from syncer.trakt_auth import trakt_token_status
+from syncer.views.sources import sources_context
+
+
+@require_GET
+def dashboard(request):
+    context = {
+        **_runs_context(),
+        **sources_context(),
+        "unmapped": selectors.unmapped_summary(),
+        "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=request.GET.get("page", 1)),
+    }
+    return render(request, "dashboard.html", context)
+
+
+@require_GET
+def runs_partial(request):
+    """The last run of each mode and the schedules; polls itself while a run is active."""
+    return render(request, "syncer/_runs.html", _runs_context())
+
+
+@require_GET
+def progress_partial(request):
+    """The searchable, paged sync-progress table."""
+    progress = selectors.sync_progress_page(query=request.GET.get("q", ""), page=request.GET.get("page", 1))
+    return render(request, "syncer/_progress.html", {"progress": progress})
+
+
+@require_GET
+def connections_partial(request):
+    """AniList and Trakt connection status. Loaded after the page (it may ask AniList), so
+    a slow AniList never slows the dashboard down."""
+    return render(request, "syncer/_connections.html", {"anilist": _anilist_status(), "trakt": trakt_token_status()})
+
+
+def _anilist_status() -> dict:
+    if not settings.ANILIST_ACCESS_TOKEN:
+        return {"ok": False, "message": "ANILIST_ACCESS_TOKEN is not set: create a token (README, “AniList”) and set it."}
+    try:
+        viewer = anilist_client().viewer()
+    except ApiError as exc:
+        return {"ok": False, "message": str(exc)}
+    return {"ok": True, "name": viewer.name, "user_id": viewer.id}
+
+
+def _runs_context() -> dict:
+    return {
+        "last_runs": selectors.last_runs_by_mode(),
+        "active_runs": selectors.active_runs(),
+        "schedules": selectors.scheduled_jobs(),
+    }

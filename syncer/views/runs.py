@@ -1,0 +1,36 @@
+"""A run's page and its status partial (polled until the run is finished)."""
+
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from syncer import selectors
+from syncer.models import SyncRun
+
+
+@require_GET
+def run_detail(request, run_id: int):
+    """A run (or a preview) with its plan, filterable by what it does with each episode."""
+    context = _run_context(request, run_id)
+    return render(request, "syncer/run_detail.html", context)
+
+
+@require_GET
+def run_status(request, run_id: int):
+    """The part of a run page that changes: state, progress, counts and (once done) the plan."""
+    context = _run_context(request, run_id)
+    return render(request, "syncer/_run_status.html", context)
+
+
+def _run_context(request, run_id: int) -> dict:
+    run = selectors.run_get(run_id=run_id)
+    if run is None:
+        raise Http404("No such run.")
+    return run_context(run, action=request.GET.get("action", ""), page=request.GET.get("page", 1))
+
+
+def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:
+    """What `_run_status.html` needs; the plan is only read once the run has finished."""
+    finished = selectors.run_is_finished(run)
+    items = selectors.run_items_page(run=run, action=action, page=page) if finished else None
+    return {"run": run, "items": items, "action": action, "finished": finished}

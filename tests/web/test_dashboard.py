@@ -1,0 +1,101 @@
+"""The dashboard `/` and its partials."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.models import Schedule
+
+from syncer.models import SyncProgress, SyncRun
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_last_real_run_of_each_mode_with_counts(staff_client):
+    SyncRun.objects.create(mode="completed", state="succeeded", found=9, posted=4, already_synced=5)
+    SyncRun.objects.create(mode="completed", state="succeeded", dry_run=True, found=77)
+    failed = SyncRun.objects.create(mode="watching", state="failed", error="Reconnect Trakt.")
+    html = staff_client.get("/").content.decode()
+    assert "9 found" in html and "4 posted" in html and "77 found" not in html
+    assert "Reconnect Trakt." in html and f'href="/runs/{failed.id}/"' in html
+    assert html.count("Never run.") == 2  # incremental and single show
+
+
+def test_the_runs_section_polls_only_while_a_run_is_active(staff_client):
+    html = staff_client.get("/dashboard/runs/").content.decode()
+    assert "hx-trigger" not in html
+    SyncRun.objects.create(mode="incremental", state="running", progress_done=3, progress_total=10)
+    html = staff_client.get("/dashboard/runs/").content.decode()
+    assert "hx-trigger" in html and "3 of 10" in html
+
+
+def test_it_shows_the_next_scheduled_jobs(staff_client):
+    Schedule.objects.create(name="Incremental sync", func="syncer.tasks.sync_incremental",
+                            schedule_type=Schedule.CRON, cron="0 */6 * * *",
+                            next_run=timezone.now() + timedelta(hours=2))
+    html = staff_client.get("/").content.decode()
+    assert "Incremental sync: next" in html
+
+
+def test_the_progress_table_searches_by_title_or_anilist_id_and_pages(staff_client):
+    SyncProgress.objects.bulk_create(
+        [SyncProgress(anilist_id=1000 + n, title=f"Show {n}", last_abs=n) for n in range(60)]
+        + [SyncProgress(anilist_id=16498, title="Attack on Titan", last_abs=25)]
+    )
+    html = staff_client.get("/dashboard/progress/?q=titan").content.decode()
+    assert "Attack on Titan" in html and "Show 1<" not in html
+    html = staff_client.get("/dashboard/progress/?q=16498").content.decode()
+    assert "Attack on Titan" in html
+    html = staff_client.get("/dashboard/progress/?page=3").content.decode()
+    assert "Page 3 of 3 (61 entries)" in html
+    assert "Nothing matches “zzz”." in staff_client.get("/dashboard/progress/?q=zzz").content.decode()
+
+
+def test_the_run_page_shows_a_finished_previews_plan_and_filters_it(staff_client):
+    from syncer.models import SyncRunItem
+
+    run = SyncRun.objects.create(mode="completed", state="succeeded", dry_run=True,
+                                 finished_at=timezone.now())
+    SyncRunItem.objects.create(run=run, position=1, anilist_id=16498, title="Attack on Titan",
+                               anilist_episode=1, action="post", kind="episode", trakt_id=1420,
+                               season=1, number=1, watched_at=timezone.now())
+    SyncRunItem.objects.create(run=run, position=2, anilist_id=99, title="Obscure OVA",
+                               anilist_episode=1, action="unmapped", reason="no source knows it")
+    html = staff_client.get(f"/runs/{run.id}/").content.decode()
+    assert "S01E01" in html and "no source knows it" in html
+    assert "nothing is written to Trakt" in html
+    assert "hx-trigger" not in html  # finished: no polling
+    html = staff_client.get(f"/runs/{run.id}/?action=unmapped").content.decode()
+    assert "Obscure OVA" in html and "S01E01" not in html
+
+
+def test_a_running_runs_status_polls_and_hides_the_plan(staff_client):
+    run = SyncRun.objects.create(mode="completed", state="running", progress_done=2, progress_total=5)
+    html = staff_client.get(f"/runs/{run.id}/status/").content.decode()
+    assert "every 1s" in html and "<table" not in html
+
+
+def test_an_unknown_run_is_a_404(staff_client):
+    assert staff_client.get("/runs/999/").status_code == 404
+
+
+def test_the_dashboard_takes_a_fixed_number_of_queries_whatever_the_data(staff_client, django_assert_num_queries):
+    from logs.models import LogEntry
+    from mappings.models import Mapping
+
+    SyncProgress.objects.create(anilist_id=999_999, title="one")
+    staff_client.get("/")  # warm the session
+    # session, user, last runs, active runs, schedules, sources, unmapped rows, progress count + page
+    with django_assert_num_queries(9):
+        staff_client.get("/")
+    runs = SyncRun.objects.bulk_create([SyncRun(mode=m, state="succeeded") for m in ["completed", "watching"] * 20])
+    SyncProgress.objects.bulk_create([SyncProgress(anilist_id=n, title=f"T{n}") for n in range(1, 300)])
+    Mapping.objects.bulk_create([Mapping(anilist_id=n, unmapped_reason="x") for n in range(1, 40)])
+    LogEntry.objects.bulk_create([LogEntry(message="m", run=runs[0]) for _ in range(50)])
+    # + the unmapped count, now that there are more than are shown
+    with django_assert_num_queries(10):
+        staff_client.get("/")
+    with django_assert_num_queries(4):
+        staff_client.get("/dashboard/progress/?q=T1&page=2")
+    with django_assert_num_queries(5):
+        staff_client.get("/dashboard/runs/")
