@@ -196,6 +196,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+# The worker says when it starts, stops and runs a task.
+LOGGING["loggers"]["django-q"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
 
 # --- Tasks (django-q2) ----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

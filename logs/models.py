@@ -7,7 +7,8 @@ class LogEntry(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     message = models.TextField()
-    level = models.TextField(null=True, db_default="info", default="info")
+    # NULL is allowed because the original schema allows it (adopted rows may hold it).
+    level = models.TextField(null=True, db_default="info", default="info")  # noqa: DJ001
     created_at = models.DateTimeField(null=True, db_default=Now())
     # Added by the rewrite (migration 0002).
     logger = models.TextField(default="", blank=True)

@@ -16,9 +16,10 @@ class Mapping(models.Model):
     anilist_id = models.IntegerField(primary_key=True)
     trakt_id = models.IntegerField(null=True, blank=True)
     tmdb_id = models.IntegerField(null=True, blank=True)
-    imdb_id = models.TextField(null=True, blank=True)
+    # The original schema allows NULL in these text columns; adopted rows may hold it.
+    imdb_id = models.TextField(null=True, blank=True)  # noqa: DJ001
     tvdb_id = models.IntegerField(null=True, blank=True)
-    type = models.TextField(null=True, blank=True, choices=Type.choices)
+    type = models.TextField(null=True, blank=True, choices=Type.choices)  # noqa: DJ001
     is_manual = models.BooleanField(default=False, db_default=False)
     updated_at = models.DateTimeField(null=True, db_default=Now(), auto_now=True)
     # Added by the rewrite (migration 0002).

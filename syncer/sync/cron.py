@@ -47,7 +47,10 @@ def sync_cron(*, now: datetime | None = None, inline: bool = False) -> dict:
         from syncer.sync.runs import LAST_RUN_AUTO, config_set
 
         config_set(LAST_RUN_AUTO, _iso(now))
-    message = {SyncRun.State.SUCCEEDED: "Sync complete!", SyncRun.State.FAILED: "Sync failed"}.get(
-        run.state, "Sync started")
-    return {"message": message, "runId": run.pk, "state": run.state,
-            "lastRun": _iso(last) if last else None, **run.summary()}
+    message = {SyncRun.State.SUCCEEDED: "Sync complete!", SyncRun.State.FAILED: "Sync failed",
+               SyncRun.State.REFUSED: "Sync not started"}.get(run.state, "Sync started")
+    answer = {"message": message, "runId": run.pk, "state": run.state,
+              "lastRun": _iso(last) if last else None, **run.summary()}
+    if run.state == SyncRun.State.REFUSED:
+        answer["reason"] = run.error
+    return answer

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from syncer.http import AccountLimit, ApiError, AuthError, Locked, RateLimited, ServiceUnavailable
-from syncer.models import SyncRun, SystemConfig
+from syncer.models import SyncProgress, SyncRun, SystemConfig
 from syncer.sync.apply import BatchFailed
 from syncer.sync.lease import lease_renew
 
 logger = logging.getLogger("syncer.sync")
 
 CURSOR_KEY = "lastSyncTimestamp"
+MILLISECONDS_THRESHOLD = 100_000_000_000  # Unix seconds reach this in the year 5138
 LAST_RUN = "status:sync:last-run"
 LAST_RUN_AUTO = "status:sync:last-run-auto"
 MODE_KEYS = {
@@ -43,10 +44,18 @@ def cursor_get() -> int:
     """`lastSyncTimestamp`: Unix seconds (the original stored a number, sometimes JSON-quoted)."""
     raw = (config_get(CURSOR_KEY) or "0").strip().strip('"')
     try:
-        return int(float(raw))
+        value = int(float(raw))
     except ValueError:
         logger.warning("lastSyncTimestamp %r is not a Unix time: starting from 0", raw)
         return 0
+    # A JavaScript `Date.now()` (milliseconds) would ask AniList for activities from the year
+    # 50,000 and silently find none.
+    return value // 1000 if value > MILLISECONDS_THRESHOLD else value
+
+
+def never_synced() -> bool:
+    """No cursor and no per-show progress: this install has never written to Trakt."""
+    return cursor_get() == 0 and not SyncProgress.objects.exists()
 
 
 def cursor_set(value: int) -> None:

@@ -40,6 +40,10 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
     from logs.context import log_to_run
 
     with log_to_run(run.pk):
+        if _first_sync_left_to_the_user(run):
+            _finish(run, SyncRun.State.REFUSED, FIRST_SYNC_BY_HAND)
+            logger.warning("Scheduled sync %s not started: %s", run.pk, FIRST_SYNC_BY_HAND)
+            return run
         token = None
         if not run.dry_run:
             try:
@@ -63,6 +67,19 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
             if token:
                 lease_release(token=token)
     return run
+
+
+FIRST_SYNC_BY_HAND = (
+    "this install has never synced: preview the first sync on the Sync page (or `manage.py sync "
+    "incremental --dry-run`) and run it once by hand; scheduled runs take over after that"
+)
+
+
+def _first_sync_left_to_the_user(run: SyncRun) -> bool:
+    """The first real sync can post a whole library; a user whose Trakt history already holds
+    some of it must see the preview first, so a schedule never makes that first write."""
+    return (run.trigger == SyncRun.Trigger.SCHEDULED and not run.dry_run
+            and run.mode == SyncRun.Mode.INCREMENTAL and runs.never_synced())
 
 
 def sync_preview(*, mode: str, anilist_id: int | None = None, trigger: str = SyncRun.Trigger.MANUAL,

@@ -192,6 +192,7 @@ def cron(client, token=CRON_SECRET, query=""):
 
 
 def test_cron_runs_the_automated_sync_when_the_interval_has_passed(client, library, fake_anilist):
+    SyncProgress.objects.create(anilist_id=999, last_abs=1)  # this install has synced before
     fake_anilist.add_activity(12, 101, progress="1", created_at=1_700_000_100)
     response = cron(client)
     assert response.status_code == 200
@@ -200,6 +201,15 @@ def test_cron_runs_the_automated_sync_when_the_interval_has_passed(client, libra
     assert SystemConfig.objects.filter(key="status:sync:last-run-auto").exists()
     assert len(library.episode_plays()) == 5
     assert cron(client).json()["message"] == "Skipped sync"  # inside the interval now
+
+
+def test_cron_on_an_install_that_never_synced_leaves_the_first_sync_to_the_user(client, library):
+    response = cron(client)
+    assert response.status_code == 200
+    assert response.json()["message"] == "Sync not started"
+    assert "never synced" in response.json()["reason"]
+    assert library.episode_plays() == []
+    assert SyncRun.objects.get().state == "refused"
 
 
 def test_cron_skips_inside_the_interval_like_the_original(client, library):
@@ -228,6 +238,7 @@ def test_cron_refuses_bad_parameters(client, library):
 
 
 def test_cron_while_a_sync_runs_is_a_409(client, library):
+    SyncProgress.objects.create(anilist_id=999, last_abs=1)  # this install has synced before
     other = SyncRun.objects.create(mode="completed", state="running")
     SyncLease.objects.update_or_create(
         name="sync", defaults={"holder": "someone", "run_id": other.pk, "expires_at": timezone.now() + timedelta(minutes=5)}

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.web.fixtures import mapping_files, q_sync  # noqa: F401 - fixtures
 
@@ -43,13 +44,17 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(autouse=True)
-def browser_settings(settings):
-    """The live server speaks plain HTTP: cookies must not be marked Secure-only. A configured
-    install (no "missing configuration" banner) is what the README screenshots show."""
+def browser_settings(settings, monkeypatch):
+    """The live server speaks plain HTTP: cookies must not be marked Secure-only.
+
+    A real SECRET_KEY keeps the "missing configuration" banner out of the README screenshots
+    (the fakes' fixtures set the service credentials). No AniList token is set here: a page
+    would otherwise ask the real AniList, and tests reach only loopback fakes.
+    """
     settings.SECRET_KEY = "browser-tests-only-" + "k" * 40
-    settings.ANILIST_ACCESS_TOKEN = settings.ANILIST_ACCESS_TOKEN or "set-by-browser-tests"
-    settings.TRAKT_CLIENT_ID = settings.TRAKT_CLIENT_ID or "set-by-browser-tests"
-    settings.TRAKT_CLIENT_SECRET = settings.TRAKT_CLIENT_SECRET or "set-by-browser-tests"
+    # The live server answers each request in a new thread: close its database connection after
+    # the request, or PostgreSQL cannot drop the test database at the end (sessions left open).
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.SECURE_SSL_REDIRECT = False

@@ -175,3 +175,4 @@ def test_the_pages_are_usable_by_keyboard_with_a_visible_focus(signed_in, live_s
             break
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/sync/")
+

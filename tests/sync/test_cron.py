@@ -16,6 +16,7 @@ def test_cron_skips_when_the_last_automated_run_is_recent(db, settings):
 
 
 def test_cron_runs_the_automated_incremental_sync_when_due(db, anilist, trakt):
+    SystemConfig.objects.create(key="lastSyncTimestamp", value="1699999999")  # synced before
     trakt.add_show(100, seasons={1: 12})
     map_show(1, 100)
     anilist.add_activity(1, 1, progress="1", created_at=1_700_000_000)
@@ -27,6 +28,24 @@ def test_cron_runs_the_automated_incremental_sync_when_due(db, anilist, trakt):
     stamp = SystemConfig.objects.get(key="status:sync:last-run-auto").value
     assert datetime.fromisoformat(stamp.replace("Z", "+00:00")) > datetime.now(UTC) - timedelta(minutes=1)
     assert not SystemConfig.objects.filter(key="status:sync:last-run").exists()
+
+
+def test_a_scheduled_run_never_makes_the_first_write_of_an_install(db, anilist, trakt):
+    trakt.add_show(100, seasons={1: 12})
+    map_show(1, 100)
+    anilist.add_activity(1, 1, progress="1", created_at=1_700_000_000)
+    answer = sync_cron(now=datetime(2025, 1, 1, tzinfo=UTC), inline=True)
+    run = SyncRun.objects.get()
+    assert run.state == "refused" and "never synced" in run.error
+    assert trakt.episode_plays() == []
+    assert answer["state"] == "refused" and answer["message"] == "Sync not started"
+
+
+def test_a_millisecond_cursor_from_the_original_is_read_as_seconds(db):
+    from syncer.sync.runs import cursor_get
+
+    SystemConfig.objects.create(key="lastSyncTimestamp", value="1731369271000")
+    assert cursor_get() == 1731369271
 
 
 def test_cron_queues_the_run_for_the_worker_by_default(db, monkeypatch):
