@@ -101,7 +101,7 @@ class MappingForm(forms.ModelForm):
         if season not in numbers:
             raise forms.ValidationError({"start_season": f"Trakt show {data['trakt_id']} has no season {season} "
                                                          f"(it has {', '.join(map(str, numbers)) or 'none'})."})
-        if locate(seasons, season, episode) is None:
+        if locate(seasons, season, episode, spill=1) is None:
             count = next(len(s.episodes) for s in seasons if s.number == season)
             raise forms.ValidationError({"start_episode": f"Season {season} of Trakt show {data['trakt_id']} has no "
                                                           f"episode {episode} ({count} episodes)."})

@@ -65,6 +65,7 @@ def otaku_rows(path: Path) -> tuple[list[dict], datetime | None]:
     reject_html(data_head, "Otaku")
     if not data_head.startswith(SQLITE_HEADER):
         raise SourceError("Otaku: the downloaded file is not an SQLite database")
+    _check_sqlite_size(data_head, Path(path).stat().st_size)
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -82,6 +83,17 @@ def otaku_rows(path: Path) -> tuple[list[dict], datetime | None]:
     if not rows:
         raise SourceError("Otaku: the `anime` table is empty")
     return rows, updated
+
+
+def _check_sqlite_size(head: bytes, size: int) -> None:
+    """A download cut short inside the last page still opens and may pass `quick_check` (the
+    missing bytes read as zeros): the file must be whole pages, as many as its header says."""
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(head[28:32], "big")
+    header_valid = pages > 0 and head[24:28] == head[92:96]  # SQLite's own validity rule
+    if len(head) < 100 or page < 512 or size % page or (header_valid and size < pages * page):
+        raise SourceError(f"Otaku: the SQLite file is damaged (truncated download?): {size} bytes")
 
 
 def _otaku_anime(conn: sqlite3.Connection) -> Iterator[dict]:

@@ -99,21 +99,28 @@ def _place_in_ranges(spec: MappingSpec, seasons, episode: int) -> Target | None:
 
 
 def season_sequence(seasons: Iterable[SeasonLike], *, special: bool) -> list[tuple[int, int]]:
-    """Season 0's episodes, or every regular season's episodes in season order."""
+    """Season 0's episodes, or every regular season's episodes in season order.
+
+    Episode numbers are sorted and de-duplicated per season, and an "episode 0" (TMDB files a
+    prologue that way now and then) is left out: AniList counts from 1, so walking over it
+    would put every later episode one behind."""
     chosen = sorted(
         (s for s in seasons if (s.number == 0) == special and s.number >= 0),
         key=lambda s: s.number,
     )
-    return [(s.number, n) for s in chosen for n in s.episodes]
+    return [(s.number, n) for s in chosen for n in sorted(set(s.episodes)) if n >= 1]
 
 
-def locate(seasons: Sequence[SeasonLike] | None, season: int, episode: int) -> int | None:
+def locate(
+    seasons: Sequence[SeasonLike] | None, season: int, episode: int, *, spill: int | None = None
+) -> int | None:
     """Index of (season, episode) in its walking sequence, or None when it is not on Trakt.
 
     A start past the end of a season that numbers its episodes from 1 counts on into the next
     seasons ("S1E13" where Trakt's S1 has 12 episodes is S2E1): TMDB-based sources give
-    offsets inside a season that Trakt may have split in two. A season numbered some other
-    way (One Piece's absolute numbers) only matches exactly.
+    offsets inside a season that Trakt may have split in two. `spill` caps how many following
+    seasons it may count into (None: any). A season numbered some other way (One Piece's
+    absolute numbers), or an episode missing inside a season, only matches exactly.
     """
     if seasons is None:
         return None
@@ -123,17 +130,36 @@ def locate(seasons: Sequence[SeasonLike] | None, season: int, episode: int) -> i
     except ValueError:
         pass
     numbers = [n for s, n in sequence if s == season]
-    if not numbers or numbers[0] != 1 or episode < 1:
+    if not numbers or numbers[0] != 1 or episode <= numbers[-1]:
         return None
-    index = sequence.index((season, 1)) + episode - 1
-    return index if index < len(sequence) else None
+    last = sequence.index((season, numbers[-1]))
+    index = last + episode - numbers[-1]
+    if index >= len(sequence):
+        return None
+    if spill is not None and len({s for s, _ in sequence[last + 1 : index + 1]}) > spill:
+        return None
+    return index
 
 
 def normalised_start(
-    seasons: Sequence[SeasonLike], season: int, episode: int
+    seasons: Sequence[SeasonLike], season: int, episode: int, *, spill: int | None = None
 ) -> tuple[int, int] | None:
     """The start as Trakt numbers it (S1E13 -> S2E1 when S1 has 12), or None if off the show."""
-    index = locate(seasons, season, episode)
+    index = locate(seasons, season, episode, spill=spill)
     if index is None:
         return None
     return season_sequence(seasons, special=season == 0)[index]
+
+
+def covered_episodes(spec: MappingSpec, seasons: Sequence[SeasonLike] | None) -> set[tuple[int, int]]:
+    """The Trakt (season, episode)s the entry's episodes 1..N land on, overrides aside. An entry
+    whose count is unknown (still airing) claims only its first episode."""
+    if spec.kind != "show":
+        return set()
+    count = spec.episodes or 1
+    index = None if spec.ranges else locate(seasons, spec.start_season, spec.start_episode)
+    if index is None:
+        targets = (place_episode(spec=spec, seasons=seasons, overrides={}, episode=n) for n in range(1, count + 1))
+        return {(t.season, t.number) for t in targets if t is not None}
+    sequence = season_sequence(seasons, special=spec.start_season == 0)
+    return set(sequence[index : index + count])

@@ -47,10 +47,23 @@ class Resolution:
     trakt_slug: str = ""
     source: str = ""
     unmapped_reason: str = ""
+    # The Trakt id kept visible while the entry is unmapped (an adopted mapping with no start).
+    held_trakt_id: int | None = None
 
     @property
     def is_mapped(self) -> bool:
         return self.trakt_id is not None and not self.unmapped_reason
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A Trakt id that is already decided (the original app's saved mapping, which never stored a
+    season): only the start is left to find, from the same sources as for a new entry."""
+
+    kind: str | None  # "show" | "movie"; None: the original row does not say which namespace
+    trakt_id: int
+    source: str  # where the id came from, e.g. "original app"
+    manual: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,16 +190,18 @@ class StartCandidate:
     ranges: tuple[EpisodeRange, ...] = ()
     last_episode: int | None = None  # where the source says the entry ends in that season
     walks: bool = False  # the source says the entry runs across seasons (a whole series)
+    explicit: bool = False  # some AniList episodes have no target: keep the ranges, never walk
 
 
-def start_candidates(facts: SourceFacts, show_tmdb: int | None, format_: str | None = None) -> list[StartCandidate]:
+def start_candidates(facts: SourceFacts, show_tmdb: int | None, format_: str | None = None,
+                     episodes: int | None = None) -> list[StartCandidate]:
     """Where the entry starts, best source first. TMDB-keyed data only counts for the TMDB show
     the Trakt show is (a Bleach TYBW range on TMDB 30984 says nothing about another show).
 
     A TV season placed in specials is what TMDB shows before a new season is filed (AniBridge's
     Frieren S2 and JJK Culling Game edits point at season 0): for a TV entry a regular-season
     answer from a later source is tried first."""
-    out = _start_candidates(facts, show_tmdb)
+    out = _start_candidates(facts, show_tmdb, episodes)
     if (format_ or "").upper() in ("TV", "TV_SHORT"):
         # Stable sort: keeps the source order otherwise. Ranges that reach a regular season
         # (Bakemonogatari: web specials first, then S1) are not "placed in specials".
@@ -194,7 +209,20 @@ def start_candidates(facts: SourceFacts, show_tmdb: int | None, format_: str | N
     return out
 
 
-def _start_candidates(facts: SourceFacts, show_tmdb: int | None) -> list[StartCandidate]:
+def _uncovered(ranges: list, episodes: int | None) -> bool:
+    """Whether some of the entry's AniList episodes fall outside the ranges (a `null` range,
+    a gap, or more AniList episodes than the ranges map): those must stay unplaced."""
+    covered = 0
+    for r in sorted(ranges, key=lambda r: r.source_start):
+        if r.source_start > covered + 1:
+            return True
+        if r.source_end is None:
+            return False
+        covered = max(covered, r.source_end)
+    return bool(episodes and episodes > covered)
+
+
+def _start_candidates(facts: SourceFacts, show_tmdb: int | None, episodes: int | None = None) -> list[StartCandidate]:
     out: list[StartCandidate] = []
     ranges = [
         r for r in anibridge_ranges(facts, "tmdb_show")
@@ -207,11 +235,12 @@ def _start_candidates(facts: SourceFacts, show_tmdb: int | None) -> list[StartCa
             EpisodeRange(r.source_start, r.source_end, r.season, r.target_start) for r in ranges
         )
         start = first.target_start - (first.source_start - 1)
-        if len(ranges) == 1 and start >= 1:
+        explicit = _uncovered(ranges, episodes)
+        if len(ranges) == 1 and start >= 1 and not explicit:
             out.append(StartCandidate(first.season, start, "anibridge"))
         else:
             out.append(StartCandidate(first.season, first.target_start, "anibridge", ranges=episode_ranges,
-                                      walks=True))
+                                      walks=True, explicit=explicit))
     fribb = facts.fribb
     if fribb is not None and fribb.tmdb_tv and (show_tmdb is None or fribb.tmdb_tv == show_tmdb):
         if fribb.tmdb_season is not None:
@@ -255,7 +284,9 @@ def check_start(candidate: StartCandidate, seasons: Sequence | None) -> tuple[tu
         if candidate.episode not in numbers or last not in numbers:
             return None, f"{candidate.source}: {where} does not agree with Trakt's seasons"
         return (candidate.season, candidate.episode), ""
-    start = normalised_start(seasons, candidate.season, candidate.episode)
+    # A season Trakt split in two moves a start into the next season, never further: a whole
+    # series (absolute offsets) is the only start that may count across several seasons.
+    start = normalised_start(seasons, candidate.season, candidate.episode, spill=None if candidate.walks else 1)
     if start is None:
         known = sorted(s.number for s in seasons)
         return None, f"{candidate.source}: {where} does not exist on Trakt (seasons {known})"
@@ -281,7 +312,7 @@ def overflow(candidate: StartCandidate, start: tuple[int, int], seasons, episode
 def collapse_ranges(candidate: StartCandidate, seasons: Sequence | None) -> tuple[EpisodeRange, ...]:
     """Keep explicit ranges only where walking from the first one would place an episode
     differently (One Piece's per-season ranges walk the same way and need none)."""
-    if not candidate.ranges or seasons is None:
+    if not candidate.ranges or seasons is None or candidate.explicit:
         return candidate.ranges
     first = candidate.ranges[0]
     start_index = locate(seasons, first.season, first.first_episode)
@@ -318,7 +349,11 @@ class Resolver:
         self.seasons = seasons
         self.not_found = not_found
 
-    def resolve(self, media, facts: SourceFacts) -> Resolution:
+    def resolve(self, media, facts: SourceFacts, *, pinned: Pinned | None = None) -> Resolution:
+        if pinned is not None:
+            res = self.resolve_pinned(media, facts, pinned)
+            if res is not None:
+                return res
         kind = entry_kind(media.format, facts)
         found, tried = self.find(kind, facts)
         if found is None:
@@ -330,6 +365,33 @@ class Resolver:
                          source=found.source, **self._ids(kind, facts, found.ids))
         if kind == "show":
             self.place_start(res, facts, found, media)
+        return res
+
+    def resolve_pinned(self, media, facts: SourceFacts, pinned: Pinned) -> Resolution | None:
+        """Keep the pinned Trakt id and find where the entry starts, never assuming S1E1. None:
+        the id is not usable and the entry is resolved like a new one (never for a manual id)."""
+        what = f"{pinned.source}'s {'manual ' if pinned.manual else ''}mapping to Trakt {pinned.kind or 'id'} {pinned.trakt_id}"
+        held = {"held_trakt_id": pinned.trakt_id, "source": f"{pinned.source} trakt_id"}
+        if pinned.kind not in ("show", "movie"):
+            if not pinned.manual:
+                return None
+            return Resolution(kind="show", unmapped_reason=f"{what} does not say show or movie: map it again", **held)
+        if pinned.kind == "show" and (media.format or "").upper() == MOVIE_FORMAT and not pinned.manual:
+            return None  # an AniList movie is a Trakt movie, never a show's special
+        found = self.confirm(pinned.kind, Lookup("trakt", pinned.trakt_id, pinned.source))
+        if found is None:
+            if not pinned.manual:
+                return None  # a stale id: the next ways of finding the show are tried
+            return Resolution(kind=pinned.kind, unmapped_reason=f"{what}: not found on Trakt, map it again", **held)
+        res = Resolution(kind=pinned.kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
+                         source=found.source, held_trakt_id=pinned.trakt_id,
+                         **self._ids(pinned.kind, facts, found.ids))
+        if pinned.kind == "show":
+            self.place_start(res, facts, found, media)
+            if res.unmapped_reason:
+                res.unmapped_reason = (f"{what} has no start season/episode (the original never stored one) "
+                                       f"and the sources do not give one: {res.unmapped_reason}; map it manually "
+                                       "with its season and episode")
         return res
 
     def _ids(self, kind, facts, trakt_ids: dict | None = None) -> dict:
@@ -345,6 +407,7 @@ class Resolver:
     def find(self, kind: str, facts: SourceFacts) -> tuple[Found | None, list[str]]:
         expected_tmdb = {t for t, _ in tmdb_ids(kind, facts)}
         tried: list[str] = []
+        unverified: Found | None = None
         for lookup in self._all_lookups(kind, facts):
             tried.append(f"{lookup.id_type} {lookup.value} ({lookup.source})")
             found = self.confirm(kind, lookup)
@@ -355,8 +418,14 @@ class Resolver:
                 # A stale or foreign Otaku id (Bleach TYBW: 252500, not Bleach's 30850).
                 tried[-1] += f" is TMDB {got_tmdb}, not {sorted(expected_tmdb)}"
                 continue
+            if lookup.id_type == "trakt" and expected_tmdb and not got_tmdb:
+                # Trakt holds no TMDB id for it, so it cannot be checked against the sources'
+                # TMDB-keyed season data: the TMDB id itself is asked first.
+                unverified = unverified or found
+                tried[-1] += " has no TMDB id on Trakt"
+                continue
             return found, tried
-        return None, tried
+        return unverified, tried
 
     def _all_lookups(self, kind, facts):
         base = lookups(kind, facts)
@@ -403,7 +472,7 @@ class Resolver:
     def place_start(self, res: Resolution, facts: SourceFacts, found: Found, media) -> None:
         seasons = self.seasons(found.trakt_id)
         show_tmdb = found.ids.get("tmdb")
-        candidates = start_candidates(facts, show_tmdb, media.format)
+        candidates = start_candidates(facts, show_tmdb, media.format, media.episodes)
         if not candidates:
             res.unmapped_reason = "no source gives the season and episode of this entry on Trakt"
             return

@@ -41,12 +41,20 @@ def source_statuses() -> list[SourceStatus]:
 
 
 def mapping_spec(mapping: Mapping) -> MappingSpec | None:
-    """What placement needs from a saved mapping; None while it is unmapped."""
+    """What placement needs from a saved mapping; None while it is unmapped.
+
+    A show row without a start (adopted from the original app, which never stored a season) or
+    a row that does not say show or movie is not placeable: defaulting to S1E1 would post a
+    sequel's episodes onto season 1. `mapping_resolve` completes such rows first."""
     if mapping.trakt_id is None or mapping.unmapped_reason:
         return None
+    if mapping.type not in (Mapping.Type.SHOW, Mapping.Type.MOVIE):
+        return None
     ranges = tuple(EpisodeRange(*r) for r in mapping.episode_ranges or ())
+    if mapping.type == Mapping.Type.SHOW and mapping.start_season is None and not ranges:
+        return None
     return MappingSpec(
-        kind=mapping.type or Mapping.Type.SHOW,
+        kind=mapping.type,
         trakt_id=mapping.trakt_id,
         start_season=mapping.start_season if mapping.start_season is not None else 1,
         start_episode=mapping.start_episode or 1,

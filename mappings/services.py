@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from mappings import importer
 from mappings.models import LegacyEpisodeOverride, Mapping, SourceStatus
-from mappings.resolver import Resolution, Resolver
+from mappings.resolver import Pinned, Resolution, Resolver
 from mappings.selectors import source_facts_many
 
 logger = logging.getLogger("mappings.resolver")
@@ -39,9 +39,30 @@ def default_resolver() -> Resolver:
     return Resolver(trakt=trakt, tmdb=tmdb_client(), seasons=seasons_or_none, not_found=(NotFound,))
 
 
+ADOPTED = "original app"
+
+
+def adopted_pin(row: Mapping | None) -> Pinned | None:
+    """The Trakt id of a row adopted from the original app's table that still lacks a start.
+
+    The original stored only the Trakt id and type and worked the season out when posting;
+    treating such a row as S1E1 would post a sequel's episodes onto season 1. Its id is kept,
+    the start is found from the sources (`Resolver.resolve_pinned`). A row that could not be
+    completed keeps the id in `held_trakt_id` and is tried again next time."""
+    if row is None or row.episode_ranges:
+        return None
+    if row.trakt_id is not None and row.type != Mapping.Type.MOVIE and row.start_season is None:
+        trakt_id = row.trakt_id
+    elif row.trakt_id is None and row.held_trakt_id and row.source.startswith(ADOPTED):
+        trakt_id = row.held_trakt_id
+    else:
+        return None
+    return Pinned(kind=row.type or None, trakt_id=trakt_id, source=ADOPTED, manual=row.is_manual)
+
+
 def _keep_saved(row: Mapping | None, *, force: bool) -> bool:
     """A manual mapping always wins; a mapped row is reused unless a re-resolve is forced."""
-    if row is None:
+    if row is None or adopted_pin(row) is not None:
         return False
     return row.is_manual or (row.trakt_id is not None and not row.unmapped_reason and not force)
 
@@ -60,6 +81,7 @@ def _apply(row: Mapping, media, res: Resolution) -> Mapping:
     row.trakt_title, row.trakt_slug = res.trakt_title, res.trakt_slug
     row.source = res.source
     row.unmapped_reason = res.unmapped_reason
+    row.held_trakt_id = None if res.is_mapped else res.held_trakt_id
     return row
 
 
@@ -67,7 +89,6 @@ def _check_collision(row: Mapping) -> None:
     """Two AniList entries starting at the same Trakt episode means one of them is wrong (a
     Trakt season layout that differs from TMDB's): hold both back until a person decides. A
     manual row is trusted, so only the other one is held."""
-    row.held_trakt_id = None
     if row.type != Mapping.Type.SHOW or row.trakt_id is None or row.episode_ranges:
         return
     show = row.trakt_id
@@ -92,6 +113,34 @@ def _check_collision(row: Mapping) -> None:
         )
 
 
+def _check_overlap(row: Mapping, seasons_of) -> None:
+    """An entry whose Trakt episodes overlap another mapped entry's on the same show would post
+    those episodes a second time (Trakt keeps every play): the entry resolved later is held
+    back until a person decides. `seasons_of(trakt_id)` gives the show's seasons."""
+    from mappings.placement import covered_episodes
+    from mappings.selectors import mapping_spec
+
+    spec = mapping_spec(row) if row.type == Mapping.Type.SHOW else None
+    if spec is None:
+        return
+    others = list(Mapping.objects.filter(trakt_id=row.trakt_id, type=Mapping.Type.SHOW)
+                  .exclude(anilist_id=row.anilist_id).order_by("anilist_id"))
+    if not others:
+        return
+    seasons = seasons_of(row.trakt_id)
+    mine = covered_episodes(spec, seasons)
+    for other in others:
+        other_spec = mapping_spec(other)
+        shared = mine & covered_episodes(other_spec, seasons) if other_spec else set()
+        if shared:
+            season, number = min(shared)
+            row.unmapped_reason = (
+                f"its episodes overlap AniList {other.anilist_id} ({other.title}) on Trakt show {row.trakt_id} "
+                f"({len(shared)} episode(s) from S{season}E{number}): one of them is wrong, map one manually")
+            row.trakt_id, row.held_trakt_id = None, spec.trakt_id
+            return
+
+
 def mapping_resolve(*, media, force: bool = False, resolver: Resolver | None = None) -> Mapping:
     return mapping_resolve_many(medias=[media], force=force, resolver=resolver)[media.id]
 
@@ -100,6 +149,7 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
     medias = list({m.id: m for m in medias}.values())
     saved = Mapping.objects.in_bulk([m.id for m in medias])
     out = {m.id: saved[m.id] for m in medias if _keep_saved(saved.get(m.id), force=force)}
+    _fill_episode_counts(out, {m.id: m for m in medias})
     todo = [m for m in medias if m.id not in out]
     if not todo:
         return out
@@ -108,26 +158,41 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
     from syncer.http import ApiError, NotFound
 
     for media in todo:
+        previous = saved.get(media.id)
+        # A manual row (adopted without a start) keeps its manual flag: only the start is found.
+        pin = adopted_pin(previous) if not force or (previous and previous.is_manual) else None
         try:
-            res = resolver.resolve(media, facts[media.id])
+            res = resolver.resolve(media, facts[media.id], pinned=pin)
         except ApiError as exc:
             if isinstance(exc, NotFound):
                 raise
             # Trakt or TMDB is down: nothing is learnt, nothing is saved; the entry waits
             # (unsaved, unmapped) and is resolved again next time.
             logger.warning("Could not resolve AniList %s now: %s", media.id, exc.__class__.__name__)
-            out[media.id] = saved.get(media.id) or Mapping(
+            waiting = previous if previous is not None and pin is None else Mapping(
                 anilist_id=media.id, title=media.title or "", unmapped_reason=f"{exc.__class__.__name__}: try again later"
             )
+            out[media.id] = waiting
             continue
         with transaction.atomic():
-            row = _apply(saved.get(media.id) or Mapping(anilist_id=media.id), media, res)
+            row = _apply(previous or Mapping(anilist_id=media.id), media, res)
             _check_collision(row)
+            _check_overlap(row, resolver.seasons)
             row.save()
         if row.unmapped_reason:
             logger.warning("Unmapped AniList %s (%s): %s", media.id, row.title, row.unmapped_reason)
         out[media.id] = row
     return out
+
+
+def _fill_episode_counts(rows: dict[int, Mapping], medias: dict) -> None:
+    """Saved rows learn the entry's episode count once AniList knows it (adopted rows never had
+    one; airing entries get one when they finish): placement places nothing past it."""
+    stale = [row for aid, row in rows.items() if row.episodes is None and getattr(medias[aid], "episodes", None)]
+    for row in stale:
+        row.episodes = medias[row.anilist_id].episodes
+    if stale:
+        Mapping.objects.bulk_update(stale, ["episodes"])
 
 
 @transaction.atomic
@@ -180,12 +245,21 @@ def mapping_reset_progress(*, anilist_ids: Iterable[int]) -> int:
     return deleted
 
 
+LEGACY_STATUS_KEYS = {"otaku": "status:otaku:last-sync", "fribb": "status:fribbs:last-sync"}
+
+
 def sources_refresh(*, source: str, progress=None, client=None) -> SourceStatus:
     """Download, validate and atomically replace one source; a failure keeps the old data and
     is recorded on the returned status (`status.last_error`)."""
     if source not in importer.SOURCES:
         raise ValueError(f"unknown mapping source {source!r}")
-    return importer.refresh(source, progress=progress, client=client)
+    status = importer.refresh(source, progress=progress, client=client)
+    if status.ok and source in LEGACY_STATUS_KEYS:
+        # The original app's dashboard (and an adopted database) read these keys.
+        from syncer.sync.runs import config_set, now_iso
+
+        config_set(LEGACY_STATUS_KEYS[source], now_iso())
+    return status
 
 
 def sources_refresh_all(*, progress=None, client=None) -> list[SourceStatus]:

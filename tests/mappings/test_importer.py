@@ -25,6 +25,17 @@ def test_a_refresh_replaces_the_table_and_records_the_status():
 
 
 @pytest.mark.django_db
+@override_settings(OTAKU_MAPPINGS_URL="https://example.test/otaku.db", FRIBB_MAPPINGS_URL="https://x.test/f.json")
+def test_a_successful_refresh_writes_the_original_apps_status_key_and_a_failed_one_does_not():
+    from syncer.models import SystemConfig
+
+    sources_refresh(source="otaku", client=transport(OTAKU_DB.read_bytes()))
+    assert SystemConfig.objects.get(key="status:otaku:last-sync").value.endswith("Z")
+    sources_refresh(source="fribb", client=transport(b"<html>oops</html>"))
+    assert not SystemConfig.objects.filter(key="status:fribbs:last-sync").exists()
+
+
+@pytest.mark.django_db
 @override_settings(OTAKU_MAPPINGS_URL="https://example.test/otaku.db")
 def test_otaku_records_the_upstream_last_updated_time():
     status = sources_refresh(source="otaku", client=transport(OTAKU_DB.read_bytes()))

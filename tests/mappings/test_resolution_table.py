@@ -24,8 +24,11 @@ CASES = [
     (104578, "TV", 10, [(1, (AOT, 3, 13)), (10, (AOT, 3, 22))]),
     (110277, "TV", 16, [(1, (AOT, 4, 1)), (16, (AOT, 4, 16))]),
     (131681, "TV", 12, [(1, (AOT, 4, 17)), (12, (AOT, 4, 28))]),
-    # The Final Chapters: AniBridge's TMDB specials 36/37; Fribb's S4E29 does not exist on Trakt.
-    (146984, "SPECIAL", 2, [(1, (AOT, 0, 36)), (2, (AOT, 0, 37))]),
+    # The Final Chapters: AniBridge's TMDB special 36; Fribb's S4E29 does not exist on Trakt.
+    # AniBridge maps only episode 1 (special 37 is AniList 162314, Part 2): episode 2 is not
+    # walked onto 37, which would post Part 2 twice for someone who also lists 162314.
+    (146984, "SPECIAL", 2, [(1, (AOT, 0, 36)), (2, None)]),
+    (162314, "SPECIAL", 1, [(1, (AOT, 0, 37))]),
     (20811, "OVA", 2, [(1, (AOT, 0, 15)), (2, (AOT, 0, 16))]),
     (20691, "MOVIE", 1, [(1, ("movie", 189535))]),
     (100465, "MOVIE", 1, [(1, ("movie", 339998))]),
