@@ -58,6 +58,9 @@ class HistoryWriteResult:
     added_episodes: int = 0
     added_movies: int = 0
     not_found: list[EpisodePlay | MoviePlay] = field(default_factory=list)
+    # Whether the answer carried `added` counts: Trakt may drop an unknown episode without
+    # listing it in `not_found`, and then only a count short of what was sent tells.
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -189,9 +192,11 @@ class TraktClient:
         self.api = HttpService("Trakt", base_url=base_url or settings.TRAKT_API_URL, client=client,
                                headers=headers, read_pacer=pacer("trakt-read"),
                                write_pacer=pacer("trakt-write"))
+        # OAuth POSTs (a token refresh between a 401 and the retried history POST) share the
+        # write pacer, so no two POSTs ever reach Trakt closer than its 1 write/s.
         self.auth = HttpService("Trakt", base_url=auth_url or settings.TRAKT_AUTH_URL,
                                 client=self.api.client, headers=headers,
-                                read_pacer=pacer("trakt-read"))
+                                read_pacer=pacer("trakt-read"), write_pacer=pacer("trakt-write"))
 
     # --- plumbing
 
@@ -220,11 +225,14 @@ class TraktClient:
         if not plays:
             return HistoryWriteResult()
         body = self._json("POST", "/sync/history", json=history_payload(plays))
-        added = (body or {}).get("added") or {}
+        body = body if isinstance(body, dict) else {}
+        added = body.get("added")
+        counts = added if isinstance(added, dict) else {}
         return HistoryWriteResult(
-            added_episodes=int(added.get("episodes") or 0),
-            added_movies=int(added.get("movies") or 0),
-            not_found=_not_found_plays(body or {}, plays),
+            added_episodes=int(counts.get("episodes") or 0),
+            added_movies=int(counts.get("movies") or 0),
+            not_found=_not_found_plays(body, plays),
+            counted=isinstance(added, dict),
         )
 
     def remove_from_history(self, history_ids: Sequence[int]) -> dict:

@@ -29,6 +29,7 @@ from syncer.http import (
     Locked,
     NotFound,
     RateLimited,
+    ServiceUnavailable,
 )
 from syncer.models import SyncBatch, SyncProgress, SyncRun, SyncRunItem
 
@@ -37,6 +38,9 @@ logger = logging.getLogger("syncer.sync")
 UNRESOLVED = (SyncBatch.State.PENDING, SyncBatch.State.UNCERTAIN)
 # Answers that prove Trakt did not apply the POST: the batch failed, nothing to reconcile.
 DEFINITE_FAILURES = (AuthError, AccountLimit, Locked, RateLimited, NotFound)
+# Re-posts of missing plays that may themselves end uncertain before the run gives up (the
+# batch stays `uncertain` for the next run): Trakt failing every POST must not loop forever.
+MAX_REPOSTS = 2
 
 
 class BatchFailed(Exception):
@@ -153,6 +157,14 @@ def batch_post(*, batch: SyncBatch, trakt) -> bool:
             not_found.append(row)
         else:
             accepted.append(row)
+    if _added_short(result, accepted):
+        # Trakt dropped plays without naming them (or named them in a shape we cannot read):
+        # only its history says which, and those are not found, not re-posted.
+        logger.warning("Trakt added fewer plays than batch %s sent without saying which: checking its "
+                       "history", batch.pk)
+        time.sleep(settings.SYNC_RECONCILE_DELAY_SECONDS)
+        present, dropped = _split_by_history(trakt, batch, accepted)
+        accepted, not_found = present, not_found + dropped
     batch_confirm(batch=batch, accepted=accepted, not_found=not_found,
                   result={"added_episodes": result.added_episodes, "added_movies": result.added_movies,
                           "not_found": len(not_found)})
@@ -160,6 +172,52 @@ def batch_post(*, batch: SyncBatch, trakt) -> bool:
         logger.warning("Trakt does not know %s episode %s (%s %s S%sE%s): not counted as synced",
                        row["title"], row["episode"], row["kind"], row["trakt_id"], row["season"], row["number"])
     return True
+
+
+def _added_short(result, accepted: Sequence[dict]) -> bool:
+    if not result.counted:
+        return False
+    movies = sum(1 for r in accepted if r["kind"] == "movie")
+    return result.added_movies < movies or result.added_episodes < len(accepted) - movies
+
+
+def _split_by_history(trakt, batch: SyncBatch, rows: Sequence[dict]) -> tuple[list[dict], list[dict]]:
+    """(present, missing): the rows of `batch` Trakt history holds, counting each play once.
+
+    Plays with the same target and time that other batches of ours already put on Trakt are
+    not this batch's (two rewatches finished together, or an earlier batch of a killed run):
+    mistaking one of them for this batch's play would lose a play."""
+    if not rows:
+        return [], []
+    on_trakt = _history_keys(trakt, rows) - _ours_elsewhere(batch, rows)
+    present, missing = [], []
+    for row in rows:
+        key = _play_key(_play(row))
+        if on_trakt[key]:
+            on_trakt[key] -= 1
+            present.append(row)
+        else:
+            missing.append(row)
+    return present, missing
+
+
+def _ours_elsewhere(batch: SyncBatch, rows: Sequence[dict]) -> Counter:
+    """Plays with the keys of `rows` that Trakt confirmed for other batches (our earlier posts)."""
+    keys = {_play_key(_play(r)) for r in rows}
+    times = [parse_datetime(r["watched_at"]) for r in rows]
+    posted = SyncRunItem.objects.filter(
+        state=SyncRunItem.State.POSTED, trakt_id__in={r["trakt_id"] for r in rows},
+        watched_at__gte=min(times) - timedelta(seconds=1), watched_at__lte=max(times) + timedelta(seconds=1),
+    ).exclude(batch=batch)
+    found: Counter = Counter()
+    for item in posted:
+        if item.kind == "movie":
+            key = _play_key(MoviePlay(item.trakt_id, item.watched_at))
+        else:
+            key = _play_key(EpisodePlay(item.trakt_id, item.season, item.number, item.watched_at))
+        if key in keys:
+            found[key] += 1
+    return found
 
 
 def _history_keys(trakt, rows: Sequence[dict]) -> Counter:
@@ -180,42 +238,58 @@ def _history_keys(trakt, rows: Sequence[dict]) -> Counter:
     return found
 
 
-def batches_reconcile(*, trakt, run: SyncRun, batch_size: int | None = None) -> int:
+def _settle(batch: SyncBatch) -> None:
+    """Wait until `SYNC_RECONCILE_DELAY_SECONDS` after the batch was sent: a POST of a process
+    killed moments ago may still be landing on Trakt, and history read too early would miss it."""
+    if batch.posted_at is None:
+        return
+    wait = (batch.posted_at + timedelta(seconds=settings.SYNC_RECONCILE_DELAY_SECONDS) - timezone.now()).total_seconds()
+    if wait > 0:
+        logger.info("Waiting %.1fs before checking batch %s against Trakt history", wait, batch.pk)
+        time.sleep(wait)
+
+
+def batches_reconcile(*, trakt, run: SyncRun, batch_size: int | None = None,
+                      guard: Callable[[], None] | None = None, attempt: int = 0) -> int:
     """Resolve every pending/uncertain batch against Trakt history; re-post (as new batches of
-    `run`) only the plays that are missing. Returns how many plays were re-posted."""
+    `run`) only the plays that are missing. Returns how many plays were re-posted. `guard` is
+    called before anything is decided or posted (the run's lease check: it raises when lost)."""
     reposted = 0
     # Re-read each time: re-posting may itself leave (and reconcile) a batch.
     while batch := SyncBatch.objects.filter(state__in=UNRESOLVED).order_by("id").first():
+        if guard:
+            guard()
         rows = batch.payload
-        on_trakt = _history_keys(trakt, rows)
-        present, missing = [], []
-        for row in rows:
-            key = _play_key(_play(row))
-            if on_trakt[key]:
-                on_trakt[key] -= 1
-                present.append(row)
-            else:
-                missing.append(row)
+        _settle(batch)
+        present, missing = _split_by_history(trakt, batch, rows)
         logger.info("Reconciled batch %s with Trakt history: %s already there, %s missing",
                     batch.pk, len(present), len(missing))
         batch_confirm(batch=batch, accepted=present, not_found=[], state=SyncBatch.State.RECONCILED,
                       result={"present": len(present), "missing": len(missing)})
-        reposted += post_rows(trakt=trakt, run=run, rows=missing, batch_size=batch_size)
+        reposted += post_rows(trakt=trakt, run=run, rows=missing, batch_size=batch_size, guard=guard,
+                              attempt=attempt + 1)
     return reposted
 
 
 def post_rows(*, trakt, run: SyncRun, rows: Sequence[dict], batch_size: int | None = None,
-              on_batch: Callable[[int], None] | None = None) -> int:
+              on_batch: Callable[[int], None] | None = None, guard: Callable[[], None] | None = None,
+              attempt: int = 0) -> int:
     """Post rows in write-ahead batches. An uncertain batch is reconciled (after
-    `SYNC_RECONCILE_DELAY_SECONDS`, so an in-flight write has landed) before going on."""
+    `SYNC_RECONCILE_DELAY_SECONDS`, so an in-flight write has landed) before going on.
+    `guard` runs before every batch: a run that lost its lease must not post another play."""
     size = batch_size or settings.TRAKT_BATCH_SIZE
     done = 0
     for start in range(0, len(rows), size):
         chunk = rows[start:start + size]
+        if guard:
+            guard()
         batch = batch_write_ahead(run=run, rows=chunk)
         if not batch_post(batch=batch, trakt=trakt):
+            if attempt >= MAX_REPOSTS:
+                raise ServiceUnavailable("Trakt", None, f"history posts keep failing (batch {batch.pk} is "
+                                         "uncertain again); the next run checks it against Trakt history")
             time.sleep(settings.SYNC_RECONCILE_DELAY_SECONDS)
-            batches_reconcile(trakt=trakt, run=run, batch_size=size)
+            batches_reconcile(trakt=trakt, run=run, batch_size=size, guard=guard, attempt=attempt)
         done += len(chunk)
         if on_batch:
             on_batch(done)

@@ -28,6 +28,15 @@ class SyncAlreadyRunning(Exception):
         self.run_id = run_id
 
 
+class LeaseLost(Exception):
+    """The lease expired and another run took it: this run must not post another play."""
+
+    def __init__(self):
+        super().__init__("the sync lease was lost (it expired and another run took it): this run stopped "
+                         "before posting more; the other run carries on. Raise SYNC_LEASE_SECONDS if runs "
+                         "are this slow")
+
+
 def _ensure_row() -> None:
     if not SyncLease.objects.filter(name=LEASE_NAME).exists():
         try:

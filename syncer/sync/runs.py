@@ -12,7 +12,7 @@ from django.utils import timezone
 from syncer.http import AccountLimit, ApiError, AuthError, Locked, RateLimited, ServiceUnavailable
 from syncer.models import SyncProgress, SyncRun, SystemConfig
 from syncer.sync.apply import BatchFailed
-from syncer.sync.lease import lease_renew
+from syncer.sync.lease import LeaseLost, lease_renew
 
 logger = logging.getLogger("syncer.sync")
 
@@ -105,7 +105,10 @@ def failure_message(exc: BaseException) -> str:
 
 class RunProgress:
     """The one progress callback: writes `SyncRun.progress_*` (at most once a second), renews
-    the lease, and forwards to the caller's callback (the CLI's progress bar)."""
+    the lease, and forwards to the caller's callback (the CLI's progress bar).
+
+    `lease_check()` renews the lease and raises `LeaseLost` when another run took it; apply
+    calls it before every POST, so two runs never post at the same time."""
 
     def __init__(self, run: SyncRun, forward: Callable[[int, int, str], None] | None, lease_token: str | None):
         self.run, self.forward, self.lease_token = run, forward, lease_token
@@ -121,7 +124,10 @@ class RunProgress:
             self._last_write = now
             SyncRun.objects.filter(pk=self.run.pk).update(
                 progress_done=done, progress_total=total, progress_label=label, heartbeat_at=timezone.now())
-            if self.lease_token and not lease_renew(token=self.lease_token):
-                logger.warning("The sync lease expired during the run: raise SYNC_LEASE_SECONDS")
+            self.lease_check()
         if self.forward:
             self.forward(done, total, label)
+
+    def lease_check(self) -> None:
+        if self.lease_token and not lease_renew(token=self.lease_token):
+            raise LeaseLost()

@@ -141,7 +141,7 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
         runs.status_mark_started(run)
     trakt = trakt_client()
     if not run.dry_run:
-        batches_reconcile(trakt=trakt, run=run)
+        batches_reconcile(trakt=trakt, run=run, guard=progress.lease_check)
     progress(0, 0, "Reading AniList")
     produced = _produce(run, anilist_client())
     progress(0, 0, "Planning")
@@ -153,7 +153,8 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
         return
     rows = [payload_row(item, cycle=p.event.cycle, total=p.event.total) for item, p in to_post]
     progress(0, len(rows), "Posting to Trakt")
-    post_rows(trakt=trakt, run=run, rows=rows, on_batch=lambda done: progress(done, len(rows), "Posting to Trakt"))
+    post_rows(trakt=trakt, run=run, rows=rows, on_batch=lambda done: progress(done, len(rows), "Posting to Trakt"),
+              guard=progress.lease_check)
     _after_apply(run, produced)
     runs.status_mark_finished(run)
 

@@ -15,6 +15,11 @@ from syncer.http import BadResponse
 from syncer.sync import events as ev
 
 MAX_UPDATED_PAGES = 400
+# The cursor never passes "now minus this" (our clock when the read began). `createdAt_greater`
+# is strict and AniList times are whole seconds: an activity logged in the second of the read,
+# just after it (or up to this much clock skew later), would otherwise be behind the cursor for
+# good. Re-reading the last minute is free of duplicates: those plays are at or below progress.
+CURSOR_SETTLE_SECONDS = 60
 UPDATED_QUERY = f"""
 query ($userId: Int!, $page: Int, $perPage: Int) {{
   Page(page: $page, perPage: $perPage) {{
@@ -73,6 +78,7 @@ def incremental(client, *, user_id: int, since: int, progress: dict[int, int], r
     if rewatches:
         events += ev.rewatch_cycle_events(entries, repeats=_after_activities(repeats, events), now=now)
     seen = max([a.created_at for a in activities] + [e.updated_at for e in entries] + [since])
+    seen = max(since, min(seen, int(now.timestamp()) - CURSOR_SETTLE_SECONDS))
     medias = {a.media.id: a.media for a in activities} | {e.media.id: e.media for e in entries}
     return Produced(events, entries, medias, cursor_floor=since, cursor_seen=seen)
 

@@ -34,7 +34,7 @@ def test_a_run_killed_mid_post_is_finished_by_the_next_run_without_duplicates(tm
     with SyncFakeAniList() as anilist, FakeTrakt() as trakt:
         trakt.add_show(100, seasons={1: 24})
         trakt.add_show(200, seasons={1: 12})
-        anilist.add_entry(11, 1, status="COMPLETED", progress=24)
+        anilist.add_entry(11, 1, status="COMPLETED", progress=24, episodes=24)
         anilist.add_entry(12, 2, status="COMPLETED", progress=12)
         token = trakt.issue_token()
         env = {**os.environ, "ENV_FILE": "/dev/null", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -72,6 +72,8 @@ def test_a_run_killed_mid_post_is_finished_by_the_next_run_without_duplicates(tm
         assert re.search(r"succeeded", out), out
         plays = Counter((show, season, number) for show, season, number, _ in trakt.episode_plays())
         assert plays == Counter({(100, 1, n): 1 for n in range(1, 25)} | {(200, 1, n): 1 for n in range(1, 13)})
+        # ... each with the date an uninterrupted run gives it (the entries' updatedAt: no completedAt).
+        assert {at for *_, at in trakt.episode_plays()} == {"2023-11-14T22:13:20.000Z"}
         # Only the 18 unconfirmed-or-later plays were checked; the 18 missing ones posted once.
         assert sum(len(s["episodes"]) for p in trakt.history_posts for show in p.get("shows", [])
                    for s in show["seasons"]) == 36

@@ -19,9 +19,10 @@ def ok(run):
 def test_incremental_reads_every_page_of_activities_and_posts_each_episode_once(db, anilist, trakt):
     trakt.add_show(100, seasons={1: 200})
     map_show(1, 100)
+    # The entry first, so the activities share its 200-episode media (placement stops at the count).
+    anilist.add_entry(11, 1, status="CURRENT", progress=120, updated_at=1_700_000_120, episodes=200)
     for n in range(1, 121):  # 120 activities: three pages of 50
         anilist.add_activity(n, 1, progress=str(n), created_at=1_700_000_000 + n)
-    anilist.add_entry(11, 1, status="CURRENT", progress=120, updated_at=1_700_000_120, episodes=200)
     run = ok(sync_run(mode="incremental"))
     assert plays(trakt) == Counter({(100, 1, n): 1 for n in range(1, 121)})
     assert len(anilist.graphql_requests("activities")) == 3

@@ -1,4 +1,6 @@
+import time
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -12,7 +14,7 @@ from syncer.clients.trakt import (
     history_payload,
     trakt_time,
 )
-from syncer.http import AccountLimit, NotFound, ServiceUnavailable, UncertainWrite
+from syncer.http import AccountLimit, AuthError, NotFound, ServiceUnavailable, UncertainWrite
 
 WHEN = datetime(2024, 3, 1, 20, 15, 30, 123456, tzinfo=UTC)
 
@@ -204,3 +206,67 @@ def test_every_client_in_the_process_shares_one_write_pacer_and_one_read_pacer()
     assert first.api.write_pacer is second.api.write_pacer
     assert first.api.read_pacer is second.api.read_pacer is second.auth.read_pacer
     assert first.api.write_pacer is not first.api.read_pacer
+
+
+def _refreshing_client(handler):
+    """A client on a MockTransport whose token store refreshes through the client itself."""
+
+    class Store:
+        token = "old-access"
+        refreshes = 0
+
+        def access_token(self):
+            return self.token
+
+        def refresh(self, *, reason):
+            self.refreshes += 1
+            self.token = trakt.oauth_refresh("old-refresh")["access_token"]
+            return self.token
+
+    trakt = TraktClient(token_store=Store(), client=httpx.Client(transport=httpx.MockTransport(handler)),
+                        base_url="https://trakt.test", auth_url="https://trakt.test")
+    return trakt
+
+
+def test_a_401_on_a_post_is_refreshed_once_and_every_post_is_write_paced(settings):
+    settings.TRAKT_WRITE_INTERVAL_SECONDS = 0.2
+    settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "id", "secret"
+    seen = []
+
+    def handler(request):
+        seen.append((time.monotonic(), request.url.path))
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "new-access", "refresh_token": "new-refresh"})
+        if request.headers["authorization"] == "Bearer old-access":
+            return httpx.Response(401, json={"error": "invalid_token"})
+        return httpx.Response(201, json={"added": {"episodes": 1, "movies": 0}, "not_found": {}})
+
+    trakt = _refreshing_client(handler)
+    assert trakt.add_to_history([EpisodePlay(7, 1, 1, WHEN)]).added_episodes == 1
+    assert [path for _, path in seen] == ["/sync/history", "/oauth/token", "/sync/history"]
+    assert trakt.token_store.refreshes == 1
+    gaps = [b - a for (a, _), (b, _) in pairwise(seen)]
+    assert min(gaps) >= 0.19  # the refresh is a POST too: it shares the 1 write/s pacer
+
+
+def test_a_post_still_refused_after_the_refresh_is_not_sent_a_third_time(settings):
+    settings.TRAKT_WRITE_INTERVAL_SECONDS = 0
+    settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "id", "secret"
+    posts = []
+
+    def handler(request):
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "new-access", "refresh_token": "new-refresh"})
+        posts.append(request.headers["authorization"])
+        return httpx.Response(401, json={"error": "invalid_token"})
+
+    with pytest.raises(AuthError):
+        _refreshing_client(handler).add_to_history([EpisodePlay(7, 1, 1, WHEN)])
+    assert posts == ["Bearer old-access", "Bearer new-access"]
+
+
+def test_it_says_whether_trakt_gave_added_counts(client, fake_trakt):
+    fake_trakt.add_show(7, seasons={1: 1})
+    assert client.add_to_history([EpisodePlay(7, 1, 1, WHEN)]).counted is True
+    fake_trakt.fail(r"/sync/history", method="POST", status=201, body={"not_found": {}})
+    assert client.add_to_history([EpisodePlay(7, 1, 1, WHEN)]).counted is False
