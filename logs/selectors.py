@@ -16,12 +16,17 @@ def levels_at_least(level: str) -> list[str]:
     return list(LEVELS[LEVELS.index(level) :])
 
 
-def log_entries(*, level: str = "", run_id: int | None = None, limit: int | None = None) -> list[LogEntry]:
-    """The newest lines matching the filters, newest first.
+def log_entries(
+    *, level: str = "", run_id: int | None = None, limit: int | None = None, before_id: int | None = None
+) -> list[LogEntry]:
+    """The newest lines matching the filters (older than `before_id` when given), newest first.
 
     The `run` row is never loaded: the page shows and links the run id only.
     """
-    return list(_filtered(level=level, run_id=run_id).order_by("-id")[: limit or PAGE_ROWS])
+    queryset = _filtered(level=level, run_id=run_id)
+    if before_id:
+        queryset = queryset.filter(id__lt=before_id)
+    return list(queryset.order_by("-id")[: limit or PAGE_ROWS])
 
 
 def _filtered(*, level: str, run_id: int | None) -> QuerySet[LogEntry]:

@@ -6,16 +6,27 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from logs.forms import LogFilterForm
-from logs.selectors import log_entries, log_entries_after, log_last_id
+from logs.selectors import PAGE_ROWS, log_entries, log_entries_after, log_last_id
 
 
 @require_GET
 def log_list(request):
+    """The newest lines with a live tail, or (`?before=<id>`) a still page of older lines."""
     form = LogFilterForm(request.GET)
     filters = form.filters()
-    entries = log_entries(**filters)
-    last_id = entries[0].id if entries else log_last_id()
-    context = {"form": form, "entries": entries, **_tail_context(filters, last_id, paused=False)}
+    before_id = _int(request.GET.get("before")) or None
+    # One row more than shown says whether there are older lines, without a count query.
+    rows = log_entries(**filters, before_id=before_id, limit=PAGE_ROWS + 1)
+    entries = rows[:PAGE_ROWS]
+    last_id = entries[0].id if entries else (before_id or log_last_id())
+    context = {
+        "form": form,
+        "entries": entries,
+        "browsing_older": before_id is not None,
+        "older_query": _query(filters, before=entries[-1].id) if len(rows) > PAGE_ROWS else "",
+        "newest_query": _query(filters),
+        **_tail_context(filters, last_id, paused=before_id is not None),
+    }
     return render(request, "logs/list.html", context)
 
 
@@ -39,16 +50,21 @@ def log_tail(request):
     return render(request, "logs/_tail.html", context)
 
 
-def _tail_context(filters: dict, last_id: int, *, paused: bool) -> dict:
-    params = {"after": last_id}
+def _query(filters: dict, **extra) -> str:
+    """The filters (and `extra`) as a query string for the page's links and polls."""
+    params = {}
     if filters["level"]:
         params["level"] = filters["level"]
     if filters["run_id"] is not None:
         params["run"] = filters["run_id"]
+    return urlencode({**params, **extra})
+
+
+def _tail_context(filters: dict, last_id: int, *, paused: bool) -> dict:
     return {
         "last_id": last_id,
         "paused": paused,
-        "tail_query": urlencode(params),
+        "tail_query": _query(filters, after=last_id),
         "filtered": bool(filters["level"] or filters["run_id"] is not None),
     }
 

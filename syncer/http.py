@@ -25,7 +25,8 @@ from django.conf import settings
 
 logger = logging.getLogger("syncer.http")
 
-USER_AGENT = "anilist-trakt-sync/0.1 (+https://github.com/; self-hosted)"
+# Trakt's Cloudflare answers an odd or missing User-Agent with a 403 HTML page: `<App>/<version>`.
+USER_AGENT = "AniListTraktSync/0.1.0 (self-hosted)"
 
 
 # --- Errors ---------------------------------------------------------------------------------

@@ -69,11 +69,45 @@ def run_is_finished(run: SyncRun) -> bool:
 
 
 def run_items_page(*, run: SyncRun, action: str = "", page: int | str = 1) -> Page:
-    """One page of a run's plan in plan order, optionally only one action (post, skip, unmapped)."""
+    """One page of a run's plan in plan order, optionally only one action (post, skip, unmapped).
+
+    Each item gets `trakt_title` and `trakt_slug` from its mapping (one query for the page) when
+    the mapping still points at the item's Trakt id, so the plan names shows instead of ids.
+    """
     items = SyncRunItem.objects.filter(run=run).order_by("position")
     if action in SyncRunItem.Action.values:
         items = items.filter(action=action)
-    return Paginator(items, RUN_ITEMS_PER_PAGE).get_page(page)
+    result = Paginator(items, RUN_ITEMS_PER_PAGE).get_page(page)
+    result.object_list = _with_trakt_titles(list(result.object_list))
+    return result
+
+
+def _with_trakt_titles(items: list[SyncRunItem]) -> list[SyncRunItem]:
+    from mappings.models import Mapping
+
+    ids = {item.anilist_id for item in items if item.trakt_id}
+    targets = {
+        row["anilist_id"]: row
+        for row in Mapping.objects.filter(anilist_id__in=ids).values("anilist_id", "trakt_id", "trakt_title", "trakt_slug")
+    } if ids else {}
+    for item in items:
+        row = targets.get(item.anilist_id)
+        same = row is not None and row["trakt_id"] == item.trakt_id
+        item.trakt_title = row["trakt_title"] if same else ""
+        item.trakt_slug = row["trakt_slug"] if same else ""
+    return items
+
+
+def run_planned_posts(*, run: SyncRun) -> int:
+    """How many plays a preview would post (a dry run's `posted` count stays 0)."""
+    return SyncRunItem.objects.filter(run=run, action=SyncRunItem.Action.POST).count()
+
+
+def sources_imported() -> bool:
+    """Whether any mapping source holds rows; without one every entry resolves as unmapped."""
+    from mappings.models import SourceStatus
+
+    return SourceStatus.objects.filter(row_count__gt=0).exists()
 
 
 def task_finished(*, task_id: str) -> bool:

@@ -39,12 +39,17 @@ def progress_partial(request):
 def connections_partial(request):
     """AniList and Trakt connection status. Loaded after the page (it may ask AniList), so
     a slow AniList never slows the dashboard down."""
-    return render(request, "syncer/_connections.html", {"anilist": _anilist_status(), "trakt": trakt_token_status()})
+    context = {
+        "anilist": _anilist_status(),
+        "trakt": trakt_token_status(),
+        "trakt_app_missing": not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
+    }
+    return render(request, "syncer/_connections.html", context)
 
 
 def _anilist_status() -> dict:
     if not settings.ANILIST_ACCESS_TOKEN:
-        return {"ok": False, "message": "ANILIST_ACCESS_TOKEN is not set: create a token (README, “AniList”) and set it."}
+        return {"ok": False, "setup": "anilist"}
     try:
         viewer = anilist_client().viewer()
     except ApiError as exc:

@@ -33,4 +33,5 @@ def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:
     """What `_run_status.html` needs; the plan is only read once the run has finished."""
     finished = selectors.run_is_finished(run)
     items = selectors.run_items_page(run=run, action=action, page=page) if finished else None
-    return {"run": run, "items": items, "action": action, "finished": finished}
+    to_post = selectors.run_planned_posts(run=run) if finished and run.dry_run else None
+    return {"run": run, "items": items, "action": action, "finished": finished, "to_post": to_post}

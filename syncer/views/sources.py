@@ -32,6 +32,7 @@ def source_refresh(request):
 
 def sources_context(*, task_id: str = "", source: str = "") -> dict:
     pending = bool(task_id) and source in importer.SOURCES and not selectors.task_finished(task_id=task_id)
+    statuses = source_statuses()
     return {
         "sources": [
             {
@@ -41,8 +42,10 @@ def sources_context(*, task_id: str = "", source: str = "") -> dict:
                 "configured": bool(importer.source_url(status.source)),
                 "refreshing": pending and status.source == source,
             }
-            for status in source_statuses()
+            for status in statuses
         ],
+        # Without an imported source every entry resolves as unmapped: the pages say so.
+        "sources_ready": any(status.row_count for status in statuses),
         "pending": pending,
         "task_id": task_id,
         "source": source,

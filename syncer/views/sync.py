@@ -1,5 +1,6 @@
 """Sync `/sync/`: the four modes, each with Preview (a dry run) and Run, queued on django-q."""
 
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -7,13 +8,14 @@ from syncer import selectors
 from syncer.forms import SyncStartForm
 from syncer.models import SyncRun
 from syncer.sync.services import SyncAlreadyRunning, sync_enqueue
+from syncer.trakt_auth import trakt_token_status
 from syncer.views.runs import run_context
 
 MODES = [
     (SyncRun.Mode.INCREMENTAL, "Incremental",
      "Your AniList activity since the last sync, plus list entries ahead of what was synced."),
-    (SyncRun.Mode.COMPLETED, "Completed", "Every completed entry, episodes not yet on Trakt."),
-    (SyncRun.Mode.WATCHING, "Watching", "Every entry you are watching or rewatching."),
+    (SyncRun.Mode.COMPLETED, "Completed", "Every completed entry: the episodes this app has not synced yet."),
+    (SyncRun.Mode.WATCHING, "Watching", "Every entry you are watching or rewatching, up to your progress."),
     (SyncRun.Mode.SHOW, "Single show", "One AniList entry, by id or URL."),
 ]
 
@@ -24,9 +26,24 @@ def sync_page(request):
         "modes": MODES,
         "form": SyncStartForm(),
         "active_runs": selectors.active_runs(),
-        "recent_runs": selectors.recent_runs(),
+        **_recent_runs(),
+        "missing": sync_blocker(dry_run=True),
+        "trakt_connected": trakt_token_status()["connected"],
+        "sources_imported": selectors.sources_imported(),
     }
     return render(request, "syncer/sync.html", context)
+
+
+def sync_blocker(*, dry_run: bool) -> str:
+    """What must be set up before this sync can work ("" when nothing): a preview reads AniList
+    and Trakt's public catalogue; a run also needs the Trakt connection to write."""
+    if not settings.ANILIST_ACCESS_TOKEN:
+        return "anilist"
+    if not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET):
+        return "trakt_app"
+    if not dry_run and not trakt_token_status()["connected"]:
+        return "trakt"
+    return ""
 
 
 @require_POST
@@ -35,6 +52,10 @@ def sync_start(request):
     form = SyncStartForm(request.POST)
     if not form.is_valid():
         return _answer(request, "syncer/_sync_refused.html", {"form": form}, status=400)
+    # Refuse up front what would only fail in the worker a moment later, and say what to do.
+    blocker = sync_blocker(dry_run=form.cleaned_data["dry_run"])
+    if blocker:
+        return _answer(request, "syncer/_sync_refused.html", {"blocker": blocker}, status=409)
     try:
         run = sync_enqueue(
             mode=form.cleaned_data["mode"],
@@ -47,7 +68,13 @@ def sync_start(request):
     if not request.htmx:
         return redirect("run-detail", run_id=run.id)
     run.refresh_from_db()  # the task may already have run (inline tasks, a fast worker)
-    return render(request, "syncer/_run_status.html", run_context(run))
+    # The new run joins the page's "Recent runs" list too (an out-of-band swap).
+    return render(request, "syncer/_sync_started.html", {**run_context(run), **_recent_runs()})
+
+
+def _recent_runs() -> dict:
+    runs = selectors.recent_runs()
+    return {"recent_runs": runs, "recent_active": any(not selectors.run_is_finished(run) for run in runs)}
 
 
 def _answer(request, template: str, context: dict, *, status: int):

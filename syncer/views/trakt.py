@@ -3,6 +3,7 @@ authorization code as a fallback; disconnecting."""
 
 import logging
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -86,6 +87,7 @@ def _page_or_partial(request, *, error: str = "", notice: str = "", status: int 
 def _page_context(*, error: str = "", notice: str = "") -> dict:
     return {
         "status": trakt_token_status(),
+        "app_missing": not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
         "authorize_url": trakt_authorize_url(),
         "error": error,
         "notice": notice,

@@ -5,6 +5,7 @@ skip with the reason, unless REQUIRE_BROWSER=1 (CI), which turns that into a fai
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -78,5 +79,9 @@ def signed_in(page, live_server, staff):
 
 
 def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    """A full-page PNG. The README's copies in docs/screenshots are only rewritten with
+    UPDATE_SCREENSHOTS=1, so an ordinary test run leaves the working tree unchanged."""
+    update = os.environ.get("UPDATE_SCREENSHOTS", "").lower() in {"1", "true", "yes"}
+    folder = SCREENSHOTS if update else Path(tempfile.gettempdir()) / "anilist-trakt-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name), full_page=True)

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from logs.models import LogEntry
 from mappings.models import Mapping, SourceStatus
 from syncer.models import SyncProgress, SyncRun
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import PASSWORD
 from tests.fakes.anilist import media_obj
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,8 +57,6 @@ def test_logging_in_shows_the_dashboard_with_every_section(page, live_server, st
     expect(page.locator("#progress")).not_to_contain_text("Attack on Titan")
     page.get_by_label("Search by title or AniList id").fill("")
     expect(page.locator("#progress")).to_contain_text("Attack on Titan")
-    page.set_viewport_size({"width": 1100, "height": 900})
-    screenshot(page, "dashboard.png")
 
 
 def test_refresh_updates_a_source_in_place(signed_in, live_server, mapping_files, q_sync):
@@ -84,8 +82,6 @@ def test_preview_then_run_a_completed_sync(signed_in, live_server, library, q_sy
     expect(result.locator("table.plan")).to_contain_text("S01E03")
     expect(result).to_contain_text("Frieren")
     assert library.episode_plays() == []
-    page.set_viewport_size({"width": 1100, "height": 900})
-    screenshot(page, "sync-preview.png")
 
     page.get_by_role("button", name="Run completed").click()
     expect(result).to_contain_text("3 posted")
@@ -93,7 +89,7 @@ def test_preview_then_run_a_completed_sync(signed_in, live_server, library, q_sy
     assert sorted((s, n) for _, s, n, _ in library.episode_plays()) == [(1, 1), (1, 2), (1, 3)]
     # A second run finds nothing left to post.
     page.get_by_role("button", name="Run completed").click()
-    expect(result).to_contain_text("Nothing to do: every episode is already on Trakt.")
+    expect(result).to_contain_text("Nothing to do: every episode found is already synced")
     expect(result).to_contain_text("0 posted")
     assert len(library.episode_plays()) == 3
 

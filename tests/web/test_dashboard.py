@@ -99,3 +99,32 @@ def test_the_dashboard_takes_a_fixed_number_of_queries_whatever_the_data(staff_c
         staff_client.get("/dashboard/progress/?q=T1&page=2")
     with django_assert_num_queries(5):
         staff_client.get("/dashboard/runs/")
+
+
+def test_a_missing_anilist_token_is_explained_with_the_steps_to_get_one(staff_client, settings):
+    settings.ANILIST_ACCESS_TOKEN = ""
+    html = staff_client.get("/dashboard/connections/").content.decode()
+    assert "Not set up" in html and "ANILIST_ACCESS_TOKEN is not set" in html
+    assert "https://anilist.co/settings/developer" in html and "response_type=token" in html
+
+
+def test_missing_trakt_app_credentials_are_explained_instead_of_a_connect_button(staff_client, settings):
+    settings.ANILIST_ACCESS_TOKEN = ""
+    settings.TRAKT_CLIENT_ID = ""
+    html = staff_client.get("/dashboard/connections/").content.decode()
+    assert "TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET are not set" in html and "Connect Trakt</a>" not in html
+    settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "id", "secret"
+    html = staff_client.get("/dashboard/connections/").content.decode()
+    assert "Connect Trakt</a>" in html and "Trakt is not connected." not in html  # said once, by the badge
+
+
+def test_before_any_source_is_imported_the_dashboard_says_to_refresh_one(staff_client):
+    from mappings.models import SourceStatus
+
+    html = staff_client.get("/").content.decode()
+    assert "No source has been imported yet" in html
+    assert "Every entry is mapped" not in html and "No unmapped entries" not in html
+    SourceStatus.objects.create(source="fribb", row_count=41_000, refreshed_at=timezone.now())
+    html = staff_client.get("/").content.decode()
+    assert "No source has been imported yet" not in html
+    assert "No unmapped entries: every entry a sync or preview has looked at is mapped." in html

@@ -118,3 +118,28 @@ def test_the_log_page_and_tail_take_a_fixed_number_of_queries(staff_client, djan
         staff_client.get("/logs/")
     with django_assert_num_queries(3):
         staff_client.get("/logs/tail/?after=1")
+
+
+def test_older_lines_are_a_page_away_and_that_page_does_not_tail(staff_client, django_assert_num_queries):
+    from logs.selectors import PAGE_ROWS
+
+    LogEntry.objects.bulk_create([LogEntry(message=f"line {n:03d}", level="warn" if n % 2 else "info")
+                                  for n in range(2 * PAGE_ROWS + 30)])
+    lines = list(LogEntry.objects.order_by("id"))
+    html = staff_client.get("/logs/?level=warn").content.decode()
+    oldest_shown = min(int(i) for i in re.findall(r'data-log-id="(\d+)"', html))
+    assert f'href="/logs/?level=warn&amp;before={oldest_shown}">Older lines' in html
+    with django_assert_num_queries(3):  # session + user + the lines
+        older = staff_client.get(f"/logs/?level=warn&before={oldest_shown}").content.decode()
+    shown = {int(i) for i in re.findall(r'data-log-id="(\d+)"', older)}
+    expected = {e.id for e in lines if e.id < oldest_shown and e.level == "warn"}
+    assert shown == expected and expected  # the rest of the warnings, nothing newer, no info lines
+    assert "Older lines →" not in older  # nothing older than that
+    assert 'hx-trigger="every 2s' not in older and "Back to the newest lines" in older
+    assert 'href="/logs/?level=warn">Back to the newest lines' in older
+
+
+def test_an_empty_log_says_what_will_write_to_it(staff_client):
+    html = staff_client.get("/logs/").content.decode()
+    assert "No log lines yet. A sync, a source refresh or a Trakt connection writes here." in html
+    assert "Older lines" not in html

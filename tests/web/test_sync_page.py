@@ -1,12 +1,26 @@
 """Sync `/sync/`: Preview and Run of every mode, queued on django-q, refusing a second run."""
 
+import time
+
 import pytest
+from django.utils import timezone
 
 from mappings.models import Mapping
 from syncer.models import SyncRun
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def ready(settings):
+    """AniList and the Trakt app configured and Trakt connected: what a run needs to start."""
+    from syncer.trakt_auth import trakt_token_save
+
+    settings.ANILIST_ACCESS_TOKEN = "anilist-token"
+    settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "client-id", "client-secret"
+    trakt_token_save(payload={"access_token": "acc", "refresh_token": "ref", "expires_in": 7 * 86400,
+                              "created_at": int(time.time())}, username="kaori")
 
 
 @pytest.fixture
@@ -83,3 +97,91 @@ def test_a_run_posts_the_plan_and_shows_the_result(staff_client, library, q_sync
     assert sorted((s, n) for _, s, n, _ in library.episode_plays()) == [(1, 1), (1, 2), (1, 3)]
     # The dashboard shows it as the last completed run.
     assert "3 posted" in staff_client.get("/").content.decode()
+
+
+def test_without_an_anilist_token_nothing_starts_and_it_says_how_to_get_one(staff_client, settings, monkeypatch):
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: pytest.fail("queued"))
+    settings.ANILIST_ACCESS_TOKEN = ""
+    html = staff_client.post("/sync/start/", {"mode": "completed", "dry_run": "on"}, **HTMX).content.decode()
+    assert "Nothing was started" in html and "ANILIST_ACCESS_TOKEN is not set" in html
+    assert "anilist.co/settings/developer" in html and not SyncRun.objects.exists()
+    page = staff_client.get("/sync/").content.decode()
+    assert "ANILIST_ACCESS_TOKEN is not set" in page
+
+
+def test_without_the_trakt_app_credentials_nothing_starts(staff_client, settings, monkeypatch):
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: pytest.fail("queued"))
+    settings.TRAKT_CLIENT_SECRET = ""
+    response = staff_client.post("/sync/start/", {"mode": "watching", "dry_run": "on"})
+    assert response.status_code == 409
+    assert "TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET are not set" in response.content.decode()
+    assert not SyncRun.objects.exists()
+
+
+def test_a_run_needs_trakt_connected_but_a_preview_does_not(staff_client, monkeypatch):
+    from syncer.models import TraktToken
+
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: None)
+    TraktToken.objects.filter(id=1).update(state=TraktToken.State.DISCONNECTED, access_token="")
+    page = staff_client.get("/sync/").content.decode()
+    assert "Trakt is not connected" in page and 'href="/trakt/"' in page
+    html = staff_client.post("/sync/start/", {"mode": "completed", "dry_run": ""}, **HTMX).content.decode()
+    assert "Nothing was started" in html and "Connect Trakt" in html and not SyncRun.objects.exists()
+    staff_client.post("/sync/start/", {"mode": "completed", "dry_run": "on"}, **HTMX)
+    assert SyncRun.objects.get().dry_run
+
+
+def test_the_page_warns_while_no_mapping_source_is_imported(staff_client):
+    from mappings.models import SourceStatus
+
+    assert "No mapping source has been imported yet" in staff_client.get("/sync/").content.decode()
+    SourceStatus.objects.create(source="fribb", row_count=40_000, refreshed_at=timezone.now())
+    assert "No mapping source has been imported yet" not in staff_client.get("/sync/").content.decode()
+
+
+def test_a_finished_preview_counts_what_a_run_would_post(staff_client, library, q_sync):
+    html = staff_client.post("/sync/start/", {"mode": "completed", "dry_run": "on"}, **HTMX).content.decode()
+    assert "3 to post" in html and "0 posted" not in html
+
+
+def test_the_plan_names_the_trakt_show_and_links_the_episode(staff_client):
+    from syncer.models import SyncRunItem
+
+    Mapping.objects.create(anilist_id=16498, title="Shingeki no Kyojin", trakt_id=1420, type="show",
+                           trakt_title="Attack on Titan", trakt_slug="attack-on-titan")
+    Mapping.objects.create(anilist_id=20958, title="Shingeki no Kyojin 2", trakt_id=1420, type="show",
+                           trakt_title="Attack on Titan", trakt_slug="attack-on-titan")
+    run = SyncRun.objects.create(mode="completed", state="succeeded", dry_run=True, finished_at=timezone.now())
+    SyncRunItem.objects.create(run=run, position=1, anilist_id=16498, title="Shingeki no Kyojin", anilist_episode=3,
+                               action="post", kind="episode", trakt_id=1420, season=1, number=3)
+    # Mapped to another show since the preview: the row keeps what the preview planned.
+    SyncRunItem.objects.create(run=run, position=2, anilist_id=20958, title="Shingeki no Kyojin 2", anilist_episode=1,
+                               action="post", kind="episode", trakt_id=777, season=1, number=1)
+    html = staff_client.get(f"/runs/{run.id}/").content.decode()
+    assert 'href="https://trakt.tv/shows/attack-on-titan/seasons/1/episodes/3"' in html
+    assert "Attack on Titan S01E03" in html
+    assert 'href="https://trakt.tv/shows/777/seasons/1/episodes/1"' in html and "777 S01E01" in html
+
+
+def test_a_finished_preview_offers_to_run_the_same_sync(staff_client, library, q_sync):
+    html = staff_client.post("/sync/start/", {"mode": "show", "anilist": "500", "dry_run": "on"}, **HTMX).content.decode()
+    assert "Run it: post 3 plays to Trakt" in html
+    assert '<input type="hidden" name="mode" value="show">' in html
+    assert '<input type="hidden" name="anilist" value="500">' in html
+    response = staff_client.post("/sync/start/", {"mode": "show", "anilist": "500"})
+    run = SyncRun.objects.order_by("-id").first()
+    assert response["Location"] == f"/runs/{run.id}/" and not run.dry_run and run.anilist_id == 500
+    assert len(library.episode_plays()) == 3
+
+
+def test_a_started_run_joins_the_recent_runs_list_which_polls_until_it_is_done(staff_client, monkeypatch):
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: None)
+    html = staff_client.post("/sync/start/", {"mode": "watching", "dry_run": "on"}, **HTMX).content.decode()
+    run = SyncRun.objects.get()
+    recent = html[html.index('<div id="recent-runs"'):]
+    assert 'hx-swap-oob="true"' in recent and f"Preview #{run.id}</a> Watching" in recent
+    assert 'hx-select="#recent-runs"' in recent and "every 3s" in recent
+    SyncRun.objects.filter(id=run.id).update(state="succeeded", finished_at=timezone.now())
+    page = staff_client.get("/sync/").content.decode()
+    recent = page[page.index('<div id="recent-runs"'):]
+    assert "Succeeded" in recent and "hx-get" not in recent[:200]

@@ -107,6 +107,19 @@ def test_missing_client_credentials_are_explained(staff_client, settings):
     assert "TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET must be set" in html
 
 
+def test_the_page_explains_missing_client_credentials_instead_of_offering_to_connect(staff_client, settings):
+    settings.TRAKT_CLIENT_SECRET = ""
+    html = staff_client.get("/trakt/").content.decode()
+    assert "Not set up" in html and "trakt.tv/oauth/applications" in html
+    assert "Connect Trakt</button>" not in html and "Authorization code" not in html
+
+
+def test_once_connected_the_page_points_to_the_next_step(staff_client, trakt):
+    trakt.post(f"{AUTH}/oauth/token").respond(200, json=TOKEN)
+    html = staff_client.post("/trakt/code/", {"code": "pasted-code"}).content.decode()
+    assert 'Next: <a href="/sync/">preview a sync</a>' in html
+
+
 def test_disconnect_forgets_the_token(staff_client, trakt):
     trakt.post(f"{AUTH}/oauth/token").respond(200, json=TOKEN)
     trakt.post(f"{AUTH}/oauth/revoke").respond(200)
