@@ -46,6 +46,12 @@ class MappingForm(forms.ModelForm):
     class Meta:
         model = Mapping
         fields = ["title", "type", "start_season", "start_episode", "is_manual", "source", "unmapped_reason"]
+        # One-line values: text inputs, not the admin's default large text areas.
+        widgets = {
+            "title": forms.TextInput(attrs={"class": "vTextField"}),
+            "source": forms.TextInput(attrs={"class": "vTextField"}),
+            "unmapped_reason": forms.TextInput(attrs={"class": "vLargeTextField", "size": 80}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

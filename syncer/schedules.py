@@ -3,6 +3,13 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+FIRST_IMPORT_NAME = "Import mapping sources (first start)"
+REFRESH_SOURCES = "mappings.tasks.refresh_all_sources"
+# Schedules whose function is ours; anything else in django-q's table was added by a user.
+OUR_FUNCTIONS = r"^(logs|mappings|syncer)\."
 
 
 @dataclass(frozen=True)
@@ -13,14 +20,11 @@ class PeriodicJob:
 
 
 def periodic_jobs() -> list[PeriodicJob]:
+    hours = settings.SYNC_INTERVAL_HOURS
     return [
         PeriodicJob("Prune old log lines (daily)", "logs.tasks.prune_logs", "17 3 * * *"),
-        PeriodicJob("Refresh mapping sources (weekly)", "mappings.tasks.refresh_all_sources", "41 4 * * 1"),
-        PeriodicJob(
-            "Incremental sync (every SYNC_INTERVAL_HOURS)",
-            "syncer.tasks.sync_scheduled",
-            interval_cron(sync_interval_hours()),
-        ),
+        PeriodicJob("Refresh mapping sources (weekly)", REFRESH_SOURCES, "41 4 * * 1"),
+        PeriodicJob(f"Incremental sync (every {hours} h)", "syncer.tasks.sync_scheduled", interval_cron(hours)),
     ]
 
 
@@ -31,5 +35,31 @@ def interval_cron(hours: int) -> str:
     return f"0 */{max(hours, 1)} * * *"
 
 
-def sync_interval_hours() -> int:
-    return settings.SYNC_INTERVAL_HOURS
+@transaction.atomic
+def schedules_setup() -> dict[str, int]:
+    """Create or update every periodic job, drop our jobs that no longer exist, and, while no
+    mapping source has ever been imported, have the worker import them once right away (a
+    first sync without them would find every entry unmapped). Idempotent."""
+    from django_q.models import Schedule
+
+    from mappings.models import SourceStatus
+
+    jobs = periodic_jobs()
+    for job in jobs:
+        Schedule.objects.update_or_create(
+            name=job.name,
+            defaults={"func": job.func, "schedule_type": Schedule.CRON, "cron": job.cron, "repeats": -1},
+        )
+    keep = [job.name for job in jobs]
+    first_import = not SourceStatus.objects.filter(row_count__gt=0).exists()
+    if first_import:
+        keep.append(FIRST_IMPORT_NAME)
+        Schedule.objects.get_or_create(
+            name=FIRST_IMPORT_NAME,
+            # repeats -1: django-q deletes a ONCE schedule after its run, so a failed first
+            # import (no network yet) is queued again by the next start.
+            defaults={"func": REFRESH_SOURCES, "schedule_type": Schedule.ONCE, "repeats": -1,
+                      "next_run": timezone.now()},
+        )
+    removed, _ = Schedule.objects.filter(func__regex=OUR_FUNCTIONS).exclude(name__in=keep).delete()
+    return {"jobs": len(jobs), "removed": removed, "first_import": int(first_import)}
