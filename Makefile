@@ -30,9 +30,9 @@ run: install .env
 	@echo ""
 	@echo "  Dashboard: http://$(HOST):$(PORT)/   (Ctrl-C stops the web server and the worker)"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/python manage.py qcluster & \
-	  $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@$(BIN)/python manage.py qcluster & qpid=$$!; \
+	  trap 'kill $$qpid 2>/dev/null; wait $$qpid' EXIT; \
+	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 ## Set up and run the tests (PostgreSQL when DATABASE_URL names it, else SQLite).
 test: install

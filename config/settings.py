@@ -198,6 +198,8 @@ LOGGING = {
 }
 # The worker says when it starts, stops and runs a task.
 LOGGING["loggers"]["django-q"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
+# Django's own lines once (its default config would also pass them on to the root handler).
+LOGGING["loggers"]["django"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
 
 # --- Tasks (django-q2) ----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
