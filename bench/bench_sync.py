@@ -137,6 +137,7 @@ def main() -> None:
             "AniList Viewer": 1,
             "AniList MediaListCollection": math.ceil(args.entries / 500),
             "Trakt GET /shows/{id}/seasons": args.entries,  # one per show, nothing cached yet
+            "Trakt GET /sync/watched/shows": 1,  # once per run with plays to post (Trakt has none yet)
             "Trakt POST /sync/history": math.ceil(episodes / settings.TRAKT_BATCH_SIZE),
         }
         for name in sorted(set(first) | set(minimum)):

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from syncer.http import AuthError, BadResponse, HttpService, pacer, parse_json
 
 HISTORY_PAGE_LIMIT = 250  # Trakt clamps larger limits to 250; always send one
+WATCHED_PAGE_LIMIT = 100  # /sync/watched/* come in pages of 100 shows or movies
 MAX_HISTORY_PAGES = 10_000
 SEARCH_ID_TYPES = ("trakt", "tmdb", "tvdb", "imdb")
 KINDS = ("show", "movie")
@@ -180,6 +181,13 @@ def parse_history_item(raw: dict) -> HistoryItem:
     )
 
 
+def _played(row: dict) -> bool:
+    """A watched row counts unless it says it has no plays: listed but without a `plays` count
+    is still watched (taking it for unwatched would post a duplicate play)."""
+    plays = row.get("plays")
+    return plays is None or not isinstance(plays, int) or plays > 0
+
+
 class TraktClient:
     def __init__(self, *, token_store: TokenStore | None = None, client: httpx.Client | None = None,
                  base_url: str | None = None, auth_url: str | None = None):
@@ -247,25 +255,57 @@ class TraktClient:
         if trakt_id is not None and kind is None:
             raise ValueError("trakt_id needs a kind")
         path = "/sync/history" + (f"/{kind}" if kind else "") + (f"/{trakt_id}" if trakt_id else "")
-        params: dict[str, Any] = {"limit": HISTORY_PAGE_LIMIT}
+        params: dict[str, Any] = {}
         if start_at:
             params["start_at"] = trakt_time(start_at)
         if end_at:
             params["end_at"] = trakt_time(end_at)
-        items: list[HistoryItem] = []
+        return [parse_history_item(raw) for raw in self._pages(path, params, limit=HISTORY_PAGE_LIMIT)]
+
+    def _pages(self, path: str, params: dict[str, Any], *, limit: int) -> Iterator[dict]:
+        """Every row of a paginated GET: pages until `X-Pagination-Page-Count` says it was the
+        last (or, without that header, until a page comes back short or empty)."""
+        params = {**params, "limit": limit}
         for page in range(1, MAX_HISTORY_PAGES + 1):
             response = self._request("GET", path, params={**params, "page": page})
             rows = parse_json(response, "Trakt") or []
-            items.extend(parse_history_item(raw) for raw in rows)
+            if not isinstance(rows, list):
+                raise BadResponse("Trakt", response.status_code, f"{path} did not answer a list")
+            yield from rows
             page_count = response.headers.get("x-pagination-page-count")
             if page_count is not None:
                 if page >= int(page_count):
-                    return items
-            elif len(rows) < HISTORY_PAGE_LIMIT:
-                return items
+                    return
+            elif len(rows) < limit:
+                return
             if not rows:
-                return items
-        raise BadResponse("Trakt", 200, f"history still had more after {MAX_HISTORY_PAGES} pages")
+                return
+        raise BadResponse("Trakt", 200, f"{path} still had more after {MAX_HISTORY_PAGES} pages")
+
+    def watched_shows(self) -> set[tuple[int, int, int]]:
+        """(show trakt id, season, number) of every episode the user has at least one play of.
+
+        Per-episode `seasons` only come with `extended=progress` (since mid-2026). A show
+        without them is left out rather than guessed (its episodes are then not known to be
+        watched, and the plan decides on its own progress as before)."""
+        watched: set[tuple[int, int, int]] = set()
+        for row in self._pages("/sync/watched/shows", {"extended": "progress"}, limit=WATCHED_PAGE_LIMIT):
+            show_id = ((row.get("show") or {}).get("ids") or {}).get("trakt")
+            if show_id is None:
+                continue
+            for season in row.get("seasons") or []:
+                for episode in season.get("episodes") or []:
+                    if _played(episode) and episode.get("number") is not None:
+                        watched.add((show_id, season.get("number"), episode["number"]))
+        return watched
+
+    def watched_movies(self) -> set[int]:
+        """Trakt ids of every movie the user has at least one play of."""
+        return {
+            ((row.get("movie") or {}).get("ids") or {}).get("trakt")
+            for row in self._pages("/sync/watched/movies", {}, limit=WATCHED_PAGE_LIMIT)
+            if _played(row)
+        } - {None}
 
     # --- catalogue
 

@@ -117,6 +117,25 @@ def _advance_progress(rows: Sequence[dict]) -> None:
         progress.save()
 
 
+@transaction.atomic
+def progress_mark_present(*, run: SyncRun, rows: Sequence[dict]) -> int:
+    """Advance progress over episodes the plan skipped because Trakt already has a play of them
+    (rows: `anilist_id`, `episode`, `title`), so later runs do not plan them again.
+
+    Progress is a high-water mark, so an episode is not counted while a lower first-time play
+    of the same entry in this run is still unposted (failed, pending, or not reached): that
+    play would never be retried. Returns how many rows advanced progress."""
+    owed: dict[int, int] = {}
+    unfinished = SyncRunItem.objects.filter(run=run, action=SyncRunItem.Action.POST, rewatch=False).exclude(
+        state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.NOT_FOUND])
+    for anilist_id, episode in unfinished.values_list("anilist_id", "anilist_episode"):
+        owed[anilist_id] = min(owed.get(anilist_id, episode), episode)
+    usable = [{**r, "rewatch": False} for r in rows
+              if r["episode"] < owed.get(r["anilist_id"], r["episode"] + 1)]
+    _advance_progress(usable)
+    return len(usable)
+
+
 def _mark(batch: SyncBatch, state: str, error: str = "") -> None:
     batch.state = state
     batch.error = error[:500]

@@ -51,3 +51,16 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
         "progress": progress,
         "posted_rewatches": posted_rewatches,
     }
+
+
+def watched_on_trakt(*, trakt, kinds: set[str]) -> frozenset[tuple]:
+    """Plan keys (`plan.target_key`) of everything the user already has a play of on Trakt, for
+    the given target kinds only: `/sync/watched/shows` (all pages) for episodes,
+    `/sync/watched/movies` for movies. Reads only, so a preview asks the same."""
+    keys: set[tuple] = set()
+    if "episode" in kinds:
+        keys.update(("episode", show, season, number) for show, season, number in trakt.watched_shows())
+    if "movie" in kinds:
+        keys.update(("movie", movie, None, None) for movie in trakt.watched_movies())
+    logger.info("Trakt already has plays of %s episode(s)/movie(s) in its watched list", len(keys))
+    return frozenset(keys)

@@ -13,6 +13,8 @@ POST = "post"
 ALREADY_SYNCED = "already_synced"
 UNMAPPED = "unmapped"
 NO_MAPPING = "no mapping: resolve it or add a manual mapping"
+# An ALREADY_SYNCED reason, not an action of its own: the pages and the API know three actions.
+ON_TRAKT = "already on Trakt: watched there before, by hand or by another app"
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class PlanItem:
     action: str
     target: Target | None = None
     reason: str = ""
+    on_trakt: bool = False  # skipped because Trakt already has a play of the target
 
 
 def build_plan(
@@ -32,13 +35,16 @@ def build_plan(
     overrides: dict[int, dict[int, tuple[int, int]]],
     progress: dict[int, int],
     posted_rewatches: frozenset[tuple[int, int]] = frozenset(),
+    on_trakt: frozenset[tuple] = frozenset(),
 ) -> list[PlanItem]:
     """One item per event, in event order.
 
     An episode posts once: not when it is at or below the stored progress, not twice in one run,
     and not when another AniList entry of this run already posts the same Trakt episode (a
-    duplicate play is worse than a missing one). Rewatch events skip the progress check and are
-    counted once per activity and episode instead.
+    duplicate play is worse than a missing one), and not when Trakt already has a play of the
+    target (`on_trakt`: keys `(kind, trakt_id, season, number)` as from `target_key`). Rewatch
+    events skip the progress and Trakt checks (they mean one more play) and are counted once per
+    activity and episode instead.
     """
     planned: dict[int, set[int]] = {}
     targets: dict[tuple, int] = {}
@@ -61,10 +67,14 @@ def build_plan(
         if target is None:
             items.append(PlanItem(event, UNMAPPED, reason=_missing_reason(spec, episode)))
             continue
-        key = (target.kind, target.trakt_id, target.season, target.number)
+        key = target_key(target)
         if not event.rewatch and targets.get(key, aid) != aid:
             items.append(PlanItem(event, ALREADY_SYNCED, target,
                                   f"same Trakt {target.kind} as AniList {targets[key]} in this run"))
+            continue
+        if not event.rewatch and key in on_trakt:
+            planned.setdefault(aid, set()).add(episode)
+            items.append(PlanItem(event, ALREADY_SYNCED, target, ON_TRAKT, on_trakt=True))
             continue
         if event.rewatch:
             rewatched.add(_rewatch_key(event))
@@ -73,6 +83,16 @@ def build_plan(
             targets[key] = aid
         items.append(PlanItem(event, POST, target))
     return items
+
+
+def target_key(target: Target) -> tuple:
+    return (target.kind, target.trakt_id, target.season, target.number)
+
+
+def kinds_to_check_on_trakt(plan: Iterable[PlanItem]) -> set[str]:
+    """Target kinds ("episode", "movie") of the first-time plays a plan would post: only those
+    need Trakt's watched state (a plan posting nothing, or only rewatches, reads none)."""
+    return {item.target.kind for item in plan if item.action == POST and not item.event.rewatch}
 
 
 def _rewatch_key(event: WatchEvent) -> tuple:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
 from syncer.sync import plan as plan_mod
 from syncer.sync import runs, sources
-from syncer.sync.apply import batches_reconcile, payload_row, post_rows
+from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
 from syncer.sync.cron import sync_cron  # noqa: F401 - part of this module's contract
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
 
@@ -155,6 +155,10 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     progress(0, len(rows), "Posting to Trakt")
     post_rows(trakt=trakt, run=run, rows=rows, on_batch=lambda done: progress(done, len(rows), "Posting to Trakt"),
               guard=progress.lease_check)
+    present = [{"anilist_id": p.event.anilist_id, "episode": p.event.episode, "title": p.event.title}
+               for p in plan if p.on_trakt]
+    if present:
+        progress_mark_present(run=run, rows=present)
     _after_apply(run, produced)
     runs.status_mark_finished(run)
 
@@ -184,10 +188,18 @@ def _all_progress() -> dict[int, int]:
 
 
 def _plan(produced: sources.Produced, trakt) -> list[plan_mod.PlanItem]:
-    from syncer.sync.inputs import plan_inputs
+    """Plan, then, only when it would post a first-time play, read what Trakt already has
+    (once) and plan again: a play Trakt holds (watched there by hand or by another app) is not
+    posted again. A run with nothing to post asks Trakt nothing."""
+    from syncer.sync.inputs import plan_inputs, watched_on_trakt
 
     inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt)
-    return plan_mod.build_plan(events=produced.events, **inputs)
+    plan = plan_mod.build_plan(events=produced.events, **inputs)
+    kinds = plan_mod.kinds_to_check_on_trakt(plan)
+    if not kinds:
+        return plan
+    on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds)
+    return plan_mod.build_plan(events=produced.events, on_trakt=on_trakt, **inputs)
 
 
 def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem]) -> list[SyncRunItem]:
@@ -205,11 +217,19 @@ def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem]) -> list[SyncRunItem
     counts = {a: sum(1 for p in plan if p.action == a) for a in (plan_mod.ALREADY_SYNCED, plan_mod.UNMAPPED)}
     SyncRun.objects.filter(pk=run.pk).update(found=len(plan), already_synced=counts[plan_mod.ALREADY_SYNCED],
                                              unmapped=counts[plan_mod.UNMAPPED])
+    _log_unmapped(plan)
+    return items
+
+
+def _log_unmapped(plan: list[plan_mod.PlanItem]) -> None:
+    """One line per entry and reason (not per episode: a long show would flood the log)."""
+    episodes: dict[tuple[int, str, str], list[int]] = {}
     for p in plan:
         if p.action == plan_mod.UNMAPPED:
-            logger.info("Unmapped: %s (AniList %s) episode %s: %s", p.event.title, p.event.anilist_id,
-                        p.event.episode, p.reason)
-    return items
+            episodes.setdefault((p.event.anilist_id, p.event.title, p.reason), []).append(p.event.episode)
+    for (anilist_id, title, reason), numbers in episodes.items():
+        shown = f"episode {numbers[0]}" if len(numbers) == 1 else f"{len(numbers)} episodes ({min(numbers)}-{max(numbers)})"
+        logger.info("Unmapped: %s (AniList %s), %s: %s", title, anilist_id, shown, reason)
 
 
 def _after_apply(run: SyncRun, produced: sources.Produced) -> None:

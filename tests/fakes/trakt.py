@@ -168,6 +168,8 @@ class FakeTrakt(FakeServer):
         r("POST", r"/sync/history", self._history_add)
         r("POST", r"/sync/history/remove", self._history_remove)
         r("GET", r"/sync/history(?:/(shows|movies|episodes)(?:/(\d+))?)?", self._history_get)
+        r("GET", r"/sync/watched/shows", self._watched_shows)
+        r("GET", r"/sync/watched/movies", self._watched_movies)
         r("GET", r"/sync/last_activities", self._last_activities)
         r("GET", r"/users/settings", lambda req: Response(200, {"user": {"username": self.username}}))
         r("GET", r"/shows/(\d+)/seasons", self._seasons)
@@ -318,6 +320,52 @@ class FakeTrakt(FakeServer):
         rows = [self._history_row(p) for p in plays[(page - 1) * limit: page * limit]]
         return Response(200, rows, {"X-Pagination-Page": str(page), "X-Pagination-Limit": str(limit),
                                     "X-Pagination-Page-Count": str(pages), "X-Pagination-Item-Count": str(len(plays))})
+
+    def _watched_shows(self, request: Request) -> Response:
+        """Built from the recorded plays. Like Trakt since mid-2026, per-episode `seasons` only
+        with `extended=progress`; pages of at most 100 shows."""
+        with self.lock:
+            plays = [p for p in self.history if p["type"] == "episode"]
+        shows: dict[int, dict] = {}
+        for play in plays:
+            show = shows.setdefault(play["show"], {})
+            show.setdefault(play["season"], {}).setdefault(play["number"], []).append(play["watched_at"])
+        rows = []
+        for trakt_id, seasons in shows.items():
+            times = [t for eps in seasons.values() for ts in eps.values() for t in ts]
+            info = self.shows.get(trakt_id, {"ids": {"trakt": trakt_id}})
+            row = {"plays": len(times), "last_watched_at": max(times), "last_updated_at": max(times),
+                   "reset_at": None, "show": {k: v for k, v in info.items() if k != "seasons"}}
+            if "progress" in request.query.get("extended", "").split(","):
+                row["seasons"] = [
+                    {"number": n, "episodes": [{"number": e, "plays": len(ts), "last_watched_at": max(ts)}
+                                               for e, ts in sorted(eps.items())]}
+                    for n, eps in sorted(seasons.items())
+                ]
+            rows.append(row)
+        rows.sort(key=lambda r: r["last_watched_at"], reverse=True)
+        return self._paged(request, rows)
+
+    def _watched_movies(self, request: Request) -> Response:
+        with self.lock:
+            plays = [p for p in self.history if p["type"] == "movie"]
+        movies: dict[int, list[str]] = {}
+        for play in plays:
+            movies.setdefault(play["movie"], []).append(play["watched_at"])
+        rows = [{"plays": len(ts), "last_watched_at": max(ts), "last_updated_at": max(ts),
+                 "movie": self.movies.get(trakt_id, {"ids": {"trakt": trakt_id}})}
+                for trakt_id, ts in movies.items()]
+        rows.sort(key=lambda r: r["last_watched_at"], reverse=True)
+        return self._paged(request, rows)
+
+    @staticmethod
+    def _paged(request: Request, rows: list, *, max_limit: int = 100) -> Response:
+        limit = min(int(request.query.get("limit", max_limit)), max_limit)
+        page = max(int(request.query.get("page", 1)), 1)
+        pages = max(1, -(-len(rows) // limit))
+        return Response(200, rows[(page - 1) * limit: page * limit], {
+            "X-Pagination-Page": str(page), "X-Pagination-Limit": str(limit),
+            "X-Pagination-Page-Count": str(pages), "X-Pagination-Item-Count": str(len(rows))})
 
     def _last_activities(self, request: Request) -> Response:
         with self.lock:

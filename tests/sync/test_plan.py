@@ -68,3 +68,37 @@ def test_a_rewatch_ignores_progress_but_posts_once_per_activity_episode():
     evs = events(1, [2], rewatch=True, activity_id=77)
     assert plan(evs, progress={1: 12})[0].action == p.POST
     assert plan(evs, progress={1: 12}, rewatched=frozenset({(77, 2)}))[0].action == p.ALREADY_SYNCED
+
+
+def test_it_skips_a_first_play_trakt_already_has_and_says_so():
+    on_trakt = frozenset({("episode", 100, 1, 2)})
+    items = p.build_plan(events=events(1, [1, 2, 3]), mappings={1: MappingSpec("show", 100)}, unmapped={},
+                         seasons=SEASONS, overrides={}, progress={}, on_trakt=on_trakt)
+    assert [(i.action, i.on_trakt) for i in items] == [(p.POST, False), (p.ALREADY_SYNCED, True), (p.POST, False)]
+    assert items[1].reason == p.ON_TRAKT and items[1].target.number == 2
+    assert p.kinds_to_check_on_trakt(items) == {"episode"}
+
+
+def test_a_rewatch_posts_even_when_trakt_has_the_episode_and_needs_no_check():
+    items = p.build_plan(events=events(1, [2], rewatch=True, activity_id=77), mappings={1: MappingSpec("show", 100)},
+                         unmapped={}, seasons=SEASONS, overrides={}, progress={1: 12},
+                         on_trakt=frozenset({("episode", 100, 1, 2)}))
+    assert items[0].action == p.POST and p.kinds_to_check_on_trakt(items) == set()
+
+
+def test_a_movie_trakt_has_is_skipped():
+    mappings = {5: MappingSpec("movie", 900)}
+    items = p.build_plan(events=events(5, [1]), mappings=mappings, unmapped={}, seasons={}, overrides={},
+                         progress={}, on_trakt=frozenset({("movie", 900, None, None)}))
+    assert items[0].action == p.ALREADY_SYNCED and items[0].on_trakt
+
+
+def test_an_unmapped_entry_is_logged_once_not_once_per_episode(caplog):
+    from syncer.sync.services import _log_unmapped
+
+    plan = p.build_plan(events=events(7, range(1, 13)), mappings={}, unmapped={7: "no source knows it"},
+                        seasons={}, overrides={}, progress={})
+    with caplog.at_level("INFO", logger="syncer.sync"):
+        _log_unmapped(plan)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Unmapped")]
+    assert lines == ["Unmapped: Anime 7 (AniList 7), 12 episodes (1-12): no source knows it"]

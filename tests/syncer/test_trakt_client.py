@@ -197,8 +197,11 @@ def test_it_surfaces_account_limits(client, fake_trakt):
 
 
 def test_it_sends_a_user_agent_so_cloudflare_does_not_block_it(client, fake_trakt):
+    from syncer.http import USER_AGENT
+
     client.last_activities()
-    assert fake_trakt.requests[-1].headers["user-agent"].startswith("anilist-trakt-sync/")
+    agent = fake_trakt.requests[-1].headers["user-agent"]
+    assert agent == USER_AGENT and not agent.startswith("python-httpx")
 
 
 def test_every_client_in_the_process_shares_one_write_pacer_and_one_read_pacer():
@@ -270,3 +273,46 @@ def test_it_says_whether_trakt_gave_added_counts(client, fake_trakt):
     assert client.add_to_history([EpisodePlay(7, 1, 1, WHEN)]).counted is True
     fake_trakt.fail(r"/sync/history", method="POST", status=201, body={"not_found": {}})
     assert client.add_to_history([EpisodePlay(7, 1, 1, WHEN)]).counted is False
+
+
+def test_it_reads_every_page_of_watched_shows_with_their_episodes(client, fake_trakt):
+    for show in range(1, 151):  # 150 shows: two pages of 100
+        fake_trakt.add_play(show=show, season=1, number=1, watched_at=f"2024-01-01T00:{show // 60:02d}:{show % 60:02d}.000Z")
+    fake_trakt.add_play(show=7, season=2, number=3)
+    fake_trakt.add_play(show=7, season=2, number=3)  # two plays of one episode: one key
+    fake_trakt.add_play(movie=9)
+    watched = client.watched_shows()
+    assert watched == {(show, 1, 1) for show in range(1, 151)} | {(7, 2, 3)}
+    gets = fake_trakt.requests_to(r"/sync/watched/shows", "GET")
+    assert [(g.query["page"], g.query["limit"], g.query["extended"]) for g in gets] == [
+        ("1", "100", "progress"), ("2", "100", "progress")]
+
+
+def test_watched_shows_without_extended_progress_carry_no_episodes_like_trakt(client, fake_trakt):
+    fake_trakt.add_play(show=7, season=1, number=1)
+    rows = client._json("GET", "/sync/watched/shows")
+    assert rows[0]["plays"] == 1 and rows[0]["show"]["ids"]["trakt"] == 7 and "seasons" not in rows[0]
+
+
+def test_it_reads_watched_movies_and_ignores_rows_that_say_no_plays():
+    pages = {"1": [{"plays": 2, "movie": {"ids": {"trakt": n}}} for n in range(100)],
+             "2": [{"plays": 1, "movie": {"ids": {"trakt": 500}}}, {"plays": 0, "movie": {"ids": {"trakt": 501}}},
+                   {"movie": {"ids": {"trakt": 502}}}]}
+    calls = []
+
+    def handler(request):
+        calls.append(request.url.params["page"])
+        return httpx.Response(200, json=pages[request.url.params["page"]],
+                              headers={"X-Pagination-Page-Count": "2"})
+
+    client = TraktClient(token_store=StaticTokenStore("t" * 20), client=httpx.Client(transport=httpx.MockTransport(handler)),
+                         base_url="http://trakt.test")
+    assert client.watched_movies() == set(range(100)) | {500, 502}
+    assert calls == ["1", "2"]
+
+
+def test_it_reads_watched_movies_from_the_fake(client, fake_trakt):
+    fake_trakt.add_movie(9)
+    fake_trakt.add_play(movie=9)
+    fake_trakt.add_play(show=7, season=1, number=1)
+    assert client.watched_movies() == {9}
