@@ -1,6 +1,6 @@
 """The JSON API (`/api/`): the original app's routes and shapes, plus run status."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from syncer.api import source_views, sync_views, trakt_views, views
 
@@ -22,4 +22,6 @@ urlpatterns = [
     path("trakt-auth", trakt_views.trakt_auth, name="api-trakt-auth"),
     path("trakt-auth/device", trakt_views.device_start, name="api-trakt-device-start"),
     path("trakt-auth/device/<int:device_id>", trakt_views.device_poll, name="api-trakt-device"),
+    # Last: everything else under /api/ answers JSON, never the HTML 404 page.
+    re_path(r"^(?P<rest>.*)$", views.unknown_route, name="api-unknown"),
 ]

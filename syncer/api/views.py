@@ -164,3 +164,8 @@ def csrf_failure(request, reason: str = ""):
     from django.views.csrf import csrf_failure as page
 
     return page(request, reason=reason)
+
+
+def unknown_route(request, rest: str = ""):
+    """Any other /api/ path: a JSON 404 (after the same authentication as every route)."""
+    return JsonResponse({"error": f"No API route /api/{rest}: see docs/api.md for the routes."}, status=404)

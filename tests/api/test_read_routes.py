@@ -240,3 +240,10 @@ def test_read_routes_refuse_writes_with_a_json_405(api, path):
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert "GET" in response.json()["error"]
+
+
+def test_an_unknown_api_path_is_a_json_404_for_a_caller_and_a_401_for_anyone_else(api, client):
+    response = api.get("/api/no-such-route")
+    assert response.status_code == 404
+    assert "docs/api.md" in response.json()["error"]
+    assert client.get("/api/no-such-route").status_code == 401
