@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -279,13 +280,17 @@ class AniListClient:
             _viewer_cache[key] = viewer
         return viewer
 
-    def list_entries(self, *, user_id: int, statuses=ALL_STATUSES) -> list[ListEntry]:
+    def list_entries(self, *, user_id: int, statuses=ALL_STATUSES,
+                     on_page: Callable[[int], None] | None = None) -> list[ListEntry]:
         """Every entry with one of `statuses`, once each: entries repeat across status lists and
-        custom lists, so they are deduplicated by list-entry id."""
+        custom lists, so they are deduplicated by list-entry id. `on_page(n)` is called after
+        each chunk (a long read keeps the sync's lease and progress alive)."""
         seen: dict[int, ListEntry] = {}
         for chunk in range(1, MAX_CHUNKS + 1):
             data = self.query(LIST_QUERY, {"userId": user_id, "statuses": list(statuses),
                                            "chunk": chunk, "perChunk": CHUNK_SIZE})
+            if on_page:
+                on_page(chunk)
             collection = data.get("MediaListCollection") or {}
             for lst in collection.get("lists") or []:
                 for raw in lst.get("entries") or []:
@@ -295,15 +300,19 @@ class AniListClient:
                 return list(seen.values())
         raise BadResponse("AniList", 200, f"MediaListCollection still had more after {MAX_CHUNKS} chunks")
 
-    def activities_since(self, *, user_id: int, since: int) -> list[Activity]:
+    def activities_since(self, *, user_id: int, since: int,
+                         on_page: Callable[[int], None] | None = None) -> list[Activity]:
         """Every anime list activity created after `since` (Unix s), oldest first.
 
         Pages are read newest first (ID_DESC); a new activity arriving meanwhile shifts items to
-        the next page, so items are deduplicated by id."""
+        the next page, so items are deduplicated by id. `on_page(n)` is called after each page
+        (a first sync can read hundreds at AniList's 30 requests a minute)."""
         seen: dict[int, Activity] = {}
         for page in range(1, MAX_PAGES + 1):
             data = self.query(ACTIVITY_QUERY, {"userId": user_id, "since": since, "page": page,
                                                "perPage": PAGE_SIZE})
+            if on_page:
+                on_page(page)
             page_data = data.get("Page") or {}
             for raw in page_data.get("activities") or []:
                 # Other activity types come back as {} through the ListActivity fragment.

@@ -7,6 +7,7 @@ A dry run stops after storing the plan.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 
@@ -143,7 +144,8 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     if not run.dry_run:
         batches_reconcile(trakt=trakt, run=run, guard=progress.lease_check)
     progress(0, 0, "Reading AniList")
-    produced = _produce(run, anilist_client())
+    pages = itertools.count(1)
+    produced = _produce(run, anilist_client(), on_page=lambda _: progress(next(pages), 0, "Reading AniList"))
     progress(0, 0, "Planning")
     plan = _plan(produced, trakt)
     items = _store_plan(run, plan)
@@ -163,7 +165,7 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     runs.status_mark_finished(run)
 
 
-def _produce(run: SyncRun, anilist) -> sources.Produced:
+def _produce(run: SyncRun, anilist, *, on_page: sources.OnPage = None) -> sources.Produced:
     now = timezone.now().replace(microsecond=0)
     user_id = anilist.viewer().id
     if run.mode == SyncRun.Mode.INCREMENTAL:
@@ -171,7 +173,8 @@ def _produce(run: SyncRun, anilist) -> sources.Produced:
         repeats = {p.anilist_id: (p.synced_repeat, p.rewatch_last_abs) for p in SyncProgress.objects.all()
                    } if settings.SYNC_REWATCHES else {}
         return sources.incremental(anilist, user_id=user_id, since=since, progress=_all_progress(),
-                                   rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now)
+                                   rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now,
+                                   on_page=on_page)
     if run.mode == SyncRun.Mode.SHOW:
         produced = sources.single_show(anilist, user_id=user_id, anilist_id=run.anilist_id,
                                        progress_of=_progress_of, now=now)
@@ -179,7 +182,8 @@ def _produce(run: SyncRun, anilist) -> sources.Produced:
             logger.warning("AniList %s is not on your AniList list: nothing to sync", run.anilist_id)
         return produced
     statuses = ("COMPLETED",) if run.mode == SyncRun.Mode.COMPLETED else ("CURRENT", "REPEATING")
-    return sources.from_list(anilist, user_id=user_id, statuses=statuses, progress_of=_progress_of, now=now)
+    return sources.from_list(anilist, user_id=user_id, statuses=statuses, progress_of=_progress_of, now=now,
+                             on_page=on_page)
 
 
 def _all_progress() -> dict[int, int]:

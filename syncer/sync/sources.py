@@ -7,6 +7,7 @@ allows (one activities read and one "updated since" read for a no-op incremental
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +28,9 @@ query ($userId: Int!, $page: Int, $perPage: Int) {{
     mediaList(userId: $userId, type: ANIME, sort: UPDATED_TIME_DESC) {{ {ENTRY_FIELDS} }}
   }}
 }}"""
+# Called after each page read: a long read (a first sync at 30 requests a minute) keeps the
+# run's progress and lease alive.
+OnPage = Callable[[int], None] | None
 _ANILIST_URL = re.compile(r"anilist\.co/anime/(\d+)", re.IGNORECASE)
 
 
@@ -49,12 +53,14 @@ def parse_anilist_id(value: str | int) -> int:
     raise ValueError(f"not an AniList id or anime URL: {text!r}")
 
 
-def entries_updated_since(client, *, user_id: int, since: int) -> list:
+def entries_updated_since(client, *, user_id: int, since: int, on_page: OnPage = None) -> list:
     """List entries updated after `since`, newest first, reading pages only until older ones
     start (one request when nothing changed). `since` 0 reads the whole list."""
     found: dict[int, object] = {}
     for page in range(1, MAX_UPDATED_PAGES + 1):
         data = client.query(UPDATED_QUERY, {"userId": user_id, "page": page, "perPage": PAGE_SIZE})
+        if on_page:
+            on_page(page)
         page_data = data.get("Page") or {}
         rows = [r for r in page_data.get("mediaList") or [] if r and r.get("media")]
         older = False
@@ -70,10 +76,10 @@ def entries_updated_since(client, *, user_id: int, since: int) -> list:
 
 
 def incremental(client, *, user_id: int, since: int, progress: dict[int, int], rewatches: bool,
-                repeats: dict[int, tuple[int, int]], now: datetime) -> Produced:
-    activities = client.activities_since(user_id=user_id, since=since)
+                repeats: dict[int, tuple[int, int]], now: datetime, on_page: OnPage = None) -> Produced:
+    activities = client.activities_since(user_id=user_id, since=since, on_page=on_page)
     events = ev.activity_events(activities, rewatches=rewatches)
-    entries = entries_updated_since(client, user_id=user_id, since=since)
+    entries = entries_updated_since(client, user_id=user_id, since=since, on_page=on_page)
     events += ev.reconcile_events(entries, events=events, progress=progress, since=since, now=now)
     if rewatches:
         events += ev.rewatch_cycle_events(entries, repeats=_after_activities(repeats, events), now=now)
@@ -93,9 +99,10 @@ def _after_activities(repeats, events) -> dict[int, tuple[int, int]]:
     return merged
 
 
-def from_list(client, *, user_id: int, statuses: tuple[str, ...], progress_of, now: datetime) -> Produced:
+def from_list(client, *, user_id: int, statuses: tuple[str, ...], progress_of, now: datetime,
+              on_page: OnPage = None) -> Produced:
     """The completed / watching modes. `progress_of(ids)` loads stored progress for the entries."""
-    entries = client.list_entries(user_id=user_id, statuses=statuses)
+    entries = client.list_entries(user_id=user_id, statuses=statuses, on_page=on_page)
     progress = progress_of([e.media.id for e in entries])
     events = ev.list_events(entries, statuses=statuses, progress=progress, now=now)
     return Produced(events, entries, {e.media.id: e.media for e in entries})

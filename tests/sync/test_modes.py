@@ -122,3 +122,21 @@ def test_a_dry_run_posts_nothing_changes_nothing_and_lists_the_plan(db, anilist,
     assert rows[2][:2] == (1, "unmapped") and rows[2][4] == "no source knows it"
     assert set(run.items.values_list("state", flat=True)) == {SyncRunItem.State.PLANNED}
     assert not SystemConfig.objects.filter(key__startswith="status:sync").exists()
+
+
+def test_a_long_anilist_read_reports_each_page_and_renews_the_lease(db, anilist, trakt, monkeypatch):
+    from syncer.sync import runs as runs_module
+
+    trakt.add_show(100, seasons={1: 200})
+    map_show(1, 100)
+    anilist.add_entry(11, 1, status="CURRENT", progress=120, updated_at=1_700_000_120, episodes=200)
+    for n in range(1, 121):  # three pages of activities, then one page of updated entries
+        anilist.add_activity(n, 1, progress=str(n), created_at=1_700_000_000 + n)
+    renewals = []
+    real_renew = runs_module.lease_renew
+    monkeypatch.setattr(runs_module, "lease_renew", lambda **kw: renewals.append(kw) or real_renew(**kw))
+    reports = []
+    ok(sync_run(mode="incremental", progress=lambda done, total, label: reports.append((done, label))))
+    reading = [done for done, label in reports if label == "Reading AniList"]
+    assert reading == [0, 1, 2, 3, 4]
+    assert len(renewals) >= len(reading)

@@ -147,3 +147,14 @@ def test_a_collection_that_never_ends_is_cut_off_not_looped_forever(monkeypatch)
     with pytest.raises(BadResponse):
         client.list_entries(user_id=1)
     assert len(calls) == 3
+
+
+def test_it_reports_each_page_it_reads(fake_anilist):
+    for n in range(1, 121):
+        fake_anilist.add_activity(n, 7, progress=str(n), created_at=1_700_000_000 + n)
+    fake_anilist.add_entry(1, 7, status="CURRENT", progress=3)
+    activity_pages, list_chunks = [], []
+    anilist_client().activities_since(user_id=4242, since=0, on_page=activity_pages.append)
+    anilist_client().list_entries(user_id=4242, statuses=("CURRENT",), on_page=list_chunks.append)
+    assert activity_pages == [1, 2, 3]
+    assert list_chunks == [1]
