@@ -35,13 +35,18 @@ def _fast(settings) -> None:
         setattr(settings, name, value)
 
 
+def point_at_anilist(settings, fake) -> None:
+    """Settings for talking to a running fake AniList (any FakeAniList subclass)."""
+    _fast(settings)
+    settings.ANILIST_API_URL = fake.url
+    settings.ANILIST_ACCESS_TOKEN = fake.token
+    settings.ANILIST_REQUESTS_PER_MINUTE = 1000
+
+
 @pytest.fixture
 def fake_anilist(settings):
     with FakeAniList() as fake:
-        _fast(settings)
-        settings.ANILIST_API_URL = fake.url
-        settings.ANILIST_ACCESS_TOKEN = fake.token
-        settings.ANILIST_REQUESTS_PER_MINUTE = 1000
+        point_at_anilist(settings, fake)
         yield fake
 
 

@@ -1,17 +1,14 @@
 import pytest
 
 from mappings.models import Mapping
-from tests.fakes.fixtures import _fast
+from tests.fakes.fixtures import point_at_anilist
 from tests.sync.fakes import SyncFakeAniList
 
 
 @pytest.fixture
 def anilist(settings):
     with SyncFakeAniList() as fake:
-        _fast(settings)
-        settings.ANILIST_API_URL = fake.url
-        settings.ANILIST_ACCESS_TOKEN = fake.token
-        settings.ANILIST_REQUESTS_PER_MINUTE = 1000
+        point_at_anilist(settings, fake)
         yield fake
 
 
