@@ -77,15 +77,22 @@ def count(fakes, since: dict) -> Counter:
     return out
 
 
+def window_bound(count: int, limit: int, period: float) -> float:
+    """The least time from the first to the last of `count` requests when any `period` may hold
+    at most `limit` of them: request k+limit comes at least `period` after request k, so the
+    last one waits floor((count - 1) / limit) whole periods (2,000 reads at 1,000 per 5 minutes:
+    300 s; 2,001: 600 s)."""
+    return ((count - 1) // limit) * period if count > 0 else 0.0
+
+
 def bound_seconds(c: Counter, settings) -> float:
-    """The least time those requests can take under the limits (sliding windows allow a burst
-    of `limit`, then one request per period/limit)."""
+    """The least time those requests can take under the limits, phase after phase as the
+    engine runs them (read AniList, read Trakt while planning, then write)."""
     anilist = sum(v for k, v in c.items() if k.startswith("AniList"))
     reads = sum(v for k, v in c.items() if k.startswith("Trakt GET"))
     writes = c.get("Trakt POST /sync/history", 0)
-    per_min = settings.ANILIST_REQUESTS_PER_MINUTE
-    return (max(0, anilist - per_min) * 60 / per_min
-            + max(0, reads - settings.TRAKT_READS_PER_5_MINUTES) * 300 / settings.TRAKT_READS_PER_5_MINUTES
+    return (window_bound(anilist, settings.ANILIST_REQUESTS_PER_MINUTE, 60)
+            + window_bound(reads, settings.TRAKT_READS_PER_5_MINUTES, 300)
             + max(0, writes - 1) * settings.TRAKT_WRITE_INTERVAL_SECONDS)
 
 

@@ -18,6 +18,9 @@ logger = logging.getLogger("syncer.sync")
 
 
 def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
+    """Also reads, once, what Trakt already has, for the kinds of first-time plays this run may
+    post, before the season lists: read after them, it would be the 1001st/2001st read and wait
+    out a whole 5-minute window of Trakt's read limit."""
     ids = {e.anilist_id for e in events}
     progress = dict(SyncProgress.objects.filter(anilist_id__in=ids).values_list("anilist_id", "last_abs"))
     candidates = {e.anilist_id for e in events if e.rewatch or e.episode > progress.get(e.anilist_id, 0)}
@@ -29,6 +32,9 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
             unmapped[anilist_id] = row.unmapped_reason or "no Trakt show or movie found"
         else:
             mappings[anilist_id] = spec
+    first_time = {e.anilist_id for e in events if not e.rewatch and e.episode > progress.get(e.anilist_id, 0)}
+    kinds = {"movie" if mappings[a].kind == "movie" else "episode" for a in first_time if a in mappings}
+    on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds) if kinds else frozenset()
     seasons: dict[int, list | None] = {}
     for anilist_id, spec in list(mappings.items()):
         if spec.kind != "show" or spec.trakt_id in seasons:
@@ -50,6 +56,7 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
         "overrides": overrides_for(anilist_ids=list(mappings)),
         "progress": progress,
         "posted_rewatches": posted_rewatches,
+        "on_trakt": on_trakt,
     }
 
 

@@ -89,12 +89,6 @@ def target_key(target: Target) -> tuple:
     return (target.kind, target.trakt_id, target.season, target.number)
 
 
-def kinds_to_check_on_trakt(plan: Iterable[PlanItem]) -> set[str]:
-    """Target kinds ("episode", "movie") of the first-time plays a plan would post: only those
-    need Trakt's watched state (a plan posting nothing, or only rewatches, reads none)."""
-    return {item.target.kind for item in plan if item.action == POST and not item.event.rewatch}
-
-
 def _rewatch_key(event: WatchEvent) -> tuple:
     if event.activity_id:
         return (event.activity_id, event.episode)

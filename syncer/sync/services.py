@@ -192,18 +192,13 @@ def _all_progress() -> dict[int, int]:
 
 
 def _plan(produced: sources.Produced, trakt) -> list[plan_mod.PlanItem]:
-    """Plan, then, only when it would post a first-time play, read what Trakt already has
-    (once) and plan again: a play Trakt holds (watched there by hand or by another app) is not
-    posted again. A run with nothing to post asks Trakt nothing."""
-    from syncer.sync.inputs import plan_inputs, watched_on_trakt
+    """A play Trakt already holds (watched there by hand or by another app) is not posted
+    again: `plan_inputs` reads Trakt's watched list when a first-time play may be posted. A run
+    with nothing new asks Trakt nothing."""
+    from syncer.sync.inputs import plan_inputs
 
-    inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt)
-    plan = plan_mod.build_plan(events=produced.events, **inputs)
-    kinds = plan_mod.kinds_to_check_on_trakt(plan)
-    if not kinds:
-        return plan
-    on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds)
-    return plan_mod.build_plan(events=produced.events, on_trakt=on_trakt, **inputs)
+    return plan_mod.build_plan(events=produced.events,
+                               **plan_inputs(produced.events, medias=produced.medias, trakt=trakt))
 
 
 def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem]) -> list[SyncRunItem]:

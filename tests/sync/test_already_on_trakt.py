@@ -156,3 +156,15 @@ def test_rewatches_still_post_when_trakt_has_the_episodes(db, anilist, trakt, se
     ok(sync_run(mode="incremental"))
     assert plays(trakt) == Counter({(100, 1, 1): 2, (100, 1, 2): 2, (100, 1, 3): 1})
     assert watched_gets(trakt) == []  # only rewatches to post: they mean a new play anyway
+
+
+def test_the_watched_list_is_read_before_the_season_lists(db, anilist, trakt):
+    # Read after 1,000 season lists, it would wait out a whole 5-minute window of Trakt's limit.
+    seed_half_watched_show(anilist, trakt)
+    trakt.add_show(200, seasons={1: 12})
+    map_show(2, 200)
+    anilist.add_entry(12, 2, status="COMPLETED", progress=3, episodes=12)
+    ok(sync_run(mode="completed"))
+    reads = [r.path for r in trakt.requests if r.method == "GET"]
+    assert reads[0].startswith("/sync/watched/shows")
+    assert sum(1 for path in reads if "/seasons" in path) == 2

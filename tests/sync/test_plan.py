@@ -76,14 +76,13 @@ def test_it_skips_a_first_play_trakt_already_has_and_says_so():
                          seasons=SEASONS, overrides={}, progress={}, on_trakt=on_trakt)
     assert [(i.action, i.on_trakt) for i in items] == [(p.POST, False), (p.ALREADY_SYNCED, True), (p.POST, False)]
     assert items[1].reason == p.ON_TRAKT and items[1].target.number == 2
-    assert p.kinds_to_check_on_trakt(items) == {"episode"}
 
 
-def test_a_rewatch_posts_even_when_trakt_has_the_episode_and_needs_no_check():
+def test_a_rewatch_posts_even_when_trakt_has_the_episode():
     items = p.build_plan(events=events(1, [2], rewatch=True, activity_id=77), mappings={1: MappingSpec("show", 100)},
                          unmapped={}, seasons=SEASONS, overrides={}, progress={1: 12},
                          on_trakt=frozenset({("episode", 100, 1, 2)}))
-    assert items[0].action == p.POST and p.kinds_to_check_on_trakt(items) == set()
+    assert items[0].action == p.POST
 
 
 def test_a_movie_trakt_has_is_skipped():
