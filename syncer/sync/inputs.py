@@ -6,6 +6,7 @@ so a run over an already-synced library costs no Trakt request."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from mappings.selectors import mapping_spec, overrides_for
 from mappings.services import mapping_resolve_many
@@ -17,7 +18,8 @@ from syncer.sync.events import WatchEvent
 logger = logging.getLogger("syncer.sync")
 
 
-def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
+def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt,
+                on_show: Callable[[int, int], None] | None = None) -> dict:
     """Also reads, once, what Trakt already has, for the kinds of first-time plays this run may
     post, before the season lists: read after them, it would be the 1001st/2001st read and wait
     out a whole 5-minute window of Trakt's read limit."""
@@ -36,9 +38,13 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
     kinds = {"movie" if mappings[a].kind == "movie" else "episode" for a in first_time if a in mappings}
     on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds) if kinds else frozenset()
     seasons: dict[int, list | None] = {}
+    shows = {spec.trakt_id for spec in mappings.values() if spec.kind == "show"}
     for anilist_id, spec in list(mappings.items()):
         if spec.kind != "show" or spec.trakt_id in seasons:
             continue
+        if on_show:
+            # Thousands of uncached shows take minutes at Trakt's read limit: report each.
+            on_show(len(seasons), len(shows))
         try:
             seasons[spec.trakt_id] = trakt_show_seasons(trakt_id=spec.trakt_id, client=trakt)
         except NotFound:

@@ -147,7 +147,7 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     pages = itertools.count(1)
     produced = _produce(run, anilist_client(), on_page=lambda _: progress(next(pages), 0, "Reading AniList"))
     progress(0, 0, "Planning")
-    plan = _plan(produced, trakt)
+    plan = _plan(produced, trakt, progress)
     items = _store_plan(run, plan)
     to_post = [(i, p) for i, p in zip(items, plan, strict=True) if p.action == plan_mod.POST]
     if run.dry_run:
@@ -191,14 +191,15 @@ def _all_progress() -> dict[int, int]:
     return dict(SyncProgress.objects.values_list("anilist_id", "last_abs"))
 
 
-def _plan(produced: sources.Produced, trakt) -> list[plan_mod.PlanItem]:
+def _plan(produced: sources.Produced, trakt, progress=None) -> list[plan_mod.PlanItem]:
     """A play Trakt already holds (watched there by hand or by another app) is not posted
     again: `plan_inputs` reads Trakt's watched list when a first-time play may be posted. A run
     with nothing new asks Trakt nothing."""
     from syncer.sync.inputs import plan_inputs
 
+    on_show = (lambda done, total: progress(done, total, "Reading Trakt seasons")) if progress else None
     return plan_mod.build_plan(events=produced.events,
-                               **plan_inputs(produced.events, medias=produced.medias, trakt=trakt))
+                               **plan_inputs(produced.events, medias=produced.medias, trakt=trakt, on_show=on_show))
 
 
 def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem]) -> list[SyncRunItem]:

@@ -140,3 +140,13 @@ def test_a_long_anilist_read_reports_each_page_and_renews_the_lease(db, anilist,
     reading = [done for done, label in reports if label == "Reading AniList"]
     assert reading == [0, 1, 2, 3, 4]
     assert len(renewals) >= len(reading)
+
+
+def test_reading_the_season_lists_reports_progress_per_show(db, anilist, trakt):
+    for n in (1, 2, 3):
+        trakt.add_show(100 + n, seasons={1: 12})
+        map_show(n, 100 + n)
+        anilist.add_entry(10 + n, n, status="COMPLETED", progress=2, episodes=12)
+    reports = []
+    ok(sync_run(mode="completed", progress=lambda done, total, label: reports.append((done, total, label))))
+    assert [(d, t) for d, t, label in reports if label == "Reading Trakt seasons"] == [(0, 3), (1, 3), (2, 3)]
