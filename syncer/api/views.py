@@ -26,12 +26,14 @@ from syncer.api.validation import (
     query_params,
 )
 from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
+from syncer.sync import runs
 
+# The original's status keys, as the sync engine writes them.
 STATUS_KEYS = {
-    "lastManualSync": "status:sync:last-run",
-    "lastAutomatedSync": "status:sync:last-run-auto",
-    "lastCompletedSync": "status:sync:completed:last-run",
-    "lastWatchingSync": "status:sync:watching:last-run",
+    "lastManualSync": runs.LAST_RUN,
+    "lastAutomatedSync": runs.LAST_RUN_AUTO,
+    "lastCompletedSync": runs.MODE_KEYS[SyncRun.Mode.COMPLETED],
+    "lastWatchingSync": runs.MODE_KEYS[SyncRun.Mode.WATCHING],
 }
 LOG_LIMIT = 200
 

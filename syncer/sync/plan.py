@@ -111,7 +111,3 @@ def _missing_reason(spec: MappingSpec, episode: int) -> str:
         return f"episode {episode} is past the movie's {spec.episodes or 1} episode(s)"
     return (f"episode {episode} does not exist on Trakt show {spec.trakt_id} "
             f"(mapped from S{spec.start_season}E{spec.start_episode}): check the mapping")
-
-
-def post_items(plan: Iterable[PlanItem]) -> list[PlanItem]:
-    return [item for item in plan if item.action == POST]

@@ -5,19 +5,6 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from syncer.models import SyncRun, SyncRunItem
-from syncer.sync import runs
-
-
-def sync_status() -> dict:
-    """The original's status keys (ISO strings or None) plus the run in progress, if any."""
-    return {
-        "lastManualSync": runs.config_get(runs.LAST_RUN),
-        "lastAutomatedSync": runs.config_get(runs.LAST_RUN_AUTO),
-        "lastCompletedSync": runs.config_get(runs.MODE_KEYS[SyncRun.Mode.COMPLETED]),
-        "lastWatchingSync": runs.config_get(runs.MODE_KEYS[SyncRun.Mode.WATCHING]),
-        "lastSyncTimestamp": runs.cursor_get(),
-        "running": SyncRun.objects.filter(state=SyncRun.State.RUNNING, dry_run=False).first(),
-    }
 
 
 def run_items(*, run: SyncRun) -> QuerySet[SyncRunItem]:
