@@ -10,7 +10,7 @@ from syncer.models import SystemConfig
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path("/work/shared/fixtures/mapping-sources")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mapping-sources"
 OTAKU = FIXTURES / "otaku_anime_mappings_sample.db"
 FRIBB = FIXTURES / "fribb_anime-list-mini_2024-05-07_sample.json"
 

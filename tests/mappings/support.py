@@ -16,7 +16,7 @@ from syncer.clients.anilist import AniListMedia, FuzzyDate
 from syncer.clients.trakt import SearchResult, Season
 from syncer.http import NotFound
 
-FIXTURES = Path("/work/shared/fixtures/mapping-sources")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mapping-sources"
 OTAKU_DB = FIXTURES / "otaku_anime_mappings_sample.db"
 FRIBB_CURRENT = FIXTURES / "fribb_anime-lists-reduced_2026-06-30_sample.json"
 FRIBB_OLD = FIXTURES / "fribb_anime-list-mini_2024-05-07_sample.json"

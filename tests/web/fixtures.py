@@ -6,7 +6,7 @@ import pytest
 
 from tests.fakes.server import FakeServer, Response
 
-SOURCES_DIR = Path("/work/shared/fixtures/mapping-sources")
+SOURCES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "mapping-sources"
 FRIBB_SAMPLE = "fribb_anime-list-mini_2024-05-07_sample.json"
 
 
