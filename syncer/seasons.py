@@ -38,6 +38,13 @@ def trakt_show_seasons(*, trakt_id: int, client: TraktClient | None = None) -> l
     return seasons
 
 
+def cached_show_seasons(*, trakt_id: int) -> list[Season] | None:
+    """The cached seasons of a show, however old, or None: for reads that must not call Trakt
+    (the dashboard's list of disputed episodes)."""
+    cached = TraktSeasonCache.objects.filter(trakt_id=trakt_id).only("seasons").first()
+    return _from_json(cached.seasons) if cached is not None else None
+
+
 def trakt_season_cache_clear(*, trakt_id: int | None = None) -> int:
     """Forget cached seasons (one show, or all); returns how many rows were removed."""
     rows = TraktSeasonCache.objects.all() if trakt_id is None else TraktSeasonCache.objects.filter(trakt_id=trakt_id)
