@@ -145,7 +145,9 @@ TOKEN_ENCRYPTION_KEY = env("TOKEN_ENCRYPTION_KEY", default="")
 
 ANILIST_API_URL = env("ANILIST_API_URL", default="https://graphql.anilist.co")
 TRAKT_API_URL = env("TRAKT_API_URL", default="https://api.trakt.tv")
-TRAKT_AUTH_URL = env("TRAKT_AUTH_URL", default="https://api.trakt.tv")
+# Trakt's OAuth host for /oauth/* (authorize link, token, refresh, device code, revoke): see
+# docs/sync.md "Trakt today" for the sources; set it to https://api.trakt.tv to use the old host.
+TRAKT_AUTH_URL = env("TRAKT_AUTH_URL", default="https://auth.trakt.tv")
 TMDB_API_URL = env("TMDB_API_URL", default="https://api.themoviedb.org/3")
 OTAKU_MAPPINGS_URL = env(
     "OTAKU_MAPPINGS_URL",
