@@ -110,14 +110,16 @@ class Dispute:
     held_second: tuple[tuple[int, int], ...]
 
 
-SeasonsOf = Callable[[int], object]  # Trakt show id -> its seasons, or None when unknown
+# Trakt show ids -> {show id: its seasons, or None when unknown}: one call for all the shows,
+# so a page reading cached seasons makes one query whatever the number of shows.
+SeasonsFor = Callable[[set[int]], dict[int, object]]
 
 
-def disputes(*, trakt_ids: Iterable[int] | None = None, seasons_of: SeasonsOf) -> list[Dispute]:
+def disputes(*, trakt_ids: Iterable[int] | None = None, seasons_for: SeasonsFor) -> list[Dispute]:
     """Every pair of mapped entries on one Trakt show (all shows, or `trakt_ids`) with held
     episodes, computed from the mappings and overrides as they are now, so a decision (an
-    override, a new manual mapping) counts at once. `seasons_of` reads the season lists (the
-    plan passes the ones it has; the dashboard the cached ones)."""
+    override, a new manual mapping) counts at once. `seasons_for` reads the season lists (the
+    plan passes the ones it has; the dashboard the cached ones). At most three queries."""
     shows = Mapping.objects.filter(type=Mapping.Type.SHOW, trakt_id__isnull=False, unmapped_reason="")
     if trakt_ids is not None:
         shows = shows.filter(trakt_id__in=list(trakt_ids))
@@ -127,10 +129,13 @@ def disputes(*, trakt_ids: Iterable[int] | None = None, seasons_of: SeasonsOf) -
         if spec is not None:
             by_show[row.trakt_id].append((row, spec))
     crowded = {show: rows for show, rows in by_show.items() if len(rows) > 1}
+    if not crowded:
+        return []
     overrides = overrides_for(anilist_ids=[row.anilist_id for rows in crowded.values() for row, _ in rows])
+    layouts = seasons_for(set(crowded))
     found: list[Dispute] = []
     for show, rows in crowded.items():
-        seasons = seasons_of(show)
+        seasons = layouts.get(show)
         for i, (row_a, spec_a) in enumerate(rows):
             for row_b, spec_b in rows[i + 1:]:
                 held_a, held_b = disputed_episodes((spec_a, overrides.get(row_a.anilist_id, {})),
@@ -140,14 +145,14 @@ def disputes(*, trakt_ids: Iterable[int] | None = None, seasons_of: SeasonsOf) -
     return found
 
 
-def held_episodes(*, anilist_ids: Iterable[int], seasons_of: SeasonsOf) -> dict[int, dict[tuple[int, int], Mapping]]:
+def held_episodes(*, anilist_ids: Iterable[int], seasons_for: SeasonsFor) -> dict[int, dict[tuple[int, int], Mapping]]:
     """{AniList id: {(season, episode): the other entry}}: the Trakt episodes each given entry
     must not post, because another entry claims them too (see `disputes`)."""
     wanted = set(anilist_ids)
     shows = set(Mapping.objects.filter(anilist_id__in=wanted, trakt_id__isnull=False)
                 .values_list("trakt_id", flat=True))
     held: dict[int, dict[tuple[int, int], Mapping]] = defaultdict(dict)
-    for dispute in disputes(trakt_ids=shows, seasons_of=seasons_of) if shows else []:
+    for dispute in disputes(trakt_ids=shows, seasons_for=seasons_for) if shows else []:
         for mine, other, episodes in ((dispute.first, dispute.second, dispute.held_first),
                                       (dispute.second, dispute.first, dispute.held_second)):
             if mine.anilist_id in wanted:

@@ -123,7 +123,7 @@ def overlaps_report(row: Mapping, seasons_of) -> list[str]:
     if row.type != Mapping.Type.SHOW or row.trakt_id is None:
         return []
     lines = []
-    for dispute in disputes(trakt_ids=[row.trakt_id], seasons_of=seasons_of):
+    for dispute in disputes(trakt_ids=[row.trakt_id], seasons_for=lambda ids: {i: seasons_of(i) for i in ids}):
         if row.anilist_id not in (dispute.first.anilist_id, dispute.second.anilist_id):
             continue
         mine, other = ((dispute.held_first, dispute.second) if dispute.first.anilist_id == row.anilist_id
@@ -224,7 +224,7 @@ def _cached_seasons(trakt_id: int):
     asked Trakt about the show); None (unknown) counts from the start instead."""
     from syncer.seasons import cached_show_seasons
 
-    return cached_show_seasons(trakt_id=trakt_id)
+    return cached_show_seasons(trakt_ids={trakt_id}).get(trakt_id)
 
 
 def mappings_reresolve(*, rows: Iterable[Mapping], include_manual: bool = False,

@@ -143,7 +143,7 @@ def disputed_episodes() -> list:
     from mappings.selectors import disputes
     from syncer.seasons import cached_show_seasons
 
-    return disputes(seasons_of=lambda trakt_id: cached_show_seasons(trakt_id=trakt_id))
+    return disputes(seasons_for=lambda ids: cached_show_seasons(trakt_ids=ids))
 
 
 MAPPINGS_PER_PAGE = 50

@@ -51,7 +51,7 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt,
             unmapped[anilist_id] = f"Trakt show {spec.trakt_id} does not exist (any more): fix the mapping"
             del mappings[anilist_id]
     held = held_episodes(anilist_ids=[a for a, spec in mappings.items() if spec.kind == "show"],
-                         seasons_of=seasons.get) if mappings else {}
+                         seasons_for=lambda ids: {i: seasons.get(i) for i in ids}) if mappings else {}
     activity_ids = {e.activity_id for e in events if e.rewatch and e.activity_id}
     posted_rewatches = frozenset(
         SyncRunItem.objects.filter(activity_id__in=activity_ids, rewatch=True, run__dry_run=False,

@@ -22,8 +22,12 @@ def saved(anilist_id, season, episode, episodes, **kw):
                                   **kw)
 
 
+def layouts(ids):
+    return {i: TRAKT_SEASONS.get(i) for i in ids}
+
+
 def held(anilist_id):
-    return sorted(held_episodes(anilist_ids=[anilist_id], seasons_of=TRAKT_SEASONS.get).get(anilist_id, {}))
+    return sorted(held_episodes(anilist_ids=[anilist_id], seasons_for=layouts).get(anilist_id, {}))
 
 
 @pytest.mark.django_db
@@ -73,10 +77,10 @@ def test_a_manual_mapping_is_checked_the_same_way_and_old_held_rows_do_not_block
 def test_an_override_naming_a_shared_episode_settles_it_for_that_entry():
     first, second = saved(1, 1, 27, 13), saved(2, 1, 39, 12)  # Re:Zero S2 Part 1 / Part 2 per Fribb: E39 twice
     table = {AOT: seasons(s1=range(1, 51))}
-    [dispute] = disputes(seasons_of=table.get)
+    [dispute] = disputes(seasons_for=lambda ids: {i: table.get(i) for i in ids})
     assert (dispute.first, dispute.second, dispute.held_first, dispute.held_second) == (first, second, ((1, 39),), ((1, 39),))
     EpisodeOverride.objects.create(mapping=second, anilist_episode=1, season=1, episode=39)
-    [dispute] = disputes(seasons_of=table.get)
+    [dispute] = disputes(seasons_for=lambda ids: {i: table.get(i) for i in ids})
     assert (dispute.held_first, dispute.held_second) == (((1, 39),), ())
 
 

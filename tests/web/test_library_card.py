@@ -41,3 +41,4 @@ def test_run_library_queues_a_library_run(staff_client, monkeypatch):
     run = SyncRun.objects.get()
     assert (run.mode, run.dry_run, run.state) == ("library", True, "queued")
     assert queued == [("syncer.tasks.sync_run_task", run.id)]
+
