@@ -55,7 +55,9 @@ def test_the_pair_posts_exactly_once_under_faults(pair, settings, fault):
     elif fault == "html_520":
         pair.fail_html(r"/sync/history", method="POST", status=520, times=2)
     else:
+        # Trakt applies the POST after the client gave up; the reconcile delay lets it land first.
         settings.HTTP_TIMEOUT_SECONDS = 0.5
+        settings.SYNC_RECONCILE_DELAY_SECONDS = 1.5
         pair.fail(r"/sync/history", method="POST", status=201, apply=True, delay=1.0, times=1)
     for _ in range(3):
         run = sync_run(mode="library")
