@@ -214,8 +214,9 @@ def mapping_set_manual(
     row.unmapped_reason = ""
     row.save()
     logger.info("Manual mapping: AniList %s -> Trakt %s %s", anilist_id, kind, trakt_id)
-    if kind == Mapping.Type.SHOW:
-        overlaps_report(row, seasons_of or _cached_seasons)
+    # What the new mapping shares with another entry of the show, for the page to show at once
+    # (not stored: the plan works it out again from the mappings as they are then).
+    row.overlaps = overlaps_report(row, seasons_of or _cached_seasons) if kind == Mapping.Type.SHOW else []
     return row
 
 
