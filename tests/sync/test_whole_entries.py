@@ -144,14 +144,17 @@ def test_a_stop_between_two_posts_never_leaves_a_later_episode_posted_and_an_ear
     trakt.add_show(200, seasons={1: 25})
     map_show(SPY, 200)
     anilist.add_entry(12, SPY, status="CURRENT", progress=10, episodes=25)
-    anilist.add_activity(1, SPY, progress="10", created_at=1_700_000_010)
-    trakt.fail(r"/sync/history", method="POST", status=420, headers={"X-Account-Limit": "history"},
-               times=None)
-    first = sync_run(mode="incremental")
+    anilist.add_activity(1, SPY, progress="10", created_at=1_700_000_010)  # the activity is the last episode
+
+    def refuse_after_first_batch(done, total, label):
+        if label == "Posting to Trakt" and done == 4:
+            trakt.fail(r"/sync/history", method="POST", status=420, headers={"X-Account-Limit": "history"},
+                       times=None)
+
+    first = sync_run(mode="incremental", progress=refuse_after_first_batch)
     assert first.state == SyncRun.State.FAILED
-    assert not SyncProgress.objects.filter(anilist_id=SPY).exists()
+    assert plays(trakt) == whole(200, 4)  # the lowest four, not the activity's episode 10
+    assert SyncProgress.objects.get(anilist_id=SPY).last_abs == 4
     trakt.clear_faults()
     ok(sync_run(mode="incremental"))
     assert plays(trakt) == whole(200, 10)
-    items = SyncRunItem.objects.filter(run__dry_run=False, action="post", state="posted").order_by("batch_id", "position")
-    assert [i.anilist_episode for i in items] == list(range(1, 11))  # lowest first, whatever the activity order
