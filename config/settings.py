@@ -6,6 +6,7 @@ Every variable is documented in the README's configuration table.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -144,7 +145,9 @@ TOKEN_ENCRYPTION_KEY = env("TOKEN_ENCRYPTION_KEY", default="")
 
 ANILIST_API_URL = env("ANILIST_API_URL", default="https://graphql.anilist.co")
 TRAKT_API_URL = env("TRAKT_API_URL", default="https://api.trakt.tv")
-TRAKT_AUTH_URL = env("TRAKT_AUTH_URL", default="https://api.trakt.tv")
+# Trakt's OAuth host for /oauth/* (authorize link, token, refresh, device code, revoke): see
+# docs/sync.md "Trakt today" for the sources; set it to https://api.trakt.tv to use the old host.
+TRAKT_AUTH_URL = env("TRAKT_AUTH_URL", default="https://auth.trakt.tv")
 TMDB_API_URL = env("TMDB_API_URL", default="https://api.themoviedb.org/3")
 OTAKU_MAPPINGS_URL = env(
     "OTAKU_MAPPINGS_URL",
@@ -170,6 +173,14 @@ TRAKT_SEASON_CACHE_DAYS = env.int("TRAKT_SEASON_CACHE_DAYS", default=7)
 # --- Sync -----------------------------------------------------------------------------------
 SYNC_INTERVAL_HOURS = env.int("SYNC_INTERVAL_HOURS", default=6)
 SYNC_REWATCHES = env.bool("SYNC_REWATCHES", default=False)
+# The AniList statuses synced, everywhere (list modes, activities, reconciliation); see docs/sync.md.
+SYNC_STATUSES = env("SYNC_STATUSES", default="CURRENT,REPEATING,COMPLETED,PAUSED,DROPPED")
+try:
+    from syncer.sync.events import parse_statuses
+
+    SYNC_STATUSES = parse_statuses(SYNC_STATUSES)
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from None
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=15 * 60)
 # How long to wait after an uncertain history POST before checking Trakt history for it, so a
 # write still in flight has landed (see docs/sync.md).

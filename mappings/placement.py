@@ -163,3 +163,36 @@ def covered_episodes(spec: MappingSpec, seasons: Sequence[SeasonLike] | None) ->
         return {(t.season, t.number) for t in targets if t is not None}
     sequence = season_sequence(seasons, special=spec.start_season == 0)
     return set(sequence[index : index + count])
+
+
+def claimed_episodes(spec: MappingSpec, seasons: Sequence[SeasonLike] | None,
+                     overrides: dict[int, tuple[int, int]]) -> set[tuple[int, int]]:
+    """`covered_episodes` with the entry's per-episode overrides applied: an overridden episode
+    claims its override instead of the Trakt episode the walk gives it."""
+    claimed = covered_episodes(spec, seasons)
+    if spec.kind != "show" or not overrides:
+        return claimed
+    count = spec.episodes or 1
+    mine = {n: target for n, target in overrides.items() if n <= count}
+    for n in mine:
+        walked = place_episode(spec=spec, seasons=seasons, overrides={}, episode=n)
+        if walked is not None:
+            claimed.discard((walked.season, walked.number))
+    return claimed | set(mine.values())
+
+
+def disputed_episodes(
+    first: tuple[MappingSpec, dict[int, tuple[int, int]]],
+    second: tuple[MappingSpec, dict[int, tuple[int, int]]],
+    seasons: Sequence[SeasonLike] | None,
+) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The Trakt episodes two entries of one show both claim, as (held for the first, held for
+    the second). Posting one for both would put two plays on Trakt, so each is held for both,
+    unless a person settled it: a shared episode that only one entry's override names is that
+    entry's, and is held for the other one only."""
+    (spec_a, over_a), (spec_b, over_b) = first, second
+    if spec_a.kind != "show" or spec_b.kind != "show" or spec_a.trakt_id != spec_b.trakt_id:
+        return set(), set()
+    shared = claimed_episodes(spec_a, seasons, over_a) & claimed_episodes(spec_b, seasons, over_b)
+    named_a, named_b = set(over_a.values()), set(over_b.values())
+    return shared - (named_a - named_b), shared - (named_b - named_a)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
@@ -15,7 +16,7 @@ from mappings.models import (
     OtakuEntry,
     SourceStatus,
 )
-from mappings.placement import EpisodeRange, MappingSpec
+from mappings.placement import EpisodeRange, MappingSpec, disputed_episodes
 from mappings.resolver import SourceFacts
 
 
@@ -95,3 +96,66 @@ def source_facts_many(*, medias: Iterable) -> dict[int, SourceFacts]:
         )
         out[m.id] = SourceFacts(otaku=o, fribb=fribb, anibridge=tuple(ranges.get(m.id, ())))
     return out
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """Two entries of one Trakt show that claim the same Trakt episodes: those are held (not
+    posted) for each entry named in `held_*`; every other episode of both is posted."""
+
+    trakt_id: int
+    first: Mapping
+    second: Mapping
+    held_first: tuple[tuple[int, int], ...]
+    held_second: tuple[tuple[int, int], ...]
+
+
+# Trakt show ids -> {show id: its seasons, or None when unknown}: one call for all the shows,
+# so a page reading cached seasons makes one query whatever the number of shows.
+SeasonsFor = Callable[[set[int]], dict[int, object]]
+
+
+def disputes(*, trakt_ids: Iterable[int] | None = None, seasons_for: SeasonsFor) -> list[Dispute]:
+    """Every pair of mapped entries on one Trakt show (all shows, or `trakt_ids`) with held
+    episodes, computed from the mappings and overrides as they are now, so a decision (an
+    override, a new manual mapping) counts at once. `seasons_for` reads the season lists (the
+    plan passes the ones it has; the dashboard the cached ones). At most three queries."""
+    shows = Mapping.objects.filter(type=Mapping.Type.SHOW, trakt_id__isnull=False, unmapped_reason="")
+    if trakt_ids is not None:
+        shows = shows.filter(trakt_id__in=list(trakt_ids))
+    by_show: dict[int, list[tuple[Mapping, MappingSpec]]] = defaultdict(list)
+    for row in shows.order_by("trakt_id", "anilist_id"):
+        spec = mapping_spec(row)
+        if spec is not None:
+            by_show[row.trakt_id].append((row, spec))
+    crowded = {show: rows for show, rows in by_show.items() if len(rows) > 1}
+    if not crowded:
+        return []
+    overrides = overrides_for(anilist_ids=[row.anilist_id for rows in crowded.values() for row, _ in rows])
+    layouts = seasons_for(set(crowded))
+    found: list[Dispute] = []
+    for show, rows in crowded.items():
+        seasons = layouts.get(show)
+        for i, (row_a, spec_a) in enumerate(rows):
+            for row_b, spec_b in rows[i + 1:]:
+                held_a, held_b = disputed_episodes((spec_a, overrides.get(row_a.anilist_id, {})),
+                                                   (spec_b, overrides.get(row_b.anilist_id, {})), seasons)
+                if held_a or held_b:
+                    found.append(Dispute(show, row_a, row_b, tuple(sorted(held_a)), tuple(sorted(held_b))))
+    return found
+
+
+def held_episodes(*, anilist_ids: Iterable[int], seasons_for: SeasonsFor) -> dict[int, dict[tuple[int, int], Mapping]]:
+    """{AniList id: {(season, episode): the other entry}}: the Trakt episodes each given entry
+    must not post, because another entry claims them too (see `disputes`)."""
+    wanted = set(anilist_ids)
+    shows = set(Mapping.objects.filter(anilist_id__in=wanted, trakt_id__isnull=False)
+                .values_list("trakt_id", flat=True))
+    held: dict[int, dict[tuple[int, int], Mapping]] = defaultdict(dict)
+    for dispute in disputes(trakt_ids=shows, seasons_for=seasons_for) if shows else []:
+        for mine, other, episodes in ((dispute.first, dispute.second, dispute.held_first),
+                                      (dispute.second, dispute.first, dispute.held_second)):
+            if mine.anilist_id in wanted:
+                for episode in episodes:
+                    held[mine.anilist_id].setdefault(episode, other)
+    return dict(held)

@@ -113,32 +113,29 @@ def _check_collision(row: Mapping) -> None:
         )
 
 
-def _check_overlap(row: Mapping, seasons_of) -> None:
-    """An entry whose Trakt episodes overlap another mapped entry's on the same show would post
-    those episodes a second time (Trakt keeps every play): the entry resolved later is held
-    back until a person decides. `seasons_of(trakt_id)` gives the show's seasons."""
-    from mappings.placement import covered_episodes
-    from mappings.selectors import mapping_spec
+def overlaps_report(row: Mapping, seasons_of) -> list[str]:
+    """What another mapped entry of the same Trakt show shares with this one, one line each.
+    Nothing is held here: the plan holds the shared episodes (for both entries) and posts every
+    other episode (docs/mapping-decisions.md). The resolver, the manual mapping service and the
+    pages all report the same thing, because they all ask `mappings.selectors.disputes`."""
+    from mappings.selectors import disputes
 
-    spec = mapping_spec(row) if row.type == Mapping.Type.SHOW else None
-    if spec is None:
-        return
-    others = list(Mapping.objects.filter(trakt_id=row.trakt_id, type=Mapping.Type.SHOW)
-                  .exclude(anilist_id=row.anilist_id).order_by("anilist_id"))
-    if not others:
-        return
-    seasons = seasons_of(row.trakt_id)
-    mine = covered_episodes(spec, seasons)
-    for other in others:
-        other_spec = mapping_spec(other)
-        shared = mine & covered_episodes(other_spec, seasons) if other_spec else set()
-        if shared:
-            season, number = min(shared)
-            row.unmapped_reason = (
-                f"its episodes overlap AniList {other.anilist_id} ({other.title}) on Trakt show {row.trakt_id} "
-                f"({len(shared)} episode(s) from S{season}E{number}): one of them is wrong, map one manually")
-            row.trakt_id, row.held_trakt_id = None, spec.trakt_id
-            return
+    if row.type != Mapping.Type.SHOW or row.trakt_id is None:
+        return []
+    lines = []
+    for dispute in disputes(trakt_ids=[row.trakt_id], seasons_for=lambda ids: {i: seasons_of(i) for i in ids}):
+        if row.anilist_id not in (dispute.first.anilist_id, dispute.second.anilist_id):
+            continue
+        mine, other = ((dispute.held_first, dispute.second) if dispute.first.anilist_id == row.anilist_id
+                       else (dispute.held_second, dispute.first))
+        shown = ", ".join(f"S{s}E{n}" for s, n in mine[:5]) + (" ..." if len(mine) > 5 else "")
+        lines.append(f"shares Trakt show {row.trakt_id} {shown} with AniList {other.anilist_id} ({other.title}): "
+                     "held for both until you decide" if mine else
+                     f"overlaps AniList {other.anilist_id} ({other.title}) on Trakt show {row.trakt_id}, "
+                     "settled by an override")
+    for line in lines:
+        logger.warning("AniList %s (%s) %s", row.anilist_id, row.title, line)
+    return lines
 
 
 def mapping_resolve(*, media, force: bool = False, resolver: Resolver | None = None) -> Mapping:
@@ -177,8 +174,8 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
         with transaction.atomic():
             row = _apply(previous or Mapping(anilist_id=media.id), media, res)
             _check_collision(row)
-            _check_overlap(row, resolver.seasons)
             row.save()
+            overlaps_report(row, resolver.seasons)
         if row.unmapped_reason:
             logger.warning("Unmapped AniList %s (%s): %s", media.id, row.title, row.unmapped_reason)
         out[media.id] = row
@@ -198,7 +195,7 @@ def _fill_episode_counts(rows: dict[int, Mapping], medias: dict) -> None:
 @transaction.atomic
 def mapping_set_manual(
     *, anilist_id: int, trakt_id: int, kind: str, start_season: int = 1, start_episode: int = 1,
-    title: str = "", trakt_title: str = "", trakt_slug: str = "",
+    title: str = "", trakt_title: str = "", trakt_slug: str = "", seasons_of=None,
 ) -> Mapping:
     """A person's mapping: wins over every source and is never overwritten by a re-resolve.
     (Validation against Trakt happens in the admin form, which has the client at hand.)"""
@@ -217,7 +214,18 @@ def mapping_set_manual(
     row.unmapped_reason = ""
     row.save()
     logger.info("Manual mapping: AniList %s -> Trakt %s %s", anilist_id, kind, trakt_id)
+    # What the new mapping shares with another entry of the show, for the page to show at once
+    # (not stored: the plan works it out again from the mappings as they are then).
+    row.overlaps = overlaps_report(row, seasons_of or _cached_seasons) if kind == Mapping.Type.SHOW else []
     return row
+
+
+def _cached_seasons(trakt_id: int):
+    """The show's seasons from the sync's cache, without a request (the manual form has already
+    asked Trakt about the show); None (unknown) counts from the start instead."""
+    from syncer.seasons import cached_show_seasons
+
+    return cached_show_seasons(trakt_ids={trakt_id}).get(trakt_id)
 
 
 def mappings_reresolve(*, rows: Iterable[Mapping], include_manual: bool = False,

@@ -52,6 +52,8 @@ class SyncRun(models.Model):
         COMPLETED = "completed"
         WATCHING = "watching"
         SHOW = "show"
+        # Every entry with progress, whatever its (synced) status: the first sync of an install.
+        LIBRARY = "library"
 
     class Trigger(models.TextChoices):
         MANUAL = "manual"
@@ -242,6 +244,8 @@ class SyncRunItem(models.Model):
     rewatch = models.BooleanField(default=False)
     activity_id = models.BigIntegerField(null=True, blank=True)
     reason = models.TextField(default="", blank=True)
+    # The AniList entry's episode count when known (the watching preview's `totalEpisodes`).
+    total_episodes = models.IntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
     batch = models.ForeignKey(SyncBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
 

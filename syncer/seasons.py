@@ -38,6 +38,13 @@ def trakt_show_seasons(*, trakt_id: int, client: TraktClient | None = None) -> l
     return seasons
 
 
+def cached_show_seasons(*, trakt_ids: set[int]) -> dict[int, list[Season]]:
+    """The cached seasons of these shows, however old, in one query: for reads that must not
+    call Trakt (the dashboard's list of disputed episodes, the manual mapping check)."""
+    rows = TraktSeasonCache.objects.filter(trakt_id__in=list(trakt_ids)).values_list("trakt_id", "seasons")
+    return {trakt_id: _from_json(seasons) for trakt_id, seasons in rows}
+
+
 def trakt_season_cache_clear(*, trakt_id: int | None = None) -> int:
     """Forget cached seasons (one show, or all); returns how many rows were removed."""
     rows = TraktSeasonCache.objects.all() if trakt_id is None else TraktSeasonCache.objects.filter(trakt_id=trakt_id)

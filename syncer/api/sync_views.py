@@ -1,4 +1,5 @@
-"""Sync routes: /api/sync, /api/full-sync, /api/completed-sync, /api/watching-sync, /api/cron.
+"""Sync routes: /api/sync, /api/full-sync, /api/completed-sync, /api/watching-sync,
+/api/library-sync (added by the rewrite, same shapes as completed-sync), /api/cron.
 
 By default a route answers when the run is done, as the original did. `?async=1` queues the
 run and answers 202 with its id and `/api/runs/<id>` to poll. A second sync while one runs is
@@ -96,6 +97,7 @@ def full_sync_body(run: SyncRun) -> dict:
 LIBRARY_MESSAGES = {
     SyncRun.Mode.COMPLETED: "Completed library sync complete!",
     SyncRun.Mode.WATCHING: "Watching library sync complete!",
+    SyncRun.Mode.LIBRARY: "Library sync complete!",
 }
 
 
@@ -108,7 +110,7 @@ def library_sync(request, mode: str):
         run = sync_preview(mode=mode, trigger=API)
         if run.state != SyncRun.State.SUCCEEDED:
             return failed(run, "Preview failed")
-        items = preview_items(run)
+        items = preview_items(run, totals=mode == SyncRun.Mode.WATCHING)
         return with_run_header(JsonResponse({"items": items, "count": len(items)}), run)
     params = query_params(request, ASYNC)
     ensure_no_body(request)
@@ -118,12 +120,13 @@ def library_sync(request, mode: str):
     return with_run_header(JsonResponse(library_body(run, mode)), run)
 
 
-def preview_items(run: SyncRun) -> list[dict]:
+def preview_items(run: SyncRun, *, totals: bool = False) -> list[dict]:
     """One item per AniList entry of the plan, in plan order, in the original's shape.
 
     `progress` is the highest AniList episode planned for the entry and `watchedAt` that
     episode's date. The plan keeps one title per entry (English, else romaji), so both title
-    keys carry it.
+    keys carry it. The original's watching preview also gave `totalEpisodes` (the entry's
+    episode count, null while unknown): `totals` adds it.
     """
     entries: dict[int, dict] = {}
     for item in SyncRunItem.objects.filter(run=run).order_by("position").iterator(chunk_size=2000):
@@ -135,6 +138,8 @@ def preview_items(run: SyncRun) -> list[dict]:
                 progress=item.anilist_episode,
                 watchedAt=item.watched_at.isoformat() if item.watched_at else None,
             )
+            if totals:
+                entry["totalEpisodes"] = item.total_episodes
     return list(entries.values())
 
 
@@ -162,6 +167,12 @@ def completed_sync(request):
 @api_view("GET", "POST")
 def watching_sync(request):
     return library_sync(request, SyncRun.Mode.WATCHING)
+
+
+@api_view("GET", "POST")
+def library_sync_all(request):
+    """Every entry with progress, whatever its (synced) status: the first sync of an install."""
+    return library_sync(request, SyncRun.Mode.LIBRARY)
 
 
 @secret_allowed("CRON_SECRET")

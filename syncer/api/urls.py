@@ -16,6 +16,7 @@ urlpatterns = [
     path("full-sync", sync_views.full_sync, name="api-full-sync"),
     path("completed-sync", sync_views.completed_sync, name="api-completed-sync"),
     path("watching-sync", sync_views.watching_sync, name="api-watching-sync"),
+    path("library-sync", sync_views.library_sync_all, name="api-library-sync"),
     path("cron", sync_views.cron, name="api-cron"),
     path("refresh-otaku", source_views.refresh_otaku, name="api-refresh-otaku"),
     path("refresh-fribbs", source_views.refresh_fribbs, name="api-refresh-fribbs"),

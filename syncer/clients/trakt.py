@@ -12,7 +12,7 @@ import httpx
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-from syncer.http import AuthError, BadResponse, HttpService, pacer, parse_json
+from syncer.http import AccountLimit, AuthError, BadResponse, HttpService, pacer, parse_json
 
 HISTORY_PAGE_LIMIT = 250  # Trakt clamps larger limits to 250; always send one
 WATCHED_PAGE_LIMIT = 100  # /sync/watched/* come in pages of 100 shows or movies
@@ -188,6 +188,20 @@ def _played(row: dict) -> bool:
     return plays is None or not isinstance(plays, int) or plays > 0
 
 
+def account_limit_error(response: httpx.Response) -> AccountLimit | None:
+    """Trakt's 420: a free account reached one of its limits, named in `X-Account-Limit`. Never
+    retried (the limit stays until the user acts), so the message says which limit and what to
+    do; the POST was refused, so nothing of it is on Trakt."""
+    if response.status_code != 420:
+        return None
+    limit = response.headers.get("X-Account-Limit", "").strip() or "not named by Trakt"
+    where = f"{response.request.method} {response.request.url.path}"
+    return AccountLimit("Trakt", 420, (
+        f"{where} refused: the Trakt account reached a limit (X-Account-Limit: {limit}); nothing of "
+        "this request was applied. Free accounts have lower limits: make room (or upgrade to Trakt "
+        "VIP), then run the sync again"))
+
+
 class TraktClient:
     def __init__(self, *, token_store: TokenStore | None = None, client: httpx.Client | None = None,
                  base_url: str | None = None, auth_url: str | None = None):
@@ -199,7 +213,7 @@ class TraktClient:
         }
         self.api = HttpService("Trakt", base_url=base_url or settings.TRAKT_API_URL, client=client,
                                headers=headers, read_pacer=pacer("trakt-read"),
-                               write_pacer=pacer("trakt-write"))
+                               write_pacer=pacer("trakt-write"), error_hook=account_limit_error)
         # OAuth POSTs (a token refresh between a 401 and the retried history POST) share the
         # write pacer, so no two POSTs ever reach Trakt closer than its 1 write/s.
         self.auth = HttpService("Trakt", base_url=auth_url or settings.TRAKT_AUTH_URL,
@@ -285,11 +299,13 @@ class TraktClient:
     def watched_shows(self) -> set[tuple[int, int, int]]:
         """(show trakt id, season, number) of every episode the user has at least one play of.
 
-        Per-episode `seasons` only come with `extended=progress` (since mid-2026). A show
-        without them is left out rather than guessed (its episodes are then not known to be
-        watched, and the plan decides on its own progress as before)."""
+        Per-episode `seasons` only come with `extended=progress` (since mid-2026), and season 0
+        only with `specials=true` (trakt/trakt-api#792): without it a special watched on Trakt
+        would be posted again. A show without `seasons` is left out rather than guessed (its
+        episodes are then not known to be watched, and the plan decides on its own progress)."""
         watched: set[tuple[int, int, int]] = set()
-        for row in self._pages("/sync/watched/shows", {"extended": "progress"}, limit=WATCHED_PAGE_LIMIT):
+        params = {"extended": "progress", "specials": "true"}
+        for row in self._pages("/sync/watched/shows", params, limit=WATCHED_PAGE_LIMIT):
             show_id = ((row.get("show") or {}).get("ids") or {}).get("trakt")
             if show_id is None:
                 continue

@@ -22,6 +22,18 @@ WATCHING_STATUSES = ("CURRENT", "REPEATING")
 RECONCILED_STATUSES = ("CURRENT", "REPEATING", "COMPLETED", "PAUSED", "DROPPED")
 
 
+def parse_statuses(value) -> tuple[str, ...]:
+    """SYNC_STATUSES as a tuple in a fixed order: "CURRENT, dropped" or a sequence. Raises
+    ValueError naming any value that is not a watched AniList status."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    chosen = {str(p).strip().upper() for p in parts if str(p).strip()}
+    unknown = sorted(chosen - set(RECONCILED_STATUSES))
+    if unknown:
+        raise ValueError(f"SYNC_STATUSES: unknown status(es) {', '.join(unknown)}; "
+                         f"use a comma-separated subset of {','.join(RECONCILED_STATUSES)}")
+    return tuple(s for s in RECONCILED_STATUSES if s in chosen)
+
+
 @dataclass(frozen=True)
 class WatchEvent:
     anilist_id: int
@@ -117,22 +129,104 @@ def activity_events(activities: Iterable, *, rewatches: bool) -> list[WatchEvent
 
 
 def reconcile_events(entries: Iterable, *, events: list[WatchEvent], progress: dict[int, int],
-                     since: int, now: datetime) -> list[WatchEvent]:
+                     since: int, now: datetime, statuses: tuple[str, ...] = RECONCILED_STATUSES) -> list[WatchEvent]:
     """Entries changed since the cursor whose progress is above both what was synced and what
     the activities cover: the user disabled or deleted those activities. Only entries updated
-    after the cursor count, so a fresh incremental run never re-posts a whole old library."""
+    after the cursor count, so a fresh incremental run never re-posts a whole old library.
+    Every watched status the user syncs (`statuses`) is reconciled, paused and dropped included."""
     covered: dict[int, int] = {}
     for event in events:
         if not event.rewatch:
             covered[event.anilist_id] = max(covered.get(event.anilist_id, 0), event.episode)
     extra: list[WatchEvent] = []
     for entry in sorted(entries, key=lambda e: (e.updated_at, e.id)):
-        if entry.status not in RECONCILED_STATUSES or (since and entry.updated_at <= since):
+        if entry.status not in RECONCILED_STATUSES or entry.status not in statuses:
+            continue
+        if since and entry.updated_at <= since:
             continue
         media_id = entry.media.id
         first = max(progress.get(media_id, 0), covered.get(media_id, 0)) + 1
         extra += _entry_events(entry, first, entry_target(entry), now=now, created_at=entry.updated_at)
     return extra
+
+
+def excluded_reason(entry, statuses: tuple[str, ...], *, whole_list_synced: bool) -> str:
+    """Why the activities of an entry are not synced ("" when they are). An entry whose status
+    the user does not sync is left out entirely, activities included, so it is never on Trakt in
+    part; PLANNING means not watched, whatever an old activity says. An activity of an entry no
+    longer on the list has no status to check: it counts only while every status is synced."""
+    if entry is None:
+        return "" if whole_list_synced else "no longer on your AniList list, and SYNC_STATUSES leaves some statuses out"
+    if entry.status == "PLANNING":
+        return "status PLANNING: planned, not watched"
+    if entry.status not in statuses:
+        return f"status {entry.status} is not in SYNC_STATUSES"
+    return ""
+
+
+def scope_events(events: list[WatchEvent], entries: Iterable, *, statuses: tuple[str, ...]
+                 ) -> tuple[list[WatchEvent], dict[int, tuple[str, str]]]:
+    """The activity events of entries whose status is synced, and {AniList id: (title, reason)}
+    for the entries left out."""
+    by_media = {e.media.id: e for e in entries}
+    whole = set(RECONCILED_STATUSES) <= set(statuses)
+    kept: list[WatchEvent] = []
+    left_out: dict[int, tuple[str, str]] = {}
+    for event in events:
+        reason = excluded_reason(by_media.get(event.anilist_id), statuses, whole_list_synced=whole)
+        if reason:
+            left_out[event.anilist_id] = (event.title, reason)
+        else:
+            kept.append(event)
+    return kept, left_out
+
+
+def whole_entries(events: list[WatchEvent], *, entries: Iterable, progress: dict[int, int]) -> list[WatchEvent]:
+    """Progress is a high-water mark: once episode n of an entry is posted, nothing below n is
+    planned again. So every entry with a first-time play in `events` gets each earlier episode
+    above its stored progress that `events` lack (Trakt already holding some is for the plan to
+    see), and each entry's first-time plays come in ascending order, together, at the place of
+    its first one: a run stopped between two POSTs never leaves a later episode posted and an
+    earlier one owed. Rewatch events keep their place.
+
+    A filled-in episode is dated by the rule in docs/sync.md ("Whole entries"): the entry's
+    `startedAt` when known and not later than the next episode's date, else that date. It
+    carries the `created_at` of the next event, so the incremental cursor stays before the
+    activity that needs it until it is posted."""
+    started = {e.media.id: fuzzy_to_datetime(e.started_at) for e in entries}
+    blocks: dict[int, list[WatchEvent]] = {}
+    for event in events:
+        if not event.rewatch:
+            blocks.setdefault(event.anilist_id, []).append(event)
+    out: list[WatchEvent] = []
+    emitted: set[int] = set()
+    for event in events:
+        if event.rewatch:
+            out.append(event)
+        elif event.anilist_id not in emitted:
+            emitted.add(event.anilist_id)
+            out += _fill_below(blocks[event.anilist_id], first=progress.get(event.anilist_id, 0) + 1,
+                               started=started.get(event.anilist_id))
+    return out
+
+
+def _fill_below(block: list[WatchEvent], *, first: int, started: datetime | None) -> list[WatchEvent]:
+    ordered = sorted(block, key=lambda e: e.episode)  # stable: two plays of one episode keep their order
+    have = {e.episode for e in ordered}
+    by_episode = {}
+    for event in ordered:
+        by_episode.setdefault(event.episode, event)
+    filled: list[WatchEvent] = []
+    later = None  # the event of the next episode up, dated
+    for episode in range(ordered[-1].episode, first - 1, -1):
+        if episode in have:
+            later = by_episode[episode]
+            continue
+        when = started if started is not None and started <= later.watched_at else later.watched_at
+        later = WatchEvent(later.anilist_id, episode, when, later.title, total=later.total,
+                           created_at=later.created_at)
+        filled.append(later)
+    return sorted(ordered + filled, key=lambda e: e.episode)
 
 
 def rewatch_cycle_events(entries: Iterable, *, repeats: dict[int, tuple[int, int]],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from mappings.selectors import mapping_spec, overrides_for
+from mappings.selectors import held_episodes, mapping_spec, overrides_for
 from mappings.services import mapping_resolve_many
 from syncer.http import NotFound
 from syncer.models import SyncProgress, SyncRunItem
@@ -50,6 +50,8 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt,
         except NotFound:
             unmapped[anilist_id] = f"Trakt show {spec.trakt_id} does not exist (any more): fix the mapping"
             del mappings[anilist_id]
+    held = held_episodes(anilist_ids=[a for a, spec in mappings.items() if spec.kind == "show"],
+                         seasons_for=lambda ids: {i: seasons.get(i) for i in ids}) if mappings else {}
     activity_ids = {e.activity_id for e in events if e.rewatch and e.activity_id}
     posted_rewatches = frozenset(
         SyncRunItem.objects.filter(activity_id__in=activity_ids, rewatch=True, run__dry_run=False,
@@ -63,7 +65,14 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt,
         "progress": progress,
         "posted_rewatches": posted_rewatches,
         "on_trakt": on_trakt,
+        "held": {aid: {ep: held_reason(ep, other) for ep, other in episodes.items()} for aid, episodes in held.items()},
     }
+
+
+def held_reason(episode: tuple[int, int], other) -> str:
+    season, number = episode
+    return (f"Trakt S{season}E{number} is claimed by AniList {other.anilist_id} ({other.title}) too: held for "
+            "both until you decide (map one of them again, or add an episode override)")
 
 
 def watched_on_trakt(*, trakt, kinds: set[str]) -> frozenset[tuple]:

@@ -36,13 +36,16 @@ def build_plan(
     progress: dict[int, int],
     posted_rewatches: frozenset[tuple[int, int]] = frozenset(),
     on_trakt: frozenset[tuple] = frozenset(),
+    held: dict[int, dict[tuple[int, int], str]] | None = None,
 ) -> list[PlanItem]:
     """One item per event, in event order.
 
     An episode posts once: not when it is at or below the stored progress, not twice in one run,
     and not when another AniList entry of this run already posts the same Trakt episode (a
     duplicate play is worse than a missing one), and not when Trakt already has a play of the
-    target (`on_trakt`: keys `(kind, trakt_id, season, number)` as from `target_key`). Rewatch
+    target (`on_trakt`: keys `(kind, trakt_id, season, number)` as from `target_key`), and not
+    when another entry claims the same Trakt episode (`held`: {AniList id: {(season, number):
+    reason}}, both entries' share is held, every other episode of both posts). Rewatch
     events skip the progress and Trakt checks (they mean one more play) and are counted once per
     activity and episode instead.
     """
@@ -66,6 +69,10 @@ def build_plan(
                                episode=episode)
         if target is None:
             items.append(PlanItem(event, UNMAPPED, reason=_missing_reason(spec, episode)))
+            continue
+        dispute = (held or {}).get(aid, {}).get((target.season, target.number)) if target.kind == "episode" else None
+        if dispute:
+            items.append(PlanItem(event, UNMAPPED, target, dispute))
             continue
         key = target_key(target)
         if not event.rewatch and targets.get(key, aid) != aid:

@@ -92,6 +92,8 @@ def failure_message(exc: BaseException) -> str:
         if cause.service == "AniList":
             return f"{cause}. Check ANILIST_ACCESS_TOKEN."
         return f"{cause}. Reconnect Trakt (Settings → Connect Trakt, or `manage.py trakt_auth`)."
+    if isinstance(cause, AccountLimit) and cause.status == 420:
+        return f"{cause}."  # the client's message names the limit and what to do
     if isinstance(cause, AccountLimit):
         return f"{cause}. Trakt limits this account (VIP required or too many apps connected)."
     if isinstance(cause, Locked):

@@ -21,6 +21,7 @@ from syncer.sync import plan as plan_mod
 from syncer.sync import runs, sources
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
 from syncer.sync.cron import sync_cron  # noqa: F401 - part of this module's contract
+from syncer.sync.events import RECONCILED_STATUSES, parse_statuses
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
 
 logger = logging.getLogger("syncer.sync")
@@ -165,8 +166,17 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     runs.status_mark_finished(run)
 
 
+# The AniList statuses each list mode reads, before SYNC_STATUSES narrows them.
+MODE_STATUSES = {
+    SyncRun.Mode.COMPLETED: ("COMPLETED",),
+    SyncRun.Mode.WATCHING: ("CURRENT", "REPEATING"),
+    SyncRun.Mode.LIBRARY: RECONCILED_STATUSES,
+}
+
+
 def _produce(run: SyncRun, anilist, *, on_page: sources.OnPage = None) -> sources.Produced:
     now = timezone.now().replace(microsecond=0)
+    statuses = sync_statuses()
     user_id = anilist.viewer().id
     if run.mode == SyncRun.Mode.INCREMENTAL:
         since = runs.cursor_get()
@@ -174,16 +184,28 @@ def _produce(run: SyncRun, anilist, *, on_page: sources.OnPage = None) -> source
                    } if settings.SYNC_REWATCHES else {}
         return sources.incremental(anilist, user_id=user_id, since=since, progress=_all_progress(),
                                    rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now,
-                                   on_page=on_page)
+                                   statuses=statuses, on_page=on_page)
     if run.mode == SyncRun.Mode.SHOW:
         produced = sources.single_show(anilist, user_id=user_id, anilist_id=run.anilist_id,
-                                       progress_of=_progress_of, now=now)
+                                       progress_of=_progress_of, now=now, statuses=statuses)
         if not produced.entries:
             logger.warning("AniList %s is not on your AniList list: nothing to sync", run.anilist_id)
         return produced
-    statuses = ("COMPLETED",) if run.mode == SyncRun.Mode.COMPLETED else ("CURRENT", "REPEATING")
-    return sources.from_list(anilist, user_id=user_id, statuses=statuses, progress_of=_progress_of, now=now,
+    chosen = tuple(s for s in MODE_STATUSES[run.mode] if s in statuses)
+    for status in MODE_STATUSES[run.mode]:
+        if status not in statuses:
+            logger.info("Not synced: entries of status %s (status %s is not in SYNC_STATUSES)", status, status)
+    if not chosen:
+        logger.warning("Nothing to read: SYNC_STATUSES (%s) leaves out every status of the %s mode",
+                       ",".join(statuses), run.mode)
+    return sources.from_list(anilist, user_id=user_id, statuses=chosen, progress_of=_progress_of, now=now,
                              on_page=on_page)
+
+
+def sync_statuses() -> tuple[str, ...]:
+    """The statuses this install syncs. Settings validate SYNC_STATUSES at start-up; it is
+    parsed again here because a caller (or a test) may have changed it since."""
+    return parse_statuses(settings.SYNC_STATUSES)
 
 
 def _all_progress() -> dict[int, int]:
@@ -210,6 +232,7 @@ def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem]) -> list[SyncRunItem
             trakt_id=p.target.trakt_id if p.target else None, season=p.target.season if p.target else None,
             number=p.target.number if p.target else None, watched_at=p.event.watched_at,
             rewatch=p.event.rewatch, activity_id=p.event.activity_id, reason=p.reason,
+            total_episodes=p.event.total,
         )
         for n, p in enumerate(plan)
     ]

@@ -6,6 +6,7 @@ allows (one activities read and one "updated since" read for a no-op incremental
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from syncer.clients.anilist import ENTRY_FIELDS, PAGE_SIZE, parse_entry
 from syncer.http import BadResponse
 from syncer.sync import events as ev
 
+logger = logging.getLogger("syncer.sync")
 MAX_UPDATED_PAGES = 400
 # The cursor never passes "now minus this" (our clock when the read began). `createdAt_greater`
 # is strict and AniList times are whole seconds: an activity logged in the second of the read,
@@ -76,17 +78,31 @@ def entries_updated_since(client, *, user_id: int, since: int, on_page: OnPage =
 
 
 def incremental(client, *, user_id: int, since: int, progress: dict[int, int], rewatches: bool,
-                repeats: dict[int, tuple[int, int]], now: datetime, on_page: OnPage = None) -> Produced:
+                repeats: dict[int, tuple[int, int]], now: datetime, statuses: tuple[str, ...] = ev.RECONCILED_STATUSES,
+                on_page: OnPage = None) -> Produced:
+    """Activities since the cursor, then the entries changed since it (reconciliation, every
+    synced status), each entry with a play made whole below it (`events.whole_entries`)."""
     activities = client.activities_since(user_id=user_id, since=since, on_page=on_page)
-    events = ev.activity_events(activities, rewatches=rewatches)
     entries = entries_updated_since(client, user_id=user_id, since=since, on_page=on_page)
-    events += ev.reconcile_events(entries, events=events, progress=progress, since=since, now=now)
+    events, left_out = ev.scope_events(ev.activity_events(activities, rewatches=rewatches), entries,
+                                       statuses=statuses)
+    events += ev.reconcile_events(entries, events=events, progress=progress, since=since, now=now,
+                                  statuses=statuses)
+    events = ev.whole_entries(events, entries=entries, progress=progress)
+    synced = [e for e in entries if e.status in statuses]
     if rewatches:
-        events += ev.rewatch_cycle_events(entries, repeats=_after_activities(repeats, events), now=now)
+        events += ev.rewatch_cycle_events(synced, repeats=_after_activities(repeats, events), now=now)
+    log_left_out(left_out)
     seen = max([a.created_at for a in activities] + [e.updated_at for e in entries] + [since])
     seen = max(since, min(seen, int(now.timestamp()) - CURSOR_SETTLE_SECONDS))
     medias = {a.media.id: a.media for a in activities} | {e.media.id: e.media for e in entries}
-    return Produced(events, entries, medias, cursor_floor=since, cursor_seen=seen)
+    return Produced(events, synced, medias, cursor_floor=since, cursor_seen=seen)
+
+
+def log_left_out(left_out: dict[int, tuple[str, str]]) -> None:
+    """One line per entry left out, so "nothing" always comes with its reason."""
+    for anilist_id, (title, reason) in left_out.items():
+        logger.info("Not synced: %s (AniList %s): %s", title, anilist_id, reason)
 
 
 def _after_activities(repeats, events) -> dict[int, tuple[int, int]]:
@@ -101,18 +117,26 @@ def _after_activities(repeats, events) -> dict[int, tuple[int, int]]:
 
 def from_list(client, *, user_id: int, statuses: tuple[str, ...], progress_of, now: datetime,
               on_page: OnPage = None) -> Produced:
-    """The completed / watching modes. `progress_of(ids)` loads stored progress for the entries."""
+    """The completed / watching / library modes (`statuses` already narrowed to SYNC_STATUSES).
+    `progress_of(ids)` loads stored progress for the entries."""
+    if not statuses:
+        return Produced([])
     entries = client.list_entries(user_id=user_id, statuses=statuses, on_page=on_page)
     progress = progress_of([e.media.id for e in entries])
     events = ev.list_events(entries, statuses=statuses, progress=progress, now=now)
     return Produced(events, entries, {e.media.id: e.media for e in entries})
 
 
-def single_show(client, *, user_id: int, anilist_id: int, progress_of, now: datetime) -> Produced:
+def single_show(client, *, user_id: int, anilist_id: int, progress_of, now: datetime,
+                statuses: tuple[str, ...] = ev.RECONCILED_STATUSES) -> Produced:
     entry = client.list_entry(user_id=user_id, media_id=anilist_id)
     if entry is None:
         return Produced([])
-    statuses = ("COMPLETED",) if entry.status == "COMPLETED" else ev.RECONCILED_STATUSES
+    reason = ev.excluded_reason(entry, statuses, whole_list_synced=True)
+    if reason:
+        log_left_out({anilist_id: (entry.media.title, reason)})
+        return Produced([], [entry], {anilist_id: entry.media})
+    mode_statuses = ("COMPLETED",) if entry.status == "COMPLETED" else ev.RECONCILED_STATUSES
     progress = progress_of([anilist_id])
-    events = ev.list_events([entry], statuses=statuses, progress=progress, now=now)
+    events = ev.list_events([entry], statuses=mode_statuses, progress=progress, now=now)
     return Produced(events, [entry], {anilist_id: entry.media})

@@ -17,6 +17,7 @@ def dashboard(request):
         **_runs_context(),
         **sources_context(),
         "unmapped": selectors.unmapped_summary(),
+        "disputes": selectors.disputed_episodes(),
         "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=request.GET.get("page", 1)),
     }
     return render(request, "dashboard.html", context)

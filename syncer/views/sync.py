@@ -1,4 +1,4 @@
-"""Sync `/sync/`: the four modes, each with Preview (a dry run) and Run, queued on django-q."""
+"""Sync `/sync/`: the five modes, each with Preview (a dry run) and Run, queued on django-q."""
 
 from django.conf import settings
 from django.shortcuts import redirect, render
@@ -7,11 +7,15 @@ from django.views.decorators.http import require_GET, require_POST
 from syncer import selectors
 from syncer.forms import SyncStartForm
 from syncer.models import SyncRun
+from syncer.sync.runs import never_synced
 from syncer.sync.services import SyncAlreadyRunning, sync_enqueue
 from syncer.trakt_auth import trakt_token_status
 from syncer.views.runs import run_context
 
 MODES = [
+    (SyncRun.Mode.LIBRARY, "Library",
+     "Every entry with progress (watching, rewatching, completed, paused, dropped), each whole up to "
+     "its progress: the first sync of an install."),
     (SyncRun.Mode.INCREMENTAL, "Incremental",
      "Your AniList activity since the last sync, plus list entries ahead of what was synced."),
     (SyncRun.Mode.COMPLETED, "Completed", "Every completed entry: the episodes this app has not synced yet."),
@@ -30,6 +34,7 @@ def sync_page(request):
         "missing": sync_blocker(dry_run=True),
         "trakt_connected": trakt_token_status()["connected"],
         "sources_imported": selectors.sources_imported(),
+        "first_sync": never_synced(),
     }
     return render(request, "syncer/sync.html", context)
 

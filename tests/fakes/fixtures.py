@@ -55,7 +55,8 @@ def fake_trakt(settings):
     with FakeTrakt() as fake:
         _fast(settings)
         settings.TRAKT_API_URL = fake.url
-        settings.TRAKT_AUTH_URL = fake.url
+        settings.TRAKT_AUTH_URL = fake.auth_url  # /oauth/* only there, as on Trakt (auth.trakt.tv)
+        fake.oauth_only_on_auth_host = True
         settings.TRAKT_CLIENT_ID = fake.client_id
         settings.TRAKT_CLIENT_SECRET = fake.client_secret
         settings.TRAKT_ACCESS_TOKEN = ""

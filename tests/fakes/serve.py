@@ -173,7 +173,7 @@ def start_all(*, connected: bool = False) -> tuple[list[FakeServer], dict[str, s
         "ANILIST_ACCESS_TOKEN": anilist.token,
         "ANILIST_REQUESTS_PER_MINUTE": "600",
         "TRAKT_API_URL": trakt.url,
-        "TRAKT_AUTH_URL": trakt.url,
+        "TRAKT_AUTH_URL": trakt.auth_url,
         "TRAKT_CLIENT_ID": trakt.client_id,
         "TRAKT_CLIENT_SECRET": trakt.client_secret,
         "TRAKT_ACCESS_TOKEN": "",

@@ -52,7 +52,25 @@ class FakeTrakt(FakeServer):
         self.write_times: list[float] = []
         self.write_violations = 0
         self._ids = itertools.count(1_000_000)
+        # Trakt's OAuth host (auth.trakt.tv) is a second loopback server sharing this state;
+        # when set, /oauth/* on the API host answers 404, so a test proves which host was used.
+        self.auth_host: FakeServer | None = None
+        self.oauth_only_on_auth_host = False
         self._routes_setup()
+
+    def start(self) -> FakeTrakt:
+        super().start()
+        self.auth_host = _AuthHost(self).start()
+        return self
+
+    def stop(self) -> None:
+        if self.auth_host is not None:
+            self.auth_host.stop()
+        super().stop()
+
+    @property
+    def auth_url(self) -> str:
+        return self.auth_host.url
 
     # --- seeding / inspection helpers
 
@@ -125,7 +143,12 @@ class FakeTrakt(FakeServer):
         agent = request.headers.get("user-agent", "")
         if self.require_user_agent and (not agent or agent.startswith("python-httpx")):
             return Response(403, CLOUDFLARE_HTML.format(status=403))
+        on_auth_host = request.headers.get("x-fake-host") == "auth"
+        if on_auth_host and not request.path.startswith("/oauth/"):
+            return Response(404, {"error": "not found"})
         if request.path.startswith("/oauth/"):
+            if self.oauth_only_on_auth_host and not on_auth_host:
+                return Response(404, {"error": "not found"})
             return None
         if request.headers.get("trakt-api-key") != self.client_id or request.headers.get("trakt-api-version") != "2":
             return Response(403, {"error": "invalid api key or version"})
@@ -323,9 +346,10 @@ class FakeTrakt(FakeServer):
 
     def _watched_shows(self, request: Request) -> Response:
         """Built from the recorded plays. Like Trakt since mid-2026, per-episode `seasons` only
-        with `extended=progress`; pages of at most 100 shows."""
+        with `extended=progress`, season 0 only with `specials=true`; pages of at most 100 shows."""
+        specials = request.query.get("specials") == "true"
         with self.lock:
-            plays = [p for p in self.history if p["type"] == "episode"]
+            plays = [p for p in self.history if p["type"] == "episode" and (specials or p["season"] != 0)]
         shows: dict[int, dict] = {}
         for play in plays:
             show = shows.setdefault(play["show"], {})
@@ -403,3 +427,16 @@ class FakeTrakt(FakeServer):
         with self.lock:
             store.append(request.json())
         return Response(201, {"added": {}, "not_found": {}})
+
+
+class _AuthHost(FakeServer):
+    """The OAuth host: every request is handed to the API fake (same tokens, request log and
+    faults), marked `X-Fake-Host: auth` so it can answer 404 to anything but /oauth/*."""
+
+    def __init__(self, trakt: FakeTrakt):
+        super().__init__()
+        self.trakt = trakt
+
+    def _dispatch(self, h) -> None:
+        h.headers["X-Fake-Host"] = "auth"
+        self.trakt._dispatch(h)

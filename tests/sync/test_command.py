@@ -43,3 +43,19 @@ def test_a_failed_run_exits_non_zero_with_what_to_do(lib, settings):
 def test_show_needs_an_id(db):
     with pytest.raises(CommandError, match="needs an AniList id"):
         call_command("sync", "show", stdout=StringIO())
+
+
+def test_sync_library_takes_every_entry_with_progress(db, anilist, trakt):
+    trakt.add_show(100, seasons={1: 12})
+    trakt.add_show(200, seasons={1: 12})
+    map_show(1, 100, title="Show A")
+    map_show(2, 200, title="Show B")
+    anilist.add_entry(11, 1, status="PAUSED", progress=2, title="Show A")
+    anilist.add_entry(12, 2, status="DROPPED", progress=1, title="Show B")
+    out = StringIO()
+    call_command("sync", "library", "--dry-run", stdout=out)
+    assert "Show A ep 2 -> Trakt 100 S01E02" in out.getvalue() and "Show B ep 1 -> Trakt 200 S01E01" in out.getvalue()
+    assert trakt.episode_plays() == []
+    call_command("sync", "library", stdout=StringIO())
+    assert len(trakt.episode_plays()) == 3
+    assert SyncRun.objects.filter(mode="library", dry_run=False).get().trigger == "cli"

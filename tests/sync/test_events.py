@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
 
+import pytest
+
 from syncer.clients.anilist import Activity, AniListMedia, FuzzyDate, ListEntry, parse_progress
 from syncer.sync import events as ev
 
@@ -77,3 +79,53 @@ def test_a_repeat_increase_finishes_the_cycle_in_progress_then_adds_whole_rewatc
     events = ev.rewatch_cycle_events([entry(1, repeat=2, episodes=3)], repeats={1: (0, 2)}, now=NOW)
     assert [(e.episode, e.cycle) for e in events] == [(3, 1), (1, 2), (2, 2), (3, 2)]
     assert all(e.rewatch for e in events)
+
+
+def started_entry(media_id=1, *, started, status="CURRENT", progress=5):
+    return ListEntry(media_id * 10, media(media_id), status, progress, 0, None, started, NO_DATE, 1_700_000_000, 0)
+
+
+def test_whole_entries_fills_every_episode_below_a_play_above_stored_progress_lowest_first():
+    acts = ev.activity_events([activity(1, 1, "4 - 5", at=2_000), activity(2, 2, "1", at=2_500)], rewatches=False)
+    events = ev.whole_entries(acts, entries=[], progress={1: 1})
+    assert [(e.anilist_id, e.episode, e.activity_id) for e in events] == [
+        (1, 2, None), (1, 3, None), (1, 4, 1), (1, 5, 1), (2, 1, 2)]
+    # No startedAt: the first dated later episode's date, and its activity time for the cursor.
+    assert {e.watched_at for e in events[:2]} == {datetime.fromtimestamp(2_000, UTC)}
+    assert {e.created_at for e in events[:2]} == {2_000}
+
+
+def test_a_filled_in_episode_takes_started_at_only_when_not_later_than_the_next_episode():
+    acts = ev.activity_events([activity(1, 1, "3", at=1_700_000_000)], rewatches=False)
+    early = started_entry(started=FuzzyDate(2023, 5, None))
+    late = started_entry(started=FuzzyDate(2030, 1, 1))
+    assert [e.watched_at for e in ev.whole_entries(acts, entries=[early], progress={})][:2] == [
+        datetime(2023, 5, 1, tzinfo=UTC)] * 2
+    assert [e.watched_at for e in ev.whole_entries(acts, entries=[late], progress={})][:2] == [
+        datetime.fromtimestamp(1_700_000_000, UTC)] * 2
+
+
+def test_rewatch_events_keep_their_place_and_are_never_filled_below():
+    acts = ev.activity_events([activity(1, 1, "7", status="rewatched episode", at=100),
+                               activity(2, 2, "2", at=200)], rewatches=True)
+    events = ev.whole_entries(acts, entries=[], progress={})
+    assert [(e.anilist_id, e.episode, e.rewatch) for e in events] == [(1, 7, True), (2, 1, False), (2, 2, False)]
+
+
+def test_scope_leaves_out_planning_and_statuses_not_synced_with_the_reason():
+    acts = ev.activity_events([activity(1, 1, "2"), activity(2, 2, "3"), activity(3, 3, "1")], rewatches=False)
+    entries = [entry(1, status="DROPPED", progress=2), entry(2, status="PLANNING", progress=0)]
+    kept, left_out = ev.scope_events(acts, entries, statuses=("CURRENT", "COMPLETED"))
+    assert kept == []  # AniList 3 is not on the list, and not every status is synced
+    assert {k: v[1] for k, v in left_out.items()} == {
+        1: "status DROPPED is not in SYNC_STATUSES", 2: "status PLANNING: planned, not watched",
+        3: "no longer on your AniList list, and SYNC_STATUSES leaves some statuses out"}
+    kept, _ = ev.scope_events(acts, entries, statuses=ev.RECONCILED_STATUSES)
+    assert [e.anilist_id for e in kept] == [1, 3]
+
+
+def test_sync_statuses_parse_in_any_case_and_order_and_refuse_unknown_values():
+    assert ev.parse_statuses(" dropped,Current ") == ("CURRENT", "DROPPED")
+    assert ev.parse_statuses(("COMPLETED",)) == ("COMPLETED",)
+    with pytest.raises(ValueError, match="unknown status"):
+        ev.parse_statuses("CURRENT,PLANNING")

@@ -39,7 +39,7 @@ def test_a_run_killed_mid_post_is_finished_by_the_next_run_without_duplicates(tm
         token = trakt.issue_token()
         env = {**os.environ, "ENV_FILE": "/dev/null", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
                "ANILIST_API_URL": anilist.url, "ANILIST_ACCESS_TOKEN": anilist.token,
-               "TRAKT_API_URL": trakt.url, "TRAKT_AUTH_URL": trakt.url, "TRAKT_CLIENT_ID": trakt.client_id,
+               "TRAKT_API_URL": trakt.url, "TRAKT_AUTH_URL": trakt.auth_url, "TRAKT_CLIENT_ID": trakt.client_id,
                "TRAKT_CLIENT_SECRET": trakt.client_secret, "TRAKT_ACCESS_TOKEN": token["access_token"],
                "TRAKT_REFRESH_TOKEN": token["refresh_token"], "TRAKT_BATCH_SIZE": "6",
                "TRAKT_WRITE_INTERVAL_SECONDS": "0.01", "SYNC_RECONCILE_DELAY_SECONDS": "0",

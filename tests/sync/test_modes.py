@@ -34,6 +34,7 @@ def test_incremental_reads_every_page_of_activities_and_posts_each_episode_once(
 def test_incremental_expands_merged_ranges_with_the_activity_time(db, anilist, trakt):
     trakt.add_show(100, seasons={1: 24})
     map_show(1, 100)
+    SyncProgress.objects.create(anilist_id=1, last_abs=9)  # 1-9 synced before (whole entries: they would post too)
     anilist.add_activity(1, 1, progress="10 - 12", created_at=1_700_000_000)
     ok(sync_run(mode="incremental"))
     assert [(n, at) for _, _, n, at in trakt.episode_plays()] == [

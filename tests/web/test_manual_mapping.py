@@ -90,3 +90,16 @@ def test_every_field_has_a_label(staff_client):
     for field_id in ("id_anilist", "id_trakt", "id_start_season", "id_start_episode"):
         assert f'<label for="{field_id}">' in html
     assert "<legend>Type</legend>" in html
+
+
+def test_a_manual_mapping_that_shares_trakt_episodes_with_another_entry_says_so(staff_client, catalogue):
+    """Checked like the resolver's (issue 10): only the shared episodes are held, for both."""
+    Mapping.objects.create(anilist_id=99147, trakt_id=1420, type="show", start_season=3, start_episode=1,
+                           episodes=14, title="Attack on Titan Season 3", source="fribb")
+    html = staff_client.post("/manual/", {
+        "anilist": "104578", "kind": "show", "trakt": "https://trakt.tv/shows/show-1420/seasons/3/episodes/13",
+        "start_season": "1", "start_episode": "1",
+    }).content.decode()
+    assert "The next sync uses it." in html
+    assert "This entry shares Trakt show 1420 S3E13 with AniList 99147 (Attack on Titan Season 3)" in html
+    assert Mapping.objects.get(anilist_id=104578).trakt_id == 1420  # mapped, not held whole

@@ -1,4 +1,4 @@
-"""`manage.py sync incremental|completed|watching [--dry-run]`, `manage.py sync show <id|URL>`."""
+"""`manage.py sync incremental|completed|watching|library [--dry-run]`, `manage.py sync show <id|URL>`."""
 
 import sys
 
@@ -12,10 +12,11 @@ from syncer.sync.sources import parse_anilist_id
 
 
 class Command(BaseCommand):
-    help = "Sync AniList to Trakt: incremental, completed, watching, or one show (show <id or URL>)."
+    help = ("Sync AniList to Trakt: incremental, completed, watching, library (every entry with progress), "
+            "or one show (show <id or URL>).")
 
     def add_arguments(self, parser):
-        parser.add_argument("mode", choices=["incremental", "completed", "watching", "show"])
+        parser.add_argument("mode", choices=["incremental", "completed", "watching", "library", "show"])
         parser.add_argument("anilist", nargs="?", help="AniList id or URL (mode show)")
         parser.add_argument("--dry-run", action="store_true", help="plan only: post nothing, change nothing")
 

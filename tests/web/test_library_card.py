@@ -1,0 +1,44 @@
+"""The Sync page's Library card (issue 10): offered as the first sync of an install, queued
+like every mode."""
+
+import time
+
+import pytest
+
+from syncer.models import SyncProgress, SyncRun
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def ready(settings):
+    from syncer.trakt_auth import trakt_token_save
+
+    settings.ANILIST_ACCESS_TOKEN = "anilist-token"
+    settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "client-id", "client-secret"
+    trakt_token_save(payload={"access_token": "acc", "refresh_token": "ref", "expires_in": 7 * 86400,
+                              "created_at": int(time.time())}, username="kaori")
+
+
+def test_a_new_install_is_offered_the_library_sync_first(staff_client):
+    html = staff_client.get("/sync/").content.decode()
+    assert "Preview library" in html and "Run library" in html
+    assert html.index('id="h-library"') < html.index('id="h-incremental"')
+    assert 'id="first-sync"' in html and 'href="#h-library"' in html
+
+
+def test_once_something_was_synced_the_first_sync_notice_goes(staff_client):
+    SyncProgress.objects.create(anilist_id=1, last_abs=3)
+    html = staff_client.get("/sync/").content.decode()
+    assert "Run library" in html and 'id="first-sync"' not in html
+
+
+def test_run_library_queues_a_library_run(staff_client, monkeypatch):
+    queued = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: queued.append(a))
+    staff_client.post("/sync/start/", {"mode": "library", "dry_run": "on"}, **HTMX)
+    run = SyncRun.objects.get()
+    assert (run.mode, run.dry_run, run.state) == ("library", True, "queued")
+    assert queued == [("syncer.tasks.sync_run_task", run.id)]
+
