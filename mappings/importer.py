@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -32,6 +32,7 @@ Progress = Callable[[int, int, str], None]
 CHUNK = 5000
 MAX_BYTES = 200 * 1024 * 1024  # far above any real source; stops an endless response (or a zip bomb)
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+ZSTD_STEP = 512
 # The shrink guard: a new file with fewer than half the rows in use is refused unless forced,
 # once the import in use holds at least SHRINK_MIN_ROWS (real sources hold tens of thousands; a
 # broken upstream commit or a stub served in place of the file is what shrinks this much).
@@ -83,14 +84,22 @@ def download(url: str, dest: Path, *, client: httpx.Client | None = None) -> int
         return dest.stat().st_size
     try:
         with open(raw, "rb") as src, open(dest, "wb") as out:
-            # Output in bounded pieces: memory stays flat whatever the compression ratio. A file
-            # cut short decompresses to cut-short JSON, which the parser refuses.
-            chunks = zstandard.ZstdDecompressor().read_to_iter(src, read_size=1 << 16, write_size=1 << 20)
-            return _write_capped(chunks, out, url)
+            return _write_capped(_inflate(src, url), out, url)
     except zstandard.ZstdError as exc:
         raise SourceError(f"download failed: damaged zstd data from {url}: {exc}") from exc
     finally:
         raw.unlink(missing_ok=True)
+
+
+def _inflate(src, url: str) -> Iterator[bytes]:
+    """Decompress a zstd file in small input steps: one step can inflate to at most ~16 MiB
+    (zstd's densest blocks), so memory stays flat whatever the file claims; a frame that does
+    not end (a download cut short) is refused."""
+    inflater = zstandard.ZstdDecompressor().decompressobj()
+    while piece := src.read(ZSTD_STEP):
+        yield inflater.decompress(piece)
+    if not inflater.eof:
+        raise SourceError(f"download failed: the zstd file from {url} is cut short (truncated download?)")
 
 
 def _write_capped(chunks: Iterable[bytes], fh, url: str) -> int:
