@@ -151,18 +151,18 @@ def shrink_refusal(*, label: str, old: int, new: int) -> str | None:
             "\u201caccept a much smaller file\u201d box, or allowShrink=1 on the API).")
 
 
-def storable(values: tuple, fields: list) -> tuple | None:
+def storable(values: tuple, ints: list[int], texts: list[int]) -> tuple | None:
     """The row as the database takes it: NUL removed from text (PostgreSQL rejects it); None
-    when a number does not fit the column, so that one row is skipped, never the import."""
-    out = []
-    for value, field in zip(values, fields, strict=True):
-        if isinstance(value, str):
-            value = value.replace("\x00", "")
-        elif isinstance(value, int) and not isinstance(value, bool) and isinstance(field, models.IntegerField):
-            if not INT_RANGE[0] <= value <= INT_RANGE[1]:
-                return None
-        out.append(value)
-    return tuple(out)
+    when a number does not fit its column (`ints`: their positions), so that one row is
+    skipped, never the import. `texts`: positions of the text columns."""
+    low, high = INT_RANGE
+    for i in ints:
+        value = values[i]
+        if value is not None and not low <= value <= high:
+            return None
+    if any(values[i] and "\x00" in values[i] for i in texts):
+        values = tuple(v.replace("\x00", "") if i in texts and v else v for i, v in enumerate(values))
+    return values
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,8 @@ def replace_rows(model, rows: Iterable[dict], *, progress: Progress | None = Non
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = [f.column for f in fields]
     defaults = {f.column: f.get_default() for f in fields}
+    ints = [i for i, f in enumerate(fields) if isinstance(f, models.IntegerField)]
+    texts = [i for i, f in enumerate(fields) if isinstance(f, models.TextField | models.CharField)]
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     total = len(rows) if isinstance(rows, list) else 0  # 0: unknown until the end
     written = skipped = 0
@@ -190,7 +192,7 @@ def replace_rows(model, rows: Iterable[dict], *, progress: Progress | None = Non
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - names from the model
         while batch := list(islice(source, CHUNK)):
-            chunk = [storable(tuple(row.get(c, defaults[c]) for c in columns), fields) for row in batch]
+            chunk = [storable(tuple([row.get(c, defaults[c]) for c in columns]), ints, texts) for row in batch]
             good = [values for values in chunk if values is not None]
             skipped += len(chunk) - len(good)
             if connection.vendor == "postgresql":

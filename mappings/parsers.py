@@ -326,17 +326,20 @@ def anibridge_descriptor_rows(key: str, targets) -> Iterator[dict]:
         target = _DESCRIPTOR.match(descriptor)
         if not target or target["provider"] not in PLACEMENT_TARGETS or not isinstance(spans, dict):
             continue
+        scope = target["scope"] or ""
+        base = {
+            "anilist_id": anilist_id,
+            "target_kind": target["provider"],
+            "target_id": target["id"],
+            "season": int(scope[1:]) if scope[:1] == "s" and scope[1:].isascii() and scope[1:].isdigit() else None,
+        }
         for src, dst in spans.items():
-            yield from anibridge_range_rows(anilist_id, target, src, dst)
+            yield from anibridge_range_rows(base, src, dst)
 
 
-def anibridge_row(anilist_id: int, target: re.Match, src: str, dst) -> dict | None:
-    """The first row of one range (kept for callers that want one row per range)."""
-    return next(iter(anibridge_range_rows(anilist_id, target, src, dst)), None)
-
-
-def anibridge_range_rows(anilist_id: int, target: re.Match, src: str, dst) -> list[dict]:
-    """One range as rows: one per target piece, each in AniList numbering.
+def anibridge_range_rows(base: dict, src: str, dst) -> list[dict]:
+    """One range of a target (`base`: its anilist_id, target_kind, target_id, season) as rows:
+    one per target piece, each in AniList numbering.
 
     `"1-12": "1-6,8-13"` becomes 1-6 -> 1-6 and 7-12 -> 8-13, so placement can use each piece
     as it uses any range. Pieces that do not add up to the source range (or an open piece that
@@ -345,20 +348,10 @@ def anibridge_range_rows(anilist_id: int, target: re.Match, src: str, dst) -> li
     source = _SPAN.match(str(src))
     if not source:
         return []
-    scope = target["scope"] or ""
-    base = {
-        "anilist_id": anilist_id,
-        "target_kind": target["provider"],
-        "target_id": target["id"],
-        "season": int(scope[1:]) if scope[:1] == "s" and scope[1:].isascii() and scope[1:].isdigit() else None,
-        "source_start": int(source.group(1)),
-        "source_end": _span_end(source),
-        "target_start": None,
-        "target_end": None,
-        "ratio": 1,
-    }
+    start, end = int(source.group(1)), _span_end(source)
     if dst is None:  # `null`: this range is explicitly unmapped
-        return [base]
+        return [{**base, "source_start": start, "source_end": end, "target_start": None, "target_end": None,
+                 "ratio": 1}]
     pieces = [_SPAN.match(piece) for piece in str(dst).split(",")]
     if not all(pieces):
         return []
@@ -367,11 +360,12 @@ def anibridge_range_rows(anilist_id: int, target: re.Match, src: str, dst) -> li
     if 0 in ratios:
         return []
     if len(pieces) == 1:
-        return [{**base, "target_start": int(pieces[0].group(1)), "target_end": _span_end(pieces[0]),
-                 "ratio": ratios[0]}]
-    split = _split_pieces(base["source_start"], base["source_end"], pieces, ratios)
+        return [{**base, "source_start": start, "source_end": end, "target_start": int(pieces[0].group(1)),
+                 "target_end": _span_end(pieces[0]), "ratio": ratios[0]}]
+    split = _split_pieces(start, end, pieces, ratios)
     if split is None:
-        return [{**base, "target_start": int(pieces[0].group(1)), "target_end": _span_end(pieces[0]), "ratio": 0}]
+        return [{**base, "source_start": start, "source_end": end, "target_start": int(pieces[0].group(1)),
+                 "target_end": _span_end(pieces[0]), "ratio": 0}]
     return [{**base, "source_start": s, "source_end": e, "target_start": ts, "target_end": te, "ratio": r}
             for s, e, ts, te, r in split]
 
