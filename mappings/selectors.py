@@ -41,6 +41,14 @@ def source_statuses() -> list[SourceStatus]:
     return [saved.get(name) or SourceStatus(source=name) for name in SourceStatus.Source.values]
 
 
+def sources_never_imported() -> list[str]:
+    """Sources with a download URL set that no refresh has imported yet."""
+    from mappings import importer
+
+    imported = set(SourceStatus.objects.filter(refreshed_at__isnull=False).values_list("source", flat=True))
+    return [name for name in importer.SOURCES if importer.source_url(name) and name not in imported]
+
+
 # A dashboard refresh normally ends within two minutes (download, then ~10 s of import); one
 # still unfinished after this long was lost with its worker (django-q would only redeliver it
 # after Q_RETRY, an hour), so the panel stops waiting and says so.

@@ -269,6 +269,14 @@ def sources_refresh_all(*, progress=None, client=None, force: bool = False) -> l
     return [sources_refresh(source=n, progress=progress, client=client, force=force) for n in names]
 
 
+def sources_refresh_new(*, progress=None, client=None) -> list[SourceStatus]:
+    """Import the configured sources this install has never imported (one turned on, or made a
+    default, after the first start) without waiting for the weekly refresh."""
+    from mappings.selectors import sources_never_imported
+
+    return [sources_refresh(source=n, progress=progress, client=client) for n in sources_never_imported()]
+
+
 def source_refresh_queued(*, source: str, task_id: str) -> None:
     """Remember the refresh the dashboard queued, so its panel knows how long it has waited."""
     SourceStatus.objects.update_or_create(
