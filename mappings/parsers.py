@@ -11,6 +11,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -345,36 +346,47 @@ def anibridge_range_rows(base: dict, src: str, dst) -> list[dict]:
     as it uses any range. Pieces that do not add up to the source range (or an open piece that
     is not the last) cannot be split: one row with ratio 0 keeps them visible and tells the
     resolver the range is not one for one."""
-    source = _SPAN.match(str(src))
-    if not source:
+    source = _span(str(src))
+    if source is None:
         return []
-    start, end = int(source.group(1)), _span_end(source)
+    start, end, source_ratio = source
+    row = {**base, "source_start": start, "source_end": end, "target_start": None, "target_end": None, "ratio": 1}
     if dst is None:  # `null`: this range is explicitly unmapped
-        return [{**base, "source_start": start, "source_end": end, "target_start": None, "target_end": None,
-                 "ratio": 1}]
-    pieces = [_SPAN.match(piece) for piece in str(dst).split(",")]
-    if not all(pieces):
+        return [row]
+    pieces = [_span(piece) for piece in str(dst).split(",")]
+    if None in pieces:
         return []
-    trailing = pieces[-1].group(3) or source.group(3) or "1"
-    ratios = [int(p.group(3) or trailing) for p in pieces]
-    if 0 in ratios:
-        return []
+    trailing = pieces[-1][2] or source_ratio or 1
+    ratios = [p[2] or trailing for p in pieces]
+    row["target_start"], row["target_end"] = pieces[0][0], pieces[0][1]
     if len(pieces) == 1:
-        return [{**base, "source_start": start, "source_end": end, "target_start": int(pieces[0].group(1)),
-                 "target_end": _span_end(pieces[0]), "ratio": ratios[0]}]
+        row["ratio"] = ratios[0]
+        return [row]
     split = _split_pieces(start, end, pieces, ratios)
     if split is None:
-        return [{**base, "source_start": start, "source_end": end, "target_start": int(pieces[0].group(1)),
-                 "target_end": _span_end(pieces[0]), "ratio": 0}]
+        row["ratio"] = 0
+        return [row]
     return [{**base, "source_start": s, "source_end": e, "target_start": ts, "target_end": te, "ratio": r}
             for s, e, ts, te, r in split]
 
 
-def _split_pieces(start: int, end: int | None, pieces: list[re.Match], ratios: list[int]):
+@lru_cache(maxsize=65536)
+def _span(text: str) -> tuple[int, int | None, int | None] | None:
+    """`x[-y][|ratio]` as (x, y or None when open, ratio or None); None if it is not one.
+    Cached: the same few spans ("1-12", "1") make up most of the file."""
+    match = _SPAN.match(text)
+    if not match:
+        return None
+    ratio = int(match.group(3)) if match.group(3) else None
+    if ratio == 0:
+        return None
+    return int(match.group(1)), _span_end(match), ratio
+
+
+def _split_pieces(start: int, end: int | None, pieces: list[tuple], ratios: list[int]):
     """[(source_start, source_end, target_start, target_end, ratio)] or None if they do not fit."""
     out, current = [], start
-    for index, (piece, ratio) in enumerate(zip(pieces, ratios, strict=True)):
-        first, last = int(piece.group(1)), _span_end(piece)
+    for index, ((first, last, _), ratio) in enumerate(zip(pieces, ratios, strict=True)):
         if last is None:  # open-ended: only the last piece may be, and it takes the rest
             if index != len(pieces) - 1:
                 return None
