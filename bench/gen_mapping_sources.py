@@ -73,3 +73,52 @@ def write_otaku(path: Path, count: int = 30_000, seed: int = 2) -> Path:
     conn.commit()
     conn.close()
     return path
+
+
+def anibridge_graph(count: int, seed: int = 3) -> dict:
+    """AniBridge v3 (`mappings.json`) shape: `anilist:X` descriptors with scoped show targets,
+    movies, ids, and the reverse descriptors (`mal:`, `anidb:`, `tmdb_show:`) the real file also
+    carries. Ranges use the whole grammar: open ("14-"), ratio ("|2", "|-2"), multi-part
+    ("1-6,8-13") and null targets."""
+    rng = random.Random(seed)
+    graph: dict = {"$meta": {"schema_version": "3.0.0", "generated_on": "2026-11-30T02:14:07Z"}}
+    for i in range(1, count + 1):
+        anilist, tmdb, tvdb = 100000 + i, 900000 + i // 3, 1000000 + i // 3
+        targets: dict = {f"anidb:{i}:R": {"1-12": "1-12"}, f"mal:{700000 + i}": {"1-12": "1-12"}}
+        if rng.random() < 0.2:
+            targets[f"tmdb_movie:{900000 + i}"] = {"1": "1"}
+            targets[f"imdb_movie:tt{1000000 + i}"] = {"1": "1"}
+        else:
+            season, start = rng.randint(0, 6), rng.choice([1, 1, 1, 13, 26])
+            shape = rng.random()
+            if shape < 0.55:
+                spans = {"1-12": f"{start}-{start + 11}"}
+            elif shape < 0.65:
+                spans = {"1-13": f"{start}-{start + 12}", "14-": f"{start + 13}-"}  # open
+            elif shape < 0.75:
+                spans = {"1-12": f"{start}-{start + 5},{start + 7}-{start + 12}"}  # multi-part
+            elif shape < 0.82:
+                spans = {"1-6": f"{start}-{start + 11}|2"} if rng.random() < 0.5 else {"1-24": f"{start}-{start + 11}|-2"}
+            elif shape < 0.9:
+                spans = {"1": str(start), "2": None}  # a null target
+            else:
+                spans = {"1-12": f"{start}-{start + 11}", "13-24": "1-12"}
+            targets[f"tmdb_show:{tmdb}:s{season}"] = spans
+            targets[f"tvdb_show:{tvdb}:s{season + 1}"] = {"1-12": "1-12"}
+            if rng.random() < 0.3:
+                targets[f"tmdb_show:{tmdb}:s{season + 1}"] = {"13-24": "1-12"}
+        graph[f"anilist:{anilist}"] = targets
+        graph[f"mal:{700000 + i}"] = {f"anilist:{anilist}": {"1-12": "1-12"}, f"anidb:{i}:R": {"1-12": "1-12"}}
+        graph[f"anidb:{i}:R"] = {f"anilist:{anilist}": {"1-12": "1-12"}}
+    return graph
+
+
+def write_anibridge(path: Path, count: int = 30_000, *, compressed: bool = True) -> Path:
+    """`mappings.json` (indented, as published) or, with `compressed`, `mappings.json.zst`."""
+    data = json.dumps(anibridge_graph(count), indent=2).encode()
+    if compressed:
+        import zstandard
+
+        data = zstandard.ZstdCompressor(level=10).compress(data)
+    path.write_bytes(data)
+    return path

@@ -157,7 +157,12 @@ FRIBB_MAPPINGS_URL = env(
     "FRIBB_MAPPINGS_URL",
     default="https://raw.githubusercontent.com/Fribb/anime-lists/master/anime-list-full.json",
 )
-ANIBRIDGE_MAPPINGS_URL = env("ANIBRIDGE_MAPPINGS_URL", default="")
+# The published v3 release, zstd-compressed (a fraction of `mappings.json`'s size); an empty
+# value turns the source off. Plain `.json` URLs work too (the download is sniffed).
+ANIBRIDGE_MAPPINGS_URL = env(
+    "ANIBRIDGE_MAPPINGS_URL",
+    default="https://github.com/anibridge/anibridge-mappings/releases/download/v3/mappings.json.zst",
+)
 
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=30.0)
 HTTP_MAX_RETRIES = env.int("HTTP_MAX_RETRIES", default=4)

@@ -1,7 +1,8 @@
 """Download a mapping source and replace its table in one transaction.
 
 Readers keep seeing the previous import until the new one commits; a download, validation or
-database error rolls everything back and is recorded on the source's `SourceStatus` row.
+database error rolls everything back and is recorded on the source's `SourceStatus` row, and so
+does a file that would remove most of the rows in use (the shrink guard below).
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 import httpx
+import zstandard
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from mappings import parsers
@@ -26,7 +30,15 @@ logger = logging.getLogger("mappings.sources")
 
 Progress = Callable[[int, int, str], None]
 CHUNK = 5000
-MAX_BYTES = 200 * 1024 * 1024  # far above any real source; stops an endless response
+MAX_BYTES = 200 * 1024 * 1024  # far above any real source; stops an endless response (or a zip bomb)
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+ZSTD_STEP = 512
+# The shrink guard: a new file with fewer than half the rows in use is refused unless forced,
+# once the import in use holds at least SHRINK_MIN_ROWS (real sources hold tens of thousands; a
+# broken upstream commit or a stub served in place of the file is what shrinks this much).
+SHRINK_RATIO = 0.5
+SHRINK_MIN_ROWS = 10
+INT_RANGE = (-(2**31), 2**31 - 1)  # PostgreSQL `integer`
 
 
 @dataclass(frozen=True)
@@ -49,98 +61,199 @@ def source_url(name: str) -> str:
 
 
 def download(url: str, dest: Path, *, client: httpx.Client | None = None) -> int:
-    """Stream `url` into `dest`; returns the size. Raises SourceError with the reason."""
+    """Stream `url` into `dest`; a zstd file (AniBridge's `mappings.json.zst`) is decompressed
+    into `dest`. Returns the size of `dest`. Raises SourceError with the reason."""
     own = client is None
     client = client or httpx.Client(timeout=settings.HTTP_TIMEOUT_SECONDS, follow_redirects=True)
-    size = 0
+    raw = dest.with_name(dest.name + ".download")
     try:
         with client.stream("GET", url) as response:
             if response.status_code != 200:
                 raise SourceError(f"download failed: HTTP {response.status_code} from {url}")
-            with open(dest, "wb") as fh:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BYTES:
-                        raise SourceError(f"download failed: more than {MAX_BYTES} bytes from {url}")
-                    fh.write(chunk)
+            with open(raw, "wb") as fh:
+                _write_capped(response.iter_bytes(), fh, url)
     except httpx.HTTPError as exc:
         raise SourceError(f"download failed: {type(exc).__name__} for {url}") from exc
     finally:
         if own:
             client.close()
+    with open(raw, "rb") as fh:
+        compressed = fh.read(len(ZSTD_MAGIC)) == ZSTD_MAGIC
+    if not compressed:
+        raw.replace(dest)
+        return dest.stat().st_size
+    try:
+        with open(raw, "rb") as src, open(dest, "wb") as out:
+            return _write_capped(_inflate(src, url), out, url)
+    except zstandard.ZstdError as exc:
+        raise SourceError(f"download failed: damaged zstd data from {url}: {exc}") from exc
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+def _inflate(src, url: str) -> Iterator[bytes]:
+    """Decompress a zstd file in small input steps: one step can inflate to at most ~16 MiB
+    (zstd's densest blocks), so memory stays flat whatever the file claims; a frame that does
+    not end (a download cut short) is refused."""
+    inflater = zstandard.ZstdDecompressor().decompressobj()
+    while piece := src.read(ZSTD_STEP):
+        yield inflater.decompress(piece)
+    if not inflater.eof:
+        raise SourceError(f"download failed: the zstd file from {url} is cut short (truncated download?)")
+
+
+def _write_capped(chunks: Iterable[bytes], fh, url: str) -> int:
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise SourceError(f"download failed: more than {MAX_BYTES} bytes from {url}")
+        fh.write(chunk)
     return size
 
 
-def parse_file(name: str, path: Path) -> tuple[list[dict], object]:
-    """Rows for the source's table and the upstream last-updated time (or None)."""
+@dataclass
+class Parsed:
+    """A parsed file: its rows (a list, or an iterator read once inside the transaction) and
+    the upstream last-updated time, read after the rows (AniBridge's sits inside the file)."""
+
+    rows: Iterable[dict]
+    upstream: Callable[[], datetime | None]
+
+
+def parse_file(name: str, path: Path) -> Parsed:
     if name == "otaku":
-        return parsers.otaku_rows(path)
-    data = Path(path).read_bytes()
+        rows, upstream = parsers.otaku_rows(path)
+        return Parsed(rows, lambda: upstream)
     if name == "fribb":
-        return parsers.fribb_rows(data), None
-    return parsers.anibridge_rows(data), None
+        return Parsed(parsers.fribb_rows(Path(path).read_bytes()), lambda: None)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"AniBridge: not UTF-8 text (truncated download?): {exc}") from exc
+    reader = parsers.AniBridgeFile(text)
+    return Parsed(reader, lambda: getattr(reader, "generated_on", None))
 
 
-def replace_rows(model, rows: list[dict], *, progress: Progress | None = None, label: str = "") -> int:
+class ShrinkRefused(SourceError):
+    def __init__(self, message: str, rows: int):
+        super().__init__(message)
+        self.rows = rows
+
+
+def shrink_refusal(*, label: str, old: int, new: int) -> str | None:
+    """Why a file with `new` rows may not replace `old` rows (None: it may)."""
+    if old < SHRINK_MIN_ROWS or new >= old * SHRINK_RATIO:
+        return None
+    return (f"refused: the new {label} file has {new:,} rows, less than half of the {old:,} in use "
+            "(a broken or partial upstream file?); the previous rows stay in use. "
+            "Refresh with force to accept it (refresh_mappings --force, the dashboard's "
+            "\u201caccept a much smaller file\u201d box, or allowShrink=1 on the API).")
+
+
+def storable(values: tuple, ints: list[int], texts: list[int]) -> tuple | None:
+    """The row as the database takes it: NUL removed from text (PostgreSQL rejects it); None
+    when a number does not fit its column (`ints`: their positions), so that one row is
+    skipped, never the import. `texts`: positions of the text columns."""
+    low, high = INT_RANGE
+    for i in ints:
+        value = values[i]
+        if value is not None and not low <= value <= high:
+            return None
+    if any(values[i] and "\x00" in values[i] for i in texts):
+        values = tuple(v.replace("\x00", "") if i in texts and v else v for i, v in enumerate(values))
+    return values
+
+
+@dataclass(frozen=True)
+class Replaced:
+    rows: int
+    skipped: int
+
+
+def replace_rows(model, rows: Iterable[dict], *, progress: Progress | None = None, label: str = "") -> Replaced:
     """Delete the table's rows and insert `rows` in batches: call inside a transaction.
 
     PostgreSQL gets COPY (70,000 rows in about a second); other databases get executemany in
     chunks. DELETE rather than TRUNCATE: readers keep using the old rows until the commit
-    instead of waiting on TRUNCATE's exclusive lock.
+    instead of waiting on TRUNCATE's exclusive lock. `rows` may be an iterator: only one chunk
+    is held at a time.
     """
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = [f.column for f in fields]
+    defaults = {f.column: f.get_default() for f in fields}
+    ints = [i for i, f in enumerate(fields) if isinstance(f, models.IntegerField)]
+    texts = [i for i, f in enumerate(fields) if isinstance(f, models.TextField | models.CharField)]
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    total = len(rows)
+    total = len(rows) if isinstance(rows, list) else 0  # 0: unknown until the end
+    written = skipped = 0
+    source = iter(rows)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - names from the model
-        for start in range(0, total, CHUNK):
-            chunk = [tuple(row.get(c) for c in columns) for row in rows[start : start + CHUNK]]
+        while batch := list(islice(source, CHUNK)):
+            chunk = [storable(tuple([row.get(c, defaults[c]) for c in columns]), ints, texts) for row in batch]
+            good = [values for values in chunk if values is not None]
+            skipped += len(chunk) - len(good)
             if connection.vendor == "postgresql":
                 # The raw psycopg cursor: wrap its errors into Django's like any other query.
                 with connection.wrap_database_errors, cursor.cursor.copy(
                     f"COPY {table} ({quoted}) FROM STDIN"
                 ) as copy:
-                    for values in chunk:
+                    for values in good:
                         copy.write_row(values)
-            else:
+            elif good:
                 marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", chunk)  # noqa: S608
+                cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", good)  # noqa: S608
+            written += len(good)
             if progress:
-                progress(min(start + CHUNK, total), total, label)
-    return total
+                progress(written + skipped, max(total, written + skipped), label)
+    if skipped:
+        logger.warning("%s: skipped %d rows whose numbers do not fit the database", label, skipped)
+    return Replaced(rows=written, skipped=skipped)
 
 
-def import_file(name: str, path: Path, *, progress: Progress | None = None) -> SourceStatus:
+def import_file(name: str, path: Path, *, progress: Progress | None = None, force: bool = False) -> SourceStatus:
+    """Parse `path` and swap it in for the source's rows. Unless `force`, a file that would
+    leave fewer than half the rows in use is refused (`shrink_refusal`)."""
     spec = SOURCES[name]
     started = time.monotonic()
     attempt = timezone.now()
     try:
-        rows, upstream = parse_file(name, path)
+        parsed = parse_file(name, path)
         with transaction.atomic():
-            count = replace_rows(spec.model, rows, progress=progress, label=spec.label)
+            old = spec.model.objects.count()
+            result = replace_rows(spec.model, parsed.rows, progress=progress, label=spec.label)
+            refusal = None if force else shrink_refusal(label=spec.label, old=old, new=result.rows)
+            if refusal:
+                raise ShrinkRefused(refusal, result.rows)  # rolls the new rows back
             status, _ = SourceStatus.objects.update_or_create(
                 source=name,
                 defaults={
-                    "row_count": count,
+                    "row_count": result.rows,
+                    "skipped_rows": result.skipped,
+                    "refused_rows": None,
                     "refreshed_at": timezone.now(),
-                    "upstream_updated_at": upstream,
+                    "upstream_updated_at": parsed.upstream(),
                     "last_attempt_at": attempt,
                     "last_error": "",
                     "duration_seconds": round(time.monotonic() - started, 3),
                 },
             )
+    except ShrinkRefused as exc:
+        return record_failure(name, f"{exc}", attempt=attempt, refused_rows=exc.rows)
     except (SourceError, DatabaseError) as exc:
         return record_failure(name, f"{exc}", attempt=attempt)
-    logger.info("Imported %s: %d rows in %.1f s", spec.label, count, status.duration_seconds)
+    logger.info("Imported %s: %d rows in %.1f s", spec.label, result.rows, status.duration_seconds)
     return status
 
 
-def record_failure(name: str, message: str, *, attempt=None) -> SourceStatus:
+def record_failure(name: str, message: str, *, attempt=None, refused_rows: int | None = None) -> SourceStatus:
     status, _ = SourceStatus.objects.get_or_create(source=name)
     status.last_error = message[:2000]
     status.last_attempt_at = attempt or timezone.now()
-    status.save(update_fields=["last_error", "last_attempt_at"])
+    status.refused_rows = refused_rows
+    status.save(update_fields=["last_error", "last_attempt_at", "refused_rows"])
     logger.error(
         "Refresh of %s failed, the previous import (%d rows) stays in use: %s",
         SOURCES[name].label, status.row_count, message,
@@ -148,7 +261,8 @@ def record_failure(name: str, message: str, *, attempt=None) -> SourceStatus:
     return status
 
 
-def refresh(name: str, *, progress: Progress | None = None, client: httpx.Client | None = None) -> SourceStatus:
+def refresh(name: str, *, progress: Progress | None = None, client: httpx.Client | None = None,
+            force: bool = False) -> SourceStatus:
     url = source_url(name)
     if not url:
         return record_failure(name, f"{SOURCES[name].setting} is not set")
@@ -160,4 +274,4 @@ def refresh(name: str, *, progress: Progress | None = None, client: httpx.Client
             download(url, path, client=client)
         except SourceError as exc:
             return record_failure(name, str(exc))
-        return import_file(name, path, progress=progress)
+        return import_file(name, path, progress=progress, force=force)

@@ -54,6 +54,13 @@ class Mapping(models.Model):
     def is_mapped(self) -> bool:
         return self.trakt_id is not None
 
+    @property
+    def placed_by(self) -> str:
+        """The mapping source that placed this entry (`mappings.provenance`)."""
+        from mappings.provenance import placed_by
+
+        return placed_by(self.source, is_manual=self.is_manual) if self.is_mapped else ""
+
 
 class LegacyEpisodeOverride(models.Model):
     """The original app's overrides (`episode_override`), keyed by Trakt show and "absolute"
@@ -120,6 +127,7 @@ class OtakuEntry(models.Model):
     anime_end = models.IntegerField(null=True, blank=True)
     global_start = models.IntegerField(null=True, blank=True)
     global_end = models.IntegerField(null=True, blank=True)
+    title = models.TextField(default="", blank=True)  # `mal_title` (files since Dec 2024)
 
     class Meta:
         db_table = "mapping_source_otaku"
@@ -130,7 +138,8 @@ class OtakuEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Otaku AniList {self.anilist_id} / MAL {self.mal_id}"
+        name = f"Otaku AniList {self.anilist_id} / MAL {self.mal_id}"
+        return f"{name} ({self.title})" if self.title else name
 
 
 class FribbEntry(models.Model):
@@ -203,6 +212,13 @@ class SourceStatus(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(default="", blank=True)  # empty after a successful refresh
     duration_seconds = models.FloatField(null=True, blank=True)
+    # Rows of the last good import left out because a number did not fit the database.
+    skipped_rows = models.IntegerField(default=0)
+    # Rows of the last file refused by the shrink guard (None unless that is why it failed).
+    refused_rows = models.IntegerField(null=True, blank=True)
+    # The refresh queued from the dashboard, so its panel can stop waiting for a dead task.
+    refresh_task_id = models.CharField(max_length=64, default="", blank=True)
+    refresh_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "mapping_source_status"

@@ -11,6 +11,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -19,7 +20,8 @@ class SourceError(Exception):
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+# ASCII digits only: `\d` would also take "²" or "١", which `int()` then rejects or misreads.
+_RANGE = re.compile(r"^\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?$")
 
 
 def as_int(value) -> int | None:
@@ -31,7 +33,7 @@ def as_int(value) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = str(value).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def parse_range(value) -> tuple[int | None, int | None]:
@@ -110,9 +112,11 @@ def _otaku_anime(conn: sqlite3.Connection) -> Iterator[dict]:
     missing = [c for c in wanted if c not in columns]
     if missing:
         raise SourceError(f"Otaku: the `anime` table lacks columns {', '.join(missing)}")
-    query = f"SELECT {', '.join(wanted)} FROM anime"  # noqa: S608 - names from a fixed list
+    # Files since Dec 2024 carry the MAL title: kept so a source row can be recognised.
+    title = "mal_title" if "mal_title" in columns else "NULL"
+    query = f"SELECT {', '.join(wanted)}, {title} FROM anime"  # noqa: S608 - names from a fixed list
     for row in conn.execute(query):
-        yield otaku_row(*row)
+        yield {**otaku_row(*row[:-1]), "title": str(row[-1]).strip() if row[-1] is not None else ""}
 
 
 def otaku_row(mal, anilist, anidb, tvdb, tmdb, imdb, trakt, season, part, mtype, gtype, eps, geps) -> dict:
@@ -218,66 +222,187 @@ def _fribb_tmdb(value, *, kind, season: dict) -> tuple[int | None, list[int]]:
 
 
 # --- AniBridge v3 mappings -------------------------------------------------------------------
+# The published file is one JSON object of `provider:id[:scope]` source descriptors, each
+# mapping target descriptors to {source range: target range | null}. Grammar (v3 schema):
+#   source range  x[-y]            "5", "1-13", "14-" (open-ended)
+#   target range  x[-y][,x2[-y2]...][|ratio]   comma pieces skip target episodes; `|n`: each
+#                 source episode spans n target episodes, `|-n`: n source episodes share one.
+# Only `anilist:` sources are read, and only targets the resolver uses (mal/anidb are ids we
+# already have from AniList itself).
 
+PLACEMENT_TARGETS = frozenset({"tmdb_show", "tmdb_movie", "tvdb_show", "tvdb_movie", "imdb_movie", "imdb_show"})
 _DESCRIPTOR = re.compile(r"^(?P<provider>[a-z_]+):(?P<id>[^:]+)(?::(?P<scope>[A-Za-z0-9]+))?$")
-_SPAN = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d*)\s*)?(?:\|\s*(-?\d+)\s*)?$")
+_SPAN = re.compile(r"^\s*([0-9]+)\s*(?:-\s*([0-9]*)\s*)?(?:\|\s*(-?[0-9]+)\s*)?$")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class AniBridgeFile:
+    """The rows of an AniBridge v3 file, decoded one top-level descriptor at a time.
+
+    Iterating yields row dicts; `generated_on` (the file's `$meta.generated_on`) is known once
+    the iteration has passed it. Decoding member by member keeps only one descriptor's objects
+    alive at a time: `json.loads` of the whole file would hold every descriptor at once (several
+    times the file's size in memory)."""
+
+    def __init__(self, text: str):
+        text = text.removeprefix("\ufeff")
+        if not text.strip():
+            raise SourceError("AniBridge: the downloaded file is empty")
+        if text[:512].lstrip().startswith("<"):
+            raise SourceError("AniBridge: got an HTML page instead of the data file (wrong URL or an error page)")
+        self.text = text
+        self.generated_on: datetime | None = None
+
+    def __iter__(self) -> Iterator[dict]:
+        found = False
+        for key, value in top_level_members(self.text, "AniBridge"):
+            if key == "$meta" and isinstance(value, dict):
+                self.generated_on = _iso_datetime(value.get("generated_on"))
+                continue
+            for row in anibridge_descriptor_rows(key, value):
+                found = True
+                yield row
+        if not found:
+            raise SourceError("AniBridge: no `anilist:` entries found (empty or a different format)")
 
 
 def anibridge_rows(data: bytes) -> list[dict]:
-    graph = load_json(data, "AniBridge")
-    if not isinstance(graph, dict):
-        raise SourceError("AniBridge: expected a JSON object of `provider:id` descriptors")
-    rows: list[dict] = []
-    for key, targets in graph.items():
-        source = _DESCRIPTOR.match(key)
-        if not source or source["provider"] != "anilist" or not isinstance(targets, dict):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"AniBridge: not UTF-8 text (truncated download?): {exc}") from exc
+    return list(AniBridgeFile(text))
+
+
+def top_level_members(text: str, what: str) -> Iterator[tuple[str, object]]:
+    """(key, value) of the JSON object `text` holds, decoding one member at a time."""
+    def bad(reason: str) -> SourceError:
+        return SourceError(f"{what}: not valid JSON (truncated download?): {reason}")
+
+    pos = _WHITESPACE.match(text, 0).end()
+    if not text.startswith("{", pos):
+        raise SourceError(f"{what}: expected a JSON object of `provider:id` descriptors")
+    pos = _WHITESPACE.match(text, pos + 1).end()
+    if text.startswith("}", pos):
+        return
+    while True:
+        try:
+            key, pos = _DECODER.raw_decode(text, pos)
+            pos = _WHITESPACE.match(text, pos).end()
+            if not text.startswith(":", pos) or not isinstance(key, str):
+                raise bad(f"expected a key and ':' at character {pos}")
+            value, pos = _DECODER.raw_decode(text, _WHITESPACE.match(text, pos + 1).end())
+        except ValueError as exc:
+            raise bad(str(exc)) from exc
+        yield key, value
+        pos = _WHITESPACE.match(text, pos).end()
+        if text.startswith(",", pos):
+            pos = _WHITESPACE.match(text, pos + 1).end()
+        elif text.startswith("}", pos):
+            break
+        else:
+            raise bad(f"expected ',' or '}}' at character {pos}")
+    if text[pos + 1 :].strip():
+        raise bad(f"extra data after character {pos}")
+
+
+def _iso_datetime(value) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def anibridge_descriptor_rows(key: str, targets) -> Iterator[dict]:
+    """Rows of one `anilist:X` source descriptor; anything else yields nothing."""
+    source = _DESCRIPTOR.match(key)
+    if not source or source["provider"] != "anilist" or not isinstance(targets, dict):
+        return
+    anilist_id = as_int(source["id"])
+    if anilist_id is None:
+        return
+    for descriptor, spans in targets.items():
+        target = _DESCRIPTOR.match(descriptor)
+        if not target or target["provider"] not in PLACEMENT_TARGETS or not isinstance(spans, dict):
             continue
-        anilist_id = as_int(source["id"])
-        for descriptor, spans in targets.items():
-            target = _DESCRIPTOR.match(descriptor)
-            if anilist_id is None or not target or not isinstance(spans, dict):
-                continue
-            for src, dst in spans.items():
-                row = anibridge_row(anilist_id, target, src, dst)
-                if row:
-                    rows.append(row)
-    if not rows:
-        raise SourceError("AniBridge: no `anilist:` entries found (empty or a different format)")
-    return rows
+        scope = target["scope"] or ""
+        base = {
+            "anilist_id": anilist_id,
+            "target_kind": target["provider"],
+            "target_id": target["id"],
+            "season": int(scope[1:]) if scope[:1] == "s" and scope[1:].isascii() and scope[1:].isdigit() else None,
+        }
+        for src, dst in spans.items():
+            yield from anibridge_range_rows(base, src, dst)
 
 
-def anibridge_row(anilist_id: int, target: re.Match, src: str, dst) -> dict | None:
-    source = _SPAN.match(str(src))
-    if not source:
-        return None
-    season = None
-    scope = target["scope"] or ""
-    if scope[:1] == "s" and scope[1:].isdigit():
-        season = int(scope[1:])
-    row = {
-        "anilist_id": anilist_id,
-        "target_kind": target["provider"],
-        "target_id": target["id"],
-        "season": season,
-        "source_start": int(source.group(1)),
-        "source_end": _span_end(source),
-        "target_start": None,
-        "target_end": None,
-        "ratio": 1,
-    }
+def anibridge_range_rows(base: dict, src: str, dst) -> list[dict]:
+    """One range of a target (`base`: its anilist_id, target_kind, target_id, season) as rows:
+    one per target piece, each in AniList numbering.
+
+    `"1-12": "1-6,8-13"` becomes 1-6 -> 1-6 and 7-12 -> 8-13, so placement can use each piece
+    as it uses any range. Pieces that do not add up to the source range (or an open piece that
+    is not the last) cannot be split: one row with ratio 0 keeps them visible and tells the
+    resolver the range is not one for one."""
+    source = _span(str(src))
+    if source is None:
+        return []
+    start, end, source_ratio = source
+    row = {**base, "source_start": start, "source_end": end, "target_start": None, "target_end": None, "ratio": 1}
     if dst is None:  # `null`: this range is explicitly unmapped
-        return row
-    # Comma lists (several target pieces) only appear on the target side; keep the first piece
-    # and let a ratio or a list mark the range as "not one for one" for the resolver.
-    pieces = str(dst).split(",")
-    first = _SPAN.match(pieces[0])
-    if not first:
+        return [row]
+    pieces = [_span(piece) for piece in str(dst).split(",")]
+    if None in pieces:
+        return []
+    trailing = pieces[-1][2] or source_ratio or 1
+    ratios = [p[2] or trailing for p in pieces]
+    row["target_start"], row["target_end"] = pieces[0][0], pieces[0][1]
+    if len(pieces) == 1:
+        row["ratio"] = ratios[0]
+        return [row]
+    split = _split_pieces(start, end, pieces, ratios)
+    if split is None:
+        row["ratio"] = 0
+        return [row]
+    return [{**base, "source_start": s, "source_end": e, "target_start": ts, "target_end": te, "ratio": r}
+            for s, e, ts, te, r in split]
+
+
+@lru_cache(maxsize=65536)
+def _span(text: str) -> tuple[int, int | None, int | None] | None:
+    """`x[-y][|ratio]` as (x, y or None when open, ratio or None); None if it is not one.
+    Cached: the same few spans ("1-12", "1") make up most of the file."""
+    match = _SPAN.match(text)
+    if not match:
         return None
-    row["target_start"] = int(first.group(1))
-    row["target_end"] = _span_end(first)
-    ratio = int(first.group(3) or source.group(3) or 1)
-    row["ratio"] = ratio if len(pieces) == 1 else 0
-    return row
+    ratio = int(match.group(3)) if match.group(3) else None
+    if ratio == 0:
+        return None
+    return int(match.group(1)), _span_end(match), ratio
+
+
+def _split_pieces(start: int, end: int | None, pieces: list[tuple], ratios: list[int]):
+    """[(source_start, source_end, target_start, target_end, ratio)] or None if they do not fit."""
+    out, current = [], start
+    for index, ((first, last, _), ratio) in enumerate(zip(pieces, ratios, strict=True)):
+        if last is None:  # open-ended: only the last piece may be, and it takes the rest
+            if index != len(pieces) - 1:
+                return None
+            out.append((current, end, first, None, ratio))
+            return out
+        length = last - first + 1
+        if length < 1:
+            return None
+        used, rest = divmod(length, ratio) if ratio > 0 else (length * -ratio, 0)
+        if rest or used < 1:
+            return None
+        out.append((current, current + used - 1, first, last, ratio))
+        current += used
+    if end is not None and current - 1 != end:
+        return None
+    return out
 
 
 def _span_end(match: re.Match) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
@@ -39,6 +40,30 @@ def source_statuses() -> list[SourceStatus]:
     """One status per known source, in a fixed order; sources never refreshed show zeros."""
     saved = {s.source: s for s in SourceStatus.objects.all()}
     return [saved.get(name) or SourceStatus(source=name) for name in SourceStatus.Source.values]
+
+
+def sources_never_imported() -> list[str]:
+    """Sources with a download URL set that no refresh has imported yet."""
+    from mappings import importer
+
+    imported = set(SourceStatus.objects.filter(refreshed_at__isnull=False).values_list("source", flat=True))
+    return [name for name in importer.SOURCES if importer.source_url(name) and name not in imported]
+
+
+# A dashboard refresh normally ends within two minutes (download, then ~10 s of import); one
+# still unfinished after this long was lost with its worker (django-q would only redeliver it
+# after Q_RETRY, an hour), so the panel stops waiting and says so.
+REFRESH_GIVE_UP = timedelta(minutes=15)
+
+
+def refresh_wait(*, status: SourceStatus, task_id: str, finished: bool, now: datetime) -> str:
+    """What the panel does about a queued refresh: `wait`, `done`, or `gave_up`.
+
+    Only the refresh this install queued last for the source is waited for: another id (an
+    old bookmark, a made-up one) is treated as done rather than polled for ever."""
+    if finished or not task_id or status.refresh_task_id != task_id or status.refresh_queued_at is None:
+        return "done"
+    return "gave_up" if now - status.refresh_queued_at > REFRESH_GIVE_UP else "wait"
 
 
 def mapping_spec(mapping: Mapping) -> MappingSpec | None:

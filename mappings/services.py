@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from mappings import importer
 from mappings.models import LegacyEpisodeOverride, Mapping, SourceStatus
@@ -256,12 +257,13 @@ def mapping_reset_progress(*, anilist_ids: Iterable[int]) -> int:
 LEGACY_STATUS_KEYS = {"otaku": "status:otaku:last-sync", "fribb": "status:fribbs:last-sync"}
 
 
-def sources_refresh(*, source: str, progress=None, client=None) -> SourceStatus:
+def sources_refresh(*, source: str, progress=None, client=None, force: bool = False) -> SourceStatus:
     """Download, validate and atomically replace one source; a failure keeps the old data and
-    is recorded on the returned status (`status.last_error`)."""
+    is recorded on the returned status (`status.last_error`). `force` accepts a file the shrink
+    guard would refuse (`importer.shrink_refusal`)."""
     if source not in importer.SOURCES:
         raise ValueError(f"unknown mapping source {source!r}")
-    status = importer.refresh(source, progress=progress, client=client)
+    status = importer.refresh(source, progress=progress, client=client, force=force)
     if status.ok and source in LEGACY_STATUS_KEYS:
         # The original app's dashboard (and an adopted database) read these keys.
         from syncer.sync.runs import config_set, now_iso
@@ -270,9 +272,24 @@ def sources_refresh(*, source: str, progress=None, client=None) -> SourceStatus:
     return status
 
 
-def sources_refresh_all(*, progress=None, client=None) -> list[SourceStatus]:
-    names = [n for n in importer.SOURCES if importer.source_url(n)]  # AniBridge is optional
-    return [sources_refresh(source=n, progress=progress, client=client) for n in names]
+def sources_refresh_all(*, progress=None, client=None, force: bool = False) -> list[SourceStatus]:
+    names = [n for n in importer.SOURCES if importer.source_url(n)]  # an empty URL turns a source off
+    return [sources_refresh(source=n, progress=progress, client=client, force=force) for n in names]
+
+
+def sources_refresh_new(*, progress=None, client=None) -> list[SourceStatus]:
+    """Import the configured sources this install has never imported (one turned on, or made a
+    default, after the first start) without waiting for the weekly refresh."""
+    from mappings.selectors import sources_never_imported
+
+    return [sources_refresh(source=n, progress=progress, client=client) for n in sources_never_imported()]
+
+
+def source_refresh_queued(*, source: str, task_id: str) -> None:
+    """Remember the refresh the dashboard queued, so its panel knows how long it has waited."""
+    SourceStatus.objects.update_or_create(
+        source=source, defaults={"refresh_task_id": task_id[:64], "refresh_queued_at": timezone.now()}
+    )
 
 
 def overrides_legacy_convert() -> dict[str, int]:

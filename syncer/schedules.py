@@ -7,6 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 FIRST_IMPORT_NAME = "Import mapping sources (first start)"
+# An install that already has sources gets a newly configured one (AniBridge, on by default
+# since issue 17) at its next start rather than at the next weekly refresh.
+NEW_SOURCES_NAME = "Import newly configured mapping sources"
 REFRESH_SOURCES = "mappings.tasks.refresh_all_sources"
 # Schedules whose function is ours; anything else in django-q's table was added by a user.
 OUR_FUNCTIONS = r"^(logs|mappings|syncer)\."
@@ -43,6 +46,7 @@ def schedules_setup() -> dict[str, int]:
     from django_q.models import Schedule
 
     from mappings.models import SourceStatus
+    from mappings.selectors import sources_never_imported
 
     jobs = periodic_jobs()
     for job in jobs:
@@ -60,6 +64,13 @@ def schedules_setup() -> dict[str, int]:
             # import (no network yet) is queued again by the next start.
             defaults={"func": REFRESH_SOURCES, "schedule_type": Schedule.ONCE, "repeats": -1,
                       "next_run": timezone.now()},
+        )
+    if not first_import and sources_never_imported():
+        keep.append(NEW_SOURCES_NAME)
+        Schedule.objects.get_or_create(
+            name=NEW_SOURCES_NAME,
+            defaults={"func": "mappings.tasks.refresh_new_sources", "schedule_type": Schedule.ONCE,
+                      "repeats": -1, "next_run": timezone.now()},
         )
     removed, _ = Schedule.objects.filter(func__regex=OUR_FUNCTIONS).exclude(name__in=keep).delete()
     return {"jobs": len(jobs), "removed": removed, "first_import": int(first_import)}

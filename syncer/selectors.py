@@ -46,14 +46,35 @@ def sync_progress_page(*, query: str = "", page: int | str = 1) -> ProgressPage:
     `query` matches a title (case-insensitive substring) or, when it is a number, an AniList id.
     """
     query = query.strip()
-    rows = SyncProgress.objects.order_by("-updated_at", "-anilist_id")
+    rows = SyncProgress.objects.order_by("-updated_at", "-anilist_id").annotate(**_placement_columns())
     if query:
         condition = Q(title__icontains=query)
         if query.isdigit():
             condition |= Q(anilist_id=int(query))
         rows = rows.filter(condition)
     paginator = Paginator(rows, PROGRESS_PER_PAGE)
-    return ProgressPage(page=paginator.get_page(page), query=query)
+    return ProgressPage(page=_with_placed_by(paginator.get_page(page)), query=query)
+
+
+def _placement_columns() -> dict:
+    """The entry's mapping `source`, `is_manual` and Trakt id, read in the page's own query."""
+    from django.db.models import OuterRef, Subquery
+
+    from mappings.models import Mapping
+
+    mapping = Mapping.objects.filter(anilist_id=OuterRef("anilist_id"))
+    return {f"mapping_{name}": Subquery(mapping.values(name)[:1]) for name in ("source", "is_manual", "trakt_id")}
+
+
+def _with_placed_by(page: Page) -> Page:
+    """Each row gets `placed_by`: the mapping source that placed the entry ("" if unmapped)."""
+    from mappings.provenance import placed_by
+
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        mapped = row.mapping_trakt_id is not None
+        row.placed_by = placed_by(row.mapping_source or "", is_manual=bool(row.mapping_is_manual)) if mapped else ""
+    return page
 
 
 def run_get(*, run_id: int) -> SyncRun | None:

@@ -1,5 +1,6 @@
 """Mapping sources: `/api/refresh-otaku` and `/api/refresh-fribbs` (`?check=1` reads the status,
-anything else refreshes, as in the original)."""
+anything else refreshes, as in the original; `?allowShrink=1` accepts a file the shrink guard
+would refuse)."""
 
 from django.http import JsonResponse
 
@@ -45,12 +46,17 @@ def check_body(status: SourceStatus) -> dict:
 
 
 def refresh_route(request, source: str):
-    params = query_params(request, {"check": Field(flag, default=False)})
+    params = query_params(request, {"check": Field(flag, default=False), "allowShrink": Field(flag, default=False)})
     ensure_no_body(request)
     if params["check"]:
         return JsonResponse(check_body(status_of(source)))
     ensure_write_allowed(request)
-    status = sources_refresh(source=source)
+    status = sources_refresh(source=source, force=params["allowShrink"])
+    if status.refused_rows is not None:
+        # Refused by the shrink guard, not broken: the caller may insist with allowShrink=1.
+        body = {"success": False, "error": status.last_error, "count": status.row_count,
+                "refusedCount": status.refused_rows, "lastSync": iso(status.refreshed_at)}
+        return JsonResponse(body, status=409)
     if status.last_error:
         # The previous import stays in use; say so and why.
         body = {"success": False, "error": status.last_error, "count": status.row_count,

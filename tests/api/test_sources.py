@@ -94,3 +94,20 @@ def test_a_browser_session_refreshes_only_with_post(staff_client, sources):
     assert staff_client.get("/api/refresh-otaku?check=1").status_code == 200
     assert staff_client.post("/api/refresh-otaku").status_code == 200
     assert OtakuEntry.objects.count() == 208
+
+
+def test_a_refresh_that_would_drop_most_rows_is_refused_until_allow_shrink(api, sources):
+    api.post("/api/refresh-fribbs")
+    sources["fribb.json"] = b'[{"anilist_id": 1, "type": "TV"}]'
+    refused = api.post("/api/refresh-fribbs")
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["success"] is False and body["refusedCount"] == 1 and body["count"] == 206
+    assert "less than half" in body["error"] and FribbEntry.objects.count() == 206
+    accepted = api.post("/api/refresh-fribbs?allowShrink=1")
+    assert accepted.status_code == 200 and accepted.json()["count"] == 1 == FribbEntry.objects.count()
+
+
+def test_allow_shrink_takes_only_a_flag(api, sources):
+    assert api.post("/api/refresh-fribbs?allowShrink=yes").status_code == 400
+    assert not FribbEntry.objects.exists()

@@ -64,8 +64,8 @@ def test_a_failed_refresh_keeps_the_previous_data_and_says_why(body, status_code
 def test_a_database_error_mid_import_rolls_back_to_the_old_rows(monkeypatch):
     importer.import_file("anibridge", ANIBRIDGE)
     before = AniBridgeRange.objects.count()
-    monkeypatch.setattr(importer.parsers, "anibridge_rows",
-                        lambda data: [{"anilist_id": 1, "target_kind": "tmdb_show", "target_id": "1",
+    monkeypatch.setattr(importer.parsers, "AniBridgeFile",
+                        lambda text: [{"anilist_id": 1, "target_kind": "tmdb_show", "target_id": "1",
                                        "source_start": None}])  # NOT NULL violation
     status = importer.import_file("anibridge", ANIBRIDGE)
     assert status.last_error and AniBridgeRange.objects.count() == before

@@ -67,3 +67,70 @@ def test_the_unmapped_list_is_capped_and_links_to_all_of_them(staff_client):
     assert "30 AniList entries could not be mapped" in html
     assert html.count("Trakt search found nothing") == 20
     assert 'href="/mappings/?status=unmapped"' in html
+
+
+def test_the_force_box_is_sent_to_the_refresh_only_when_ticked(staff_client, mapping_files, monkeypatch):
+    queued = []
+    monkeypatch.setattr("syncer.views.sources.async_task", lambda *a, **k: queued.append(k) or f"task-{len(queued)}")
+    html = staff_client.get("/").content.decode()
+    assert 'name="force" value="1"' in html and "accept a much smaller file" in html
+    staff_client.post("/dashboard/sources/refresh/", {"source": "fribb", "force": "1"}, **HTMX)
+    staff_client.post("/dashboard/sources/refresh/", {"source": "fribb"}, **HTMX)
+    assert [k.get("force") for k in queued] == [True, None]
+
+
+def test_a_refresh_refused_for_shrinking_says_why_and_keeps_the_rows(staff_client, mapping_files, q_sync, settings):
+    from mappings.models import FribbEntry
+    from tests.fakes.server import Response
+
+    staff_client.post("/dashboard/sources/refresh/", {"source": "fribb"}, **HTMX)
+    mapping_files.route("GET", r"/small\.json", lambda request: Response(200, '[{"anilist_id": 1, "type": "TV"}]'))
+    settings.FRIBB_MAPPINGS_URL = f"{mapping_files.url}/small.json"
+    html = staff_client.post("/dashboard/sources/refresh/", {"source": "fribb"}, **HTMX).content.decode()
+    assert "Last attempt failed: refused: the new Fribb anime-lists JSON file has 1 rows" in html
+    assert FribbEntry.objects.count() == 206
+    html = staff_client.post("/dashboard/sources/refresh/", {"source": "fribb", "force": "1"}, **HTMX).content.decode()
+    assert FribbEntry.objects.count() == 1 and "Last attempt failed" not in html
+
+
+def test_the_section_stops_waiting_for_a_refresh_lost_with_its_worker(staff_client, mapping_files, monkeypatch):
+    from datetime import timedelta
+
+    monkeypatch.setattr("syncer.views.sources.async_task", lambda *a, **k: "task-lost")
+    staff_client.post("/dashboard/sources/refresh/", {"source": "fribb"}, **HTMX)
+    poll = "/dashboard/sources/?task=task-lost&source=fribb"
+    SourceStatus.objects.filter(source="fribb").update(refresh_queued_at=timezone.now() - timedelta(minutes=14))
+    assert "hx-trigger" in staff_client.get(poll).content.decode()
+    SourceStatus.objects.filter(source="fribb").update(refresh_queued_at=timezone.now() - timedelta(minutes=16))
+    html = staff_client.get(poll).content.decode()
+    assert "hx-trigger" not in html and "Refreshing…" not in html
+    assert "did not finish within 15 minutes" in html and "qcluster" in html
+    assert 'aria-label="Refresh Fribb anime-lists JSON"' in html  # the button is back
+
+
+def test_a_task_id_this_install_did_not_queue_is_not_waited_for(staff_client):
+    html = staff_client.get("/dashboard/sources/?task=made-up&source=fribb").content.decode()
+    assert "hx-trigger" not in html and "Refreshing…" not in html
+
+
+def test_the_sources_in_use_are_named_best_first(staff_client):
+    for name in ("otaku", "fribb", "anibridge"):
+        SourceStatus.objects.create(source=name, row_count=5)
+    html = staff_client.get("/").content.decode()
+    assert "In use for placement, best first: AniBridge v3 JSON, Fribb anime-lists JSON, Otaku-Mappings SQLite." in html
+    assert html.count('<span class="tag">in use</span>') == 3
+
+
+def test_the_sync_progress_names_the_source_that_placed_each_entry(staff_client):
+    from syncer.models import SyncProgress
+
+    SyncProgress.objects.create(anilist_id=1, title="Bleach TYBW")
+    SyncProgress.objects.create(anilist_id=2, title="Mine")
+    SyncProgress.objects.create(anilist_id=3, title="Nobody knows")
+    Mapping.objects.create(anilist_id=1, trakt_id=30850, type="show", source="fribb tmdb 30984; start anibridge")
+    Mapping.objects.create(anilist_id=2, trakt_id=7, type="show", is_manual=True, source="manual")
+    Mapping.objects.create(anilist_id=3, unmapped_reason="no source knows this entry", source="")
+    html = staff_client.get("/dashboard/progress/").content.decode()
+    cells = re.findall(r'<td data-label="Placed by">([^<]*)</td>', html)
+    titles = re.findall(r'<td data-label="Title">([^<]*)</td>', html)
+    assert dict(zip(titles, cells, strict=True)) == {"Bleach TYBW": "anibridge", "Mine": "manual", "Nobody knows": "—"}

@@ -1,4 +1,4 @@
-"""`manage.py refresh_mappings [--source otaku|fribb|anibridge] [--file PATH]`"""
+"""`manage.py refresh_mappings [--source otaku|fribb|anibridge] [--file PATH] [--force]`"""
 
 import sys
 from pathlib import Path
@@ -15,16 +15,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--source", choices=sorted(importer.SOURCES), help="only this source")
         parser.add_argument("--file", type=Path, help="import this local file instead of downloading (needs --source)")
+        parser.add_argument("--force", action="store_true",
+                            help="accept a file with less than half the rows in use (refused otherwise)")
 
-    def handle(self, *args, source=None, file=None, **options):
+    def handle(self, *args, source=None, file=None, force=False, **options):
         if file and not source:
             raise CommandError("--file needs --source")
         if file:
-            statuses = [importer.import_file(source, file, progress=self.progress)]
+            statuses = [importer.import_file(source, file, progress=self.progress, force=force)]
         elif source:
-            statuses = [sources_refresh(source=source, progress=self.progress)]
+            statuses = [sources_refresh(source=source, progress=self.progress, force=force)]
         else:
-            statuses = sources_refresh_all(progress=self.progress)
+            statuses = sources_refresh_all(progress=self.progress, force=force)
         failed = False
         for status in statuses:
             if status.ok:
