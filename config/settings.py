@@ -170,7 +170,11 @@ TRAKT_SEASON_CACHE_DAYS = env.int("TRAKT_SEASON_CACHE_DAYS", default=7)
 # --- Sync -----------------------------------------------------------------------------------
 SYNC_INTERVAL_HOURS = env.int("SYNC_INTERVAL_HOURS", default=6)
 SYNC_REWATCHES = env.bool("SYNC_REWATCHES", default=False)
-SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=15 * 60)
+# A run not heard from for this long is dead and the next start marks it interrupted; its
+# heartbeat renews the lease every quarter of it (docs/sync.md, "One run at a time").
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=60)
+# A queued run no worker has started after this long is given up (its task was lost).
+SYNC_QUEUED_SECONDS = env.int("SYNC_QUEUED_SECONDS", default=10 * 60)
 # How long to wait after an uncertain history POST before checking Trakt history for it, so a
 # write still in flight has landed (see docs/sync.md).
 SYNC_RECONCILE_DELAY_SECONDS = env.float("SYNC_RECONCILE_DELAY_SECONDS", default=10.0)

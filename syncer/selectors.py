@@ -61,7 +61,8 @@ def run_get(*, run_id: int) -> SyncRun | None:
 
 
 RUN_ITEMS_PER_PAGE = 100
-FINISHED_STATES = {SyncRun.State.SUCCEEDED, SyncRun.State.FAILED, SyncRun.State.REFUSED}
+FINISHED_STATES = {SyncRun.State.SUCCEEDED, SyncRun.State.FAILED, SyncRun.State.REFUSED,
+                   SyncRun.State.INTERRUPTED}
 
 
 def run_is_finished(run: SyncRun) -> bool:
