@@ -254,3 +254,11 @@ def test_a_heartbeat_that_finds_its_lease_taken_says_so(caplog):
     lease_acquire(run_id=999)
     beat.beat()
     assert beat.lost and f"Sync {run.pk} lost its lease to run 999" in caplog.text
+
+
+def test_the_run_page_says_when_a_running_run_has_gone_silent(staff_client, settings):
+    silent = left_running(holder="other-host:4242:abc", alive_seconds_ago=settings.SYNC_LEASE_SECONDS + 5)
+    html = staff_client.get(f"/runs/{silent.pk}/status/").content.decode()
+    assert "No sign of life since" in html and "Starting a sync marks it interrupted" in html
+    alive = left_running(holder="other-host:4242:abc", alive_seconds_ago=2)
+    assert "No sign of life" not in staff_client.get(f"/runs/{alive.pk}/status/").content.decode()
