@@ -74,10 +74,10 @@ def assert_interrupted_with_its_log_line(run_id: int) -> SyncRun:
 
 
 @contextlib.contextmanager
-def database_outage(name: str):
-    """This test database (and no other: datname) refuses connections and drops every one but
-    this test's own, until the block ends. Run from the server's maintenance database, as a
-    database cannot close its own doors."""
+def database_outage(name: str, *, refuse_new: bool = True):
+    """This test database (and no other: datname) drops every connection but this test's own
+    and, with `refuse_new`, refuses new ones until the block ends. Run from the server's
+    maintenance database, as a database cannot close its own doors."""
     import psycopg
 
     with connection.cursor() as cursor:
@@ -86,7 +86,8 @@ def database_outage(name: str):
     db = connection.settings_dict
     with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
                          password=db["PASSWORD"] or None, dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        if refuse_new:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
         try:
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
                           [name, ours])
@@ -147,4 +148,20 @@ def test_a_run_cut_off_from_its_database_is_interrupted_and_the_next_run_recover
         assert f'last alive <time datetime="{run.heartbeat_at.isoformat()}">' in html
         new_run = wait_until_final(new, timeout=90)
         assert new_run.state == "succeeded", (new_run.error, q.output())
+    assert w.plays(trakt) == w.EXPECTED_PLAYS
+
+
+def test_a_run_whose_database_connections_drop_records_its_own_end_on_a_fresh_one(
+        doors, client, anilist, trakt, tmp_path, postgres_only):
+    w.library(anilist, trakt)
+    release = w.hold_third_post(trakt)
+    with w.Worker(anilist=anilist, trakt=trakt, log=tmp_path / "qcluster.log") as q:
+        dropped = start_and_catch_mid_run(client, trakt, q)
+        with database_outage(connection.settings_dict["NAME"], refuse_new=False):
+            release.set()
+        run = wait_until_final(dropped, timeout=60)
+        assert run.state == "failed" and "connection" in run.error, (run.state, run.error, q.output())
+        waited, new = w.time_until_accepted(doors["page"], timeout=30)
+        assert waited < 5  # it released its lease
+        assert wait_until_final(new, timeout=90).state == "succeeded", q.output()
     assert w.plays(trakt) == w.EXPECTED_PLAYS
