@@ -186,7 +186,11 @@ try:
     SYNC_STATUSES = parse_statuses(SYNC_STATUSES)
 except ValueError as _exc:
     raise ImproperlyConfigured(str(_exc)) from None
-SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=15 * 60)
+# A run not heard from for this long is dead and the next start marks it interrupted; its
+# heartbeat renews the lease every quarter of it (docs/sync.md, "One run at a time").
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=60)
+# A queued run no worker has started after this long is given up (its task was lost).
+SYNC_QUEUED_SECONDS = env.int("SYNC_QUEUED_SECONDS", default=10 * 60)
 # How long to wait after an uncertain history POST before checking Trakt history for it, so a
 # write still in flight has landed (see docs/sync.md).
 SYNC_RECONCILE_DELAY_SECONDS = env.float("SYNC_RECONCILE_DELAY_SECONDS", default=10.0)

@@ -67,6 +67,9 @@ class SyncRun(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
         REFUSED = "refused"  # another run held the lock
+        # Its process stopped (killed, or cut off from the database) without recording an end:
+        # marked so by the next start (see syncer/sync/liveness.py).
+        INTERRUPTED = "interrupted"
 
     mode = models.CharField(max_length=16, choices=Mode.choices)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
@@ -76,6 +79,7 @@ class SyncRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last time the run's process proved it was alive (every SYNC_HEARTBEAT_SECONDS).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     progress_done = models.IntegerField(default=0)
     progress_total = models.IntegerField(default=0)
@@ -95,6 +99,11 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.mode} ({self.state})"
+
+    @property
+    def last_alive_at(self):
+        """When the run last proved its process was alive (what an interrupted run shows)."""
+        return self.heartbeat_at or self.started_at or self.created_at
 
     def summary(self) -> dict:
         """The counts in the original app's JSON words."""

@@ -1,9 +1,12 @@
 """Reads for the web pages (dashboard, sync page). Each is a fixed, small number of queries."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Max, Q
+from django.utils import timezone
 from django_q.models import Schedule
 
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
@@ -82,11 +85,20 @@ def run_get(*, run_id: int) -> SyncRun | None:
 
 
 RUN_ITEMS_PER_PAGE = 100
-FINISHED_STATES = {SyncRun.State.SUCCEEDED, SyncRun.State.FAILED, SyncRun.State.REFUSED}
+FINISHED_STATES = {SyncRun.State.SUCCEEDED, SyncRun.State.FAILED, SyncRun.State.REFUSED,
+                   SyncRun.State.INTERRUPTED}
 
 
 def run_is_finished(run: SyncRun) -> bool:
     return run.state in FINISHED_STATES
+
+
+def run_is_silent(run: SyncRun) -> bool:
+    """A run still marked running (or queued) whose process has not been heard from for longer
+    than a live one ever is: the next start will mark it interrupted (syncer/sync/liveness.py)."""
+    limit = {SyncRun.State.RUNNING: settings.SYNC_LEASE_SECONDS,
+             SyncRun.State.QUEUED: settings.SYNC_QUEUED_SECONDS}.get(run.state)
+    return limit is not None and timezone.now() - run.last_alive_at > timedelta(seconds=limit)
 
 
 def run_items_page(*, run: SyncRun, action: str = "", page: int | str = 1) -> Page:

@@ -1,8 +1,11 @@
 """One sync at a time: a lease row taken with a conditional UPDATE.
 
 Exactly one UPDATE can match a free (or expired) lease, on SQLite and PostgreSQL alike, so a
-scheduled run and a button press, or two workers, never both get it. The lease expires after
-`SYNC_LEASE_SECONDS` without renewal, so a killed process blocks syncing only until then.
+scheduled run and a button press, or two workers, never both get it. The run's heartbeat
+(`syncer.sync.liveness`) renews it every quarter of `SYNC_LEASE_SECONDS` while the process
+lives; it expires after `SYNC_LEASE_SECONDS` without renewal, so a process killed on another
+host (or cut off from the database) blocks syncing only until then, and one killed on this host
+not at all: its lease is taken at once.
 """
 
 from __future__ import annotations
@@ -91,6 +94,9 @@ def lease_release(*, token: str) -> None:
 
 
 def lease_holder_run() -> int | None:
-    """The run holding an unexpired lease, if any."""
+    """The run holding a live lease (unexpired, and not held by a dead process of this host), if
+    any."""
     row = SyncLease.objects.filter(name=LEASE_NAME, expires_at__gte=timezone.now()).exclude(holder="").first()
-    return row.run_id if row else None
+    if row is None or row.holder == _dead_local_holder():
+        return None
+    return row.run_id

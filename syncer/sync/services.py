@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progres
 from syncer.sync.cron import sync_cron  # noqa: F401 - part of this module's contract
 from syncer.sync.events import RECONCILED_STATUSES, parse_statuses
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
+from syncer.sync.liveness import Heartbeat, run_claim, run_refuse, runs_interrupt_dead
 
 logger = logging.getLogger("syncer.sync")
 Progress = Callable[[int, int, str], None]
@@ -43,32 +44,69 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
 
     with log_to_run(run.pk):
         if _first_sync_left_to_the_user(run):
-            _finish(run, SyncRun.State.REFUSED, FIRST_SYNC_BY_HAND)
-            logger.warning("Scheduled sync %s not started: %s", run.pk, FIRST_SYNC_BY_HAND)
+            if run_refuse(run=run, reason=FIRST_SYNC_BY_HAND):
+                logger.warning("Scheduled sync %s not started: %s", run.pk, FIRST_SYNC_BY_HAND)
             return run
-        token = None
-        if not run.dry_run:
+        started, token = _start(run)
+        if not started:
+            return run
+        with Heartbeat(run_id=run.pk, lease_token=token):
             try:
-                token = lease_acquire(run_id=run.pk)
-            except SyncAlreadyRunning:
-                _finish(run, SyncRun.State.REFUSED, "a sync is already running")
-                logger.warning("Sync %s refused: a sync is already running", run.pk)
-                raise
-            # Holding the lease, no other real run can be running: one still marked so was killed.
-            SyncRun.objects.filter(state=SyncRun.State.RUNNING, dry_run=False).exclude(pk=run.pk).update(
-                state=SyncRun.State.FAILED, finished_at=timezone.now(),
-                error="interrupted: the process running it stopped; this run checked its posts")
-        try:
-            _execute(run, runs.RunProgress(run, progress, token))
-        except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
-            logger.exception("Sync %s (%s) failed", run.pk, run.mode)
-            _finish(run, SyncRun.State.FAILED, runs.failure_message(exc))
-        else:
-            _finish(run, SyncRun.State.SUCCEEDED, "")
-        finally:
-            if token:
-                lease_release(token=token)
+                _execute(run, runs.RunProgress(run, progress, token))
+            except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
+                logger.exception("Sync %s (%s) failed", run.pk, run.mode)
+                _end(run, SyncRun.State.FAILED, runs.failure_message(exc))
+            else:
+                _end(run, SyncRun.State.SUCCEEDED, "")
+            finally:
+                if token:
+                    _release(token)
     return run
+
+
+def _start(run: SyncRun) -> tuple[bool, str | None]:
+    """Take the lease (real runs), mark interrupted what dead processes left behind, and claim
+    the run: (False, None) when it is not queued any more, and then it is left alone."""
+    token = None
+    if not run.dry_run:
+        try:
+            token = lease_acquire(run_id=run.pk)
+        except SyncAlreadyRunning:
+            if run_refuse(run=run, reason="a sync is already running"):
+                logger.warning("Sync %s refused: a sync is already running", run.pk)
+            raise
+    # Holding the lease, no other real run can be alive: one still marked running is not.
+    runs_interrupt_dead(exclude=run.pk)
+    if run_claim(run=run):
+        return True, token
+    if token:
+        lease_release(token=token)
+    logger.warning("Sync %s is %s, no longer queued: left alone", run.pk, run.state)
+    return False, None
+
+
+def _end(run: SyncRun, state: str, error: str) -> None:
+    try:
+        _finish(run, state, error)
+    except (OperationalError, InterfaceError):
+        # The database dropped this connection (a restart, an outage): one try on a fresh one.
+        # Should it still be down, the run stays `running` and the next start marks it
+        # interrupted once its lease expires.
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        try:
+            _finish(run, state, error)
+        except (OperationalError, InterfaceError):
+            logger.error("Sync %s could not record its end (%s): the database is unreachable", run.pk, state)
+            raise
+
+
+def _release(token: str) -> None:
+    try:
+        lease_release(token=token)
+    except (OperationalError, InterfaceError):
+        pass  # the lease expires by itself after SYNC_LEASE_SECONDS
 
 
 FIRST_SYNC_BY_HAND = (
@@ -95,6 +133,7 @@ def sync_enqueue(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: b
     from django_q.tasks import async_task
 
     if not dry_run:
+        runs_interrupt_dead()
         with transaction.atomic():
             busy = lease_holder_run() or SyncRun.objects.filter(
                 dry_run=False, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING]).values_list(
@@ -107,8 +146,19 @@ def sync_enqueue(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: b
 
 
 def sync_run_queued(*, run_id: int) -> SyncRun | None:
-    """The worker's side of `sync_enqueue`: refusal is recorded on the run, not raised."""
-    run = SyncRun.objects.get(pk=run_id)
+    """The worker's side of `sync_enqueue`: refusal is recorded on the run, not raised. Only a
+    run still queued is run: django-q delivers a task again after `Q_RETRY` when its worker
+    died, by which time the run was interrupted (or ran) and must keep its record."""
+    from logs.context import log_to_run
+
+    run = SyncRun.objects.filter(pk=run_id).first()
+    if run is None:
+        logger.warning("Sync task for run %s: no such run", run_id)
+        return None
+    if run.state != SyncRun.State.QUEUED:
+        with log_to_run(run.pk):
+            logger.warning("Sync %s is %s: its task, delivered again, leaves it alone", run.pk, run.state)
+        return run
     try:
         return sync_run(mode=run.mode, trigger=run.trigger, dry_run=run.dry_run, anilist_id=run.anilist_id, run=run)
     except SyncAlreadyRunning:

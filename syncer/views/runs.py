@@ -34,4 +34,6 @@ def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:
     finished = selectors.run_is_finished(run)
     items = selectors.run_items_page(run=run, action=action, page=page) if finished else None
     to_post = selectors.run_planned_posts(run=run) if finished and run.dry_run else None
-    return {"run": run, "items": items, "action": action, "finished": finished, "to_post": to_post}
+    silent = not finished and selectors.run_is_silent(run)
+    return {"run": run, "items": items, "action": action, "finished": finished, "to_post": to_post,
+            "silent": silent}

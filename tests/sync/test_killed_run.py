@@ -23,6 +23,13 @@ for aid, tid in ((1, 100), (2, 200)):
                            start_episode=1, title=f"Anime {aid}", source="manual")
 """
 
+KILLED_RUN = """
+from logs.models import LogEntry
+from syncer.models import SyncRun
+run = SyncRun.objects.get(pk=1)
+print(f"state={run.state}", f"logged={LogEntry.objects.filter(run_id=1, message__contains='interrupted').exists()}")
+"""
+
 
 def manage(env, *args, **kwargs):
     return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
@@ -70,6 +77,9 @@ def test_a_run_killed_mid_post_is_finished_by_the_next_run_without_duplicates(tm
         trakt.handle = original
         out, _ = manage(env, "sync", "completed").communicate(timeout=120)
         assert re.search(r"succeeded", out), out
+        # The killed run is not left "running": the second run marked it, and logged it.
+        out, _ = manage(env, "shell", "-c", KILLED_RUN).communicate(timeout=120)
+        assert "state=interrupted" in out and "logged=True" in out, out
         plays = Counter((show, season, number) for show, season, number, _ in trakt.episode_plays())
         assert plays == Counter({(100, 1, n): 1 for n in range(1, 25)} | {(200, 1, n): 1 for n in range(1, 13)})
         # ... each with the date an uninterrupted run gives it (the entries' updatedAt: no completedAt).

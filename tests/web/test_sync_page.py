@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from mappings.models import Mapping
 from syncer.models import SyncRun
+from syncer.sync.lease import lease_acquire
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -61,6 +62,7 @@ def test_without_javascript_starting_redirects_to_the_run_page(staff_client, mon
 def test_a_second_run_is_refused_while_one_is_running(staff_client, monkeypatch):
     monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: None)
     running = SyncRun.objects.create(mode="incremental", state="running")
+    lease_acquire(run_id=running.pk)  # as every live run does
     html = staff_client.post("/sync/start/", {"mode": "completed"}, **HTMX).content.decode()
     assert "A sync is already running" in html and f'href="/runs/{running.id}/"' in html
     assert SyncRun.objects.count() == 1

@@ -1,0 +1,148 @@
+"""Which runs are still alive: a heartbeat while a run works, and the rule every start applies.
+
+A run proves it is alive by its heartbeat, a thread of its process that stamps
+`SyncRun.heartbeat_at` and renews the lease every quarter of `SYNC_LEASE_SECONDS`, whatever the
+run is doing (a rate-limit pause may last minutes without a progress report). A process that is
+killed, or cut off from the database, stops beating. Every start (the Sync page, the API, cron,
+the schedule, the CLI) first marks what such a process left behind `interrupted`, with a line in
+the run's log, and then proceeds:
+
+- a real run `running` whose lease is no longer its own live one: free, expired (no heartbeat
+  for `SYNC_LEASE_SECONDS`), taken by another run, or held by a process of this host that no
+  longer exists (then at once);
+- a preview `running` (previews take no lease) whose heartbeat is older than `SYNC_LEASE_SECONDS`;
+- a run still `queued` after `SYNC_QUEUED_SECONDS`: no worker started its task (the worker is
+  stopped, or the broker lost the task). Should the task arrive later, `run_claim` finds the run
+  no longer queued and the task does nothing.
+
+Every change of state here is a conditional UPDATE with a row count (the lease's idiom), so a
+run that claims or ends at the same moment is never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.db.models import F, Q
+from django.utils import timezone
+
+from logs.context import log_to_run
+from syncer.models import SyncLease, SyncRun
+from syncer.sync.lease import LEASE_NAME, lease_holder_run, lease_renew
+
+logger = logging.getLogger("syncer.sync")
+
+STOPPED = ("its process stopped before the run ended (killed, restarted, or cut off from the "
+           "database); last alive {alive}. Nothing is lost: the next run checks what it may have "
+           "posted and carries on")
+NEVER_STARTED = ("no worker started it within {minutes} min (is the worker, `manage.py qcluster`, "
+                 "running?); start it again")
+
+
+def heartbeat_seconds() -> float:
+    return settings.SYNC_LEASE_SECONDS / 4
+
+
+def run_claim(*, run: SyncRun) -> bool:
+    """Move a queued run to running; False when it is not queued any more (a task delivered
+    twice, or a run given up as interrupted), and then it must be left alone."""
+    now = timezone.now()
+    claimed = SyncRun.objects.filter(pk=run.pk, state=SyncRun.State.QUEUED).update(
+        state=SyncRun.State.RUNNING, started_at=now, heartbeat_at=now) == 1
+    run.refresh_from_db()
+    return claimed
+
+
+def run_refuse(*, run: SyncRun, reason: str) -> bool:
+    """Mark a queued run refused; False when it is not queued (another delivery has it)."""
+    refused = SyncRun.objects.filter(pk=run.pk, state=SyncRun.State.QUEUED).update(
+        state=SyncRun.State.REFUSED, error=reason, finished_at=timezone.now()) == 1
+    run.refresh_from_db()
+    return refused
+
+
+def runs_interrupt_dead(*, exclude: int | None = None) -> list[int]:
+    """Mark interrupted every run no live process is working on (see the module docstring) and
+    log each in its own run's log; returns their ids."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    live_lease = lease_holder_run()
+    # The run `live_lease` names is alive; a real run holding no live lease is not.
+    running = SyncRun.objects.filter(state=SyncRun.State.RUNNING).exclude(pk=exclude)
+    dead = list(running.filter(dry_run=False).exclude(pk=live_lease))
+    dead += running.filter(dry_run=True).filter(Q(heartbeat_at__lt=stale) | Q(
+        heartbeat_at__isnull=True, started_at__lt=stale))
+    lost = SyncRun.objects.filter(state=SyncRun.State.QUEUED, created_at__lt=now - timedelta(
+        seconds=settings.SYNC_QUEUED_SECONDS)).exclude(pk=exclude)
+    marked = [run.pk for run in dead if _interrupt(run, SyncRun.State.RUNNING, STOPPED.format(
+        alive=_when(run.last_alive_at)))]
+    minutes = round(settings.SYNC_QUEUED_SECONDS / 60)
+    marked += [run.pk for run in lost if _interrupt(run, SyncRun.State.QUEUED, NEVER_STARTED.format(
+        minutes=minutes))]
+    return marked
+
+
+def _interrupt(run: SyncRun, state: str, reason: str) -> bool:
+    if SyncRun.objects.filter(pk=run.pk, state=state).update(
+            state=SyncRun.State.INTERRUPTED, error=reason, finished_at=timezone.now(),
+            errors=F("errors") + 1) != 1:
+        return False  # it ended (or was claimed) meanwhile: its own record stands
+    with log_to_run(run.pk):
+        logger.error("Sync %s (%s) interrupted: %s", run.pk, run.mode, reason)
+    return True
+
+
+def _when(moment) -> str:
+    return moment.astimezone(timezone.get_fixed_timezone(0)).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class Heartbeat:
+    """While open, a daemon thread stamps the run alive and renews its lease (`lease_token`,
+    None for a preview) every `heartbeat_seconds()`. A failed beat (the database unreachable) is
+    logged and the next one tries again on a fresh connection."""
+
+    def __init__(self, *, run_id: int, lease_token: str | None, interval: float | None = None):
+        self.run_id, self.lease_token = run_id, lease_token
+        self.interval = interval if interval is not None else heartbeat_seconds()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.lost = False
+
+    def __enter__(self) -> Heartbeat:
+        # The thread logs to this run, as the code that started it does.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._loop,), daemon=True,
+                                        name=f"sync-{self.run_id}-heartbeat")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread:
+            # A beat blocked on an unreachable database must not hold up the run's end.
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                self.beat()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def beat(self) -> None:
+        try:
+            SyncRun.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now())
+            if self.lease_token and not lease_renew(token=self.lease_token) and not self.lost:
+                self.lost = True
+                holder = SyncLease.objects.filter(name=LEASE_NAME).values_list("run_id", flat=True).first()
+                logger.warning("Sync %s lost its lease to run %s: it stops before its next post",
+                               self.run_id, holder)
+        except DatabaseError as exc:
+            logger.warning("Sync %s heartbeat failed (%s); trying again in %.0f s",
+                           self.run_id, exc.__class__.__name__, self.interval)
+            connections.close_all()
