@@ -107,3 +107,17 @@ def test_an_entry_the_database_refuses_fails_alone_on_any_database(monkeypatch):
     rows = mapping_resolve_many(medias=[media(301, format="TV", episodes=12), media(302, format="TV", episodes=12)])
     assert "could not be saved (DataError)" in rows[302].unmapped_reason
     assert Mapping.objects.filter(anilist_id=301).exists() and not Mapping.objects.filter(anilist_id=302).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manual_mapping_to_a_trakt_title_with_a_nul_is_saved_without_it_on_postgres(
+        postgres_only, fake_trakt, fake_anilist, staff_client):
+    from tests.fakes.anilist import media_obj
+
+    fake_trakt.add_show(1420, title=f"Attack{NUL} on Titan", seasons={1: 25})
+    fake_anilist.medias[16498] = media_obj(16498, title=f"Shingeki{NUL}", episodes=25)
+    response = staff_client.post("/manual/", {"anilist": "16498", "trakt": "1420", "kind": "show",
+                                              "start_season": "1", "start_episode": "1"})
+    assert response.status_code == 200
+    row = Mapping.objects.get(anilist_id=16498)
+    assert (row.trakt_id, row.trakt_title, row.title) == (1420, "Attack on Titan", "Shingeki")
