@@ -34,9 +34,9 @@ def test_every_page_runs_only_its_own_scripts_and_no_inline_code(admin_client, c
     assert "'unsafe-eval'" not in response["Content-Security-Policy"]
 
 
-def test_htmx_is_told_not_to_inject_its_inline_indicator_style(admin_client):
+def test_htmx_is_told_not_to_inject_its_inline_indicator_style_nor_to_eval(admin_client):
     html = admin_client.get("/").content.decode()
-    assert '<meta name="htmx-config" content=\'{"includeIndicatorStyles": false}\'>' in html
+    assert '<meta name="htmx-config" content=\'{"includeIndicatorStyles": false, "allowEval": false}\'>' in html
     assert "<script>" not in html and " style=" not in html
 
 
