@@ -172,7 +172,7 @@ if BEHIND_TLS is not False:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS is True)
     # The platform's health check may call the app directly over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-# `check --deploy` warnings answered in the README ("Security checks"): W021 (HSTS preload is
+# `check --deploy` warnings answered in the README ("Security"): W021 (HSTS preload is
 # the domain owner's choice) and, unless BEHIND_TLS=true, W008 (a plain-HTTP server cannot
 # redirect to HTTPS).
 SILENCED_SYSTEM_CHECKS = ["security.W021"] + ([] if BEHIND_TLS is True else ["security.W008"])
