@@ -3,6 +3,7 @@
 Every variable is documented in the README's configuration table.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -24,7 +25,7 @@ SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# /api/ callers get a JSON 403; pages keep Django's own.
+# /api/ callers get a JSON 403; pages get one that says which setting to change.
 CSRF_FAILURE_VIEW = "syncer.api.views.csrf_failure"
 
 INSTALLED_APPS = [
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_q",
+    "axes",
+    "csp",
     "logs",
     "mappings",
     "syncer",
@@ -46,6 +49,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Outside the session, CSRF and messages middleware: it sees the cookies they set.
+    "config.middleware.PlainHttpCookiesMiddleware",
+    "config.middleware.PrivateResponsesMiddleware",
+    "config.middleware.RefuseNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF: its process_view decides whether a bearer caller skips the CSRF check
@@ -56,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,18 +123,76 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user and client before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one user name
+# from one client address, that pair is refused for LOGIN_LOCKOUT_MINUTES (README: unlocking).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.login.locked_out"
+# Only attempts and lockouts are recorded, not every successful login.
+AXES_DISABLE_ACCESS_LOG = True
+
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-# Behind TLS (Render, Heroku) the proxy says so in X-Forwarded-Proto.
-BEHIND_TLS = env.bool("BEHIND_TLS", default=not DEBUG)
-if BEHIND_TLS:
+
+
+def _tls_mode(value: str) -> bool | None:
+    """BEHIND_TLS: true (every request is HTTPS: Render and Heroku set it), false (plain HTTP
+    only), or unset: decided per request, so a home server on plain HTTP can log in."""
+    value = value.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    return None
+
+
+BEHIND_TLS = _tls_mode(env.str("BEHIND_TLS", default=""))
+if BEHIND_TLS is not False:
+    # A TLS-terminating proxy says so in X-Forwarded-Proto. A client forging it over plain HTTP
+    # only gets cookies its browser then refuses to keep.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    # Unset BEHIND_TLS: `config.middleware.PlainHttpCookiesMiddleware` drops the Secure flag
+    # from the cookies of a plain-HTTP request (a browser would not keep them, and the login's
+    # CSRF check would fail); HTTPS requests keep it. Django sends HSTS on HTTPS requests only.
+    SESSION_COOKIE_SECURE = not DEBUG or BEHIND_TLS is True
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 30)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Preloading is a decision about a whole domain, made at hstspreload.org (README: W021).
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # Only a deploy that says every request is HTTPS may redirect plain HTTP to it.
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=BEHIND_TLS is True)
+    # The platform's health check may call the app directly over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# `check --deploy` warnings answered in the README ("Security"): W021 (HSTS preload is
+# the domain owner's choice) and, unless BEHIND_TLS=true, W008 (a plain-HTTP server cannot
+# redirect to HTTPS).
+SILENCED_SYSTEM_CHECKS = ["security.W021"] + ([] if BEHIND_TLS is True else ["security.W008"])
+
+# Content-Security-Policy (django-csp): the pages run only their own scripts (htmx included),
+# and no inline script or style; htmx's own indicator style is off (base.html) and in app.css.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # Machine callers of /api/ send `Authorization: Bearer <API_TOKEN>`; /api/cron also accepts
 # CRON_SECRET.

@@ -1,6 +1,7 @@
 from django import forms
 
 from logs.selectors import LEVELS
+from syncer.refs import AsciiIntegerField
 
 
 class LogFilterForm(forms.Form):
@@ -11,7 +12,7 @@ class LogFilterForm(forms.Form):
         label="Level",
         choices=[("", "All levels")] + [(level, f"{level} and above") for level in LEVELS],
     )
-    run = forms.IntegerField(required=False, min_value=1, label="Run #")
+    run = AsciiIntegerField(required=False, min_value=1, label="Run #")
 
     def filters(self) -> dict:
         """Keyword arguments for the log selectors; invalid input means "no filter"."""

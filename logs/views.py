@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from logs.forms import LogFilterForm
 from logs.selectors import PAGE_ROWS, log_entries, log_entries_after, log_last_id
+from syncer.refs import ascii_number
 
 
 @require_GET
@@ -70,7 +71,4 @@ def _tail_context(filters: dict, last_id: int, *, paused: bool) -> dict:
 
 
 def _int(value: str | None) -> int:
-    try:
-        return max(int(value or 0), 0)
-    except ValueError:
-        return 0
+    return ascii_number(value or "0") or 0

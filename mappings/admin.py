@@ -21,6 +21,7 @@ from mappings.models import (
     OtakuEntry,
     SourceStatus,
 )
+from syncer.refs import ascii_id
 
 ID_FIELDS = ("anilist_id", "trakt_id", "mal_id", "tmdb_id", "tvdb_id", "held_trakt_id")
 
@@ -87,11 +88,11 @@ class MappingAdmin(admin.ModelAdmin):
             return queryset.filter(anilist_id=anilist), False
         _, ref = parse_trakt(term) if TRAKT_URL.search(term) else (None, None)
         if ref:
-            if ref.isdigit():
-                return queryset.filter(Q(trakt_id=int(ref)) | Q(held_trakt_id=int(ref))), False
+            if (trakt_id := ascii_id(ref)) is not None:
+                return queryset.filter(Q(trakt_id=trakt_id) | Q(held_trakt_id=trakt_id)), False
             return queryset.filter(trakt_slug__iexact=ref), False
-        if term.isdigit():
-            return queryset.filter(_any_id(int(term))), False
+        if (number := ascii_id(term)) is not None:
+            return queryset.filter(_any_id(number)), False
         return super().get_search_results(request, queryset, search_term)
 
     def save_model(self, request, obj, form, change):

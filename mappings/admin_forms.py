@@ -8,8 +8,9 @@ from django import forms
 
 from mappings.models import Mapping
 from mappings.placement import locate
+from syncer.refs import AsciiIntegerField, ascii_id
 
-ANILIST_URL = re.compile(r"anilist\.co/anime/(\d+)", re.I)
+ANILIST_URL = re.compile(r"anilist\.co/anime/([0-9]+)", re.I)
 TRAKT_URL = re.compile(r"trakt\.tv/(shows|movies)/([\w-]+)", re.I)
 
 
@@ -24,8 +25,8 @@ def parse_anilist(value: str) -> int | None:
     value = (value or "").strip()
     match = ANILIST_URL.search(value)
     if match:
-        return int(match.group(1))
-    return int(value) if value.isdigit() else None
+        return ascii_id(match.group(1))
+    return ascii_id(value)
 
 
 def parse_trakt(value: str) -> tuple[str | None, str | None]:
@@ -46,6 +47,7 @@ class MappingForm(forms.ModelForm):
     class Meta:
         model = Mapping
         fields = ["title", "type", "start_season", "start_episode", "is_manual", "source", "unmapped_reason"]
+        field_classes = {"start_season": AsciiIntegerField, "start_episode": AsciiIntegerField}
         # One-line values: text inputs, not the admin's default large text areas.
         widgets = {
             "title": forms.TextInput(attrs={"class": "vTextField"}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -172,15 +172,28 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
             )
             out[media.id] = waiting
             continue
-        with transaction.atomic():
-            row = _apply(previous or Mapping(anilist_id=media.id), media, res)
-            _check_collision(row)
-            row.save()
-            overlaps_report(row, resolver.seasons)
+        try:
+            with transaction.atomic():
+                row = _apply(previous or Mapping(anilist_id=media.id), media, res)
+                _check_collision(row)
+                row.save()
+                overlaps_report(row, resolver.seasons)
+        except DataError as exc:
+            out[media.id] = _unsavable(media, exc)
+            continue
         if row.unmapped_reason:
             logger.warning("Unmapped AniList %s (%s): %s", media.id, row.title, row.unmapped_reason)
         out[media.id] = row
     return out
+
+
+def _unsavable(media, exc: DataError) -> Mapping:
+    """One entry the database refused (e.g. a NUL in its data): it alone stays unmapped, with
+    the reason on the unmapped list, and the run goes on with the others."""
+    logger.warning("Could not save the mapping of AniList %s: %s", media.id, exc.__class__.__name__)
+    title = (media.title or "").replace("\x00", "")
+    return Mapping(anilist_id=media.id, title=title,
+                   unmapped_reason=f"its AniList data could not be saved ({exc.__class__.__name__})")
 
 
 def _fill_episode_counts(rows: dict[int, Mapping], medias: dict) -> None:

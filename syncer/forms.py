@@ -1,57 +1,21 @@
 """Forms of the web pages, and reading ids out of pasted AniList and Trakt URLs."""
 
-import re
 from dataclasses import dataclass
 
 from django import forms
 
+from syncer import refs
 from syncer.models import SyncRun
-from syncer.sync import sources as sync_sources
-
-_TRAKT_URL = re.compile(
-    r"^(?:https?://)?(?:www\.|app\.)?trakt\.tv/(shows|movies)/([\w-]+)"
-    r"(?:/seasons/(\d+)(?:/episodes/(\d+))?)?(?:[/?#].*)?$",
-    re.I,
-)
-MAX_ID = 2_147_483_647
+from syncer.refs import AsciiIntegerField, TraktRef, parse_trakt_ref  # noqa: F401 - re-exported
 
 
 def parse_anilist_id(text: str) -> int | None:
     """`16498` or `https://anilist.co/anime/16498/Shingeki-no-Kyojin/` -> 16498; else None
     (also for ids no database column can hold)."""
     try:
-        value = sync_sources.parse_anilist_id(text)
+        return refs.parse_anilist_id(text)
     except ValueError:
         return None
-    return value if 0 < value <= MAX_ID else None
-
-
-@dataclass(frozen=True)
-class TraktRef:
-    """What a pasted Trakt id or URL says: the show or movie (id or slug) and maybe a season
-    and episode (`/shows/x/seasons/3/episodes/13`)."""
-
-    kind: str  # "show", "movie" or "" when only a number was given
-    ident: str  # a Trakt id (digits) or a slug
-    season: int | None = None
-    episode: int | None = None
-
-    @property
-    def is_id(self) -> bool:
-        return self.ident.isdigit()
-
-
-def parse_trakt_ref(text: str) -> TraktRef | None:
-    text = text.strip()
-    if text.isdigit():
-        return TraktRef(kind="", ident=text) if 0 < int(text) <= MAX_ID else None
-    match = _TRAKT_URL.match(text)
-    if not match:
-        return None
-    kind = "show" if match.group(1).lower() == "shows" else "movie"
-    season = int(match.group(3)) if match.group(3) else None
-    episode = int(match.group(4)) if match.group(4) else None
-    return TraktRef(kind=kind, ident=match.group(2).lower(), season=season, episode=episode)
 
 
 class AniListIdField(forms.CharField):
@@ -120,8 +84,8 @@ class ManualMappingForm(forms.Form):
     kind = forms.ChoiceField(
         label="Type", choices=[("show", "Show"), ("movie", "Movie")], widget=forms.RadioSelect, initial="show"
     )
-    start_season = forms.IntegerField(label="Start season", min_value=0, initial=1, required=False)
-    start_episode = forms.IntegerField(label="Start episode", min_value=1, initial=1, required=False)
+    start_season = AsciiIntegerField(label="Start season", min_value=0, initial=1, required=False)
+    start_episode = AsciiIntegerField(label="Start episode", min_value=1, initial=1, required=False)
 
     def clean(self):
         cleaned = super().clean()

@@ -202,10 +202,27 @@ def is_html(response: httpx.Response) -> bool:
 
 
 def parse_json(response: httpx.Response, service: str) -> Any:
+    """The answer's JSON, with every NUL removed from its strings (see `without_nul`)."""
     try:
-        return response.json()
+        return without_nul(response.json())
     except (ValueError, UnicodeDecodeError):
         raise BadResponse(service, response.status_code, "the answer was not JSON") from None
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL character removed from its strings, keys included.
+
+    JSON may carry a NUL (`\\u0000`) in a title; PostgreSQL cannot store it in a text column
+    and fails the whole transaction, so it never gets past this door (AniList, Trakt and TMDB
+    all decode here).
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
 
 
 def error_detail(response: httpx.Response) -> str:

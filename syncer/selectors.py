@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
+from syncer.refs import ascii_id
 
 PROGRESS_PER_PAGE = 25
 
@@ -52,8 +53,8 @@ def sync_progress_page(*, query: str = "", page: int | str = 1) -> ProgressPage:
     rows = SyncProgress.objects.order_by("-updated_at", "-anilist_id").annotate(**_placement_columns())
     if query:
         condition = Q(title__icontains=query)
-        if query.isdigit():
-            condition |= Q(anilist_id=int(query))
+        if (number := ascii_id(query)) is not None:
+            condition |= Q(anilist_id=number)
         rows = rows.filter(condition)
     paginator = Paginator(rows, PROGRESS_PER_PAGE)
     return ProgressPage(page=_with_placed_by(paginator.get_page(page)), query=query)
@@ -203,8 +204,7 @@ def mappings_page(*, filters: MappingFilters, page: int | str = 1) -> Page:
     q = filters.q.strip()
     if q:
         condition = Q(title__icontains=q) | Q(trakt_title__icontains=q)
-        if q.isdigit():
-            n = int(q)
+        if (n := ascii_id(q)) is not None:
             condition |= Q(anilist_id=n) | Q(trakt_id=n) | Q(mal_id=n) | Q(tmdb_id=n) | Q(tvdb_id=n)
         elif q.lower().startswith("tt"):
             condition |= Q(imdb_id=q.lower())

@@ -13,6 +13,7 @@ from config.access import secret_allowed
 from syncer.api.validation import (
     BadInput,
     Field,
+    NeedsPost,
     api_view,
     ensure_no_body,
     ensure_write_allowed,
@@ -24,6 +25,10 @@ from syncer.models import SyncRun, SyncRunItem
 from syncer.sync.services import SyncAlreadyRunning, sync_cron, sync_enqueue, sync_preview, sync_run
 
 API = SyncRun.Trigger.API
+PREVIEW_NEEDS_POST = (
+    "From a browser session a preview is started with POST: use Preview on the Sync page "
+    "(POST /sync/start/); scripts may GET ?preview=1 with 'Authorization: Bearer <API_TOKEN>'."
+)
 ASYNC = {"async": Field(flag, default=False)}
 
 
@@ -107,6 +112,10 @@ def library_sync(request, mode: str):
         params = query_params(request, {"preview": Field(flag, default=False)})
         if not params["preview"]:
             raise BadInput("Use preview=1 for listing or POST to run sync.")
+        if not getattr(request, "api_bearer", False):
+            # A preview records a run: from a cookie session that is a write, and a GET carries
+            # no CSRF token. The Sync page previews with a POST form.
+            raise NeedsPost(PREVIEW_NEEDS_POST)
         run = sync_preview(mode=mode, trigger=API)
         if run.state != SyncRun.State.SUCCEEDED:
             return failed(run, "Preview failed")

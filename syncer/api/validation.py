@@ -15,11 +15,10 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
+from syncer.refs import MAX_ID, ascii_number
+
 # Scripts send a handful of ids; nothing legitimate comes near this.
 MAX_BODY_BYTES = 16 * 1024
-# The id columns are 32-bit integers in the original schema.
-MAX_ID = 2_147_483_647
-_DIGITS = re.compile(r"[0-9]{1,10}")
 _IMDB = re.compile(r"tt[0-9]{5,10}")
 # The default of a field that may be left out and must then stay untouched (not set to None).
 MISSING = object()
@@ -36,9 +35,10 @@ class NeedsPost(BadInput):
 
     status = 403
 
-    def __init__(self):
+    def __init__(self, message: str = ""):
         super().__init__(
-            "From a browser session this route writes only with POST and a CSRF token; "
+            message
+            or "From a browser session this route writes only with POST and a CSRF token; "
             "scripts may use GET with 'Authorization: Bearer <API_TOKEN>'."
         )
 
@@ -52,8 +52,8 @@ def ensure_no_body(request: HttpRequest) -> None:
     if request.method != "POST":
         return
     if request.content_type in FORM_TYPES:
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        declared = ascii_number(request.META.get("CONTENT_LENGTH") or "0")
+        if declared is None or declared > MAX_BODY_BYTES:
             raise BadInput(f"The request body is too large (at most {MAX_BODY_BYTES} bytes).")
         unknown = sorted(set(request.POST) - {"csrfmiddlewaretoken"}) + sorted(request.FILES)
         if unknown:
@@ -111,8 +111,8 @@ def whole_number(name: str, raw: Any, *, minimum: int, maximum: int) -> int:
         raise BadInput(f"'{name}' must be an integer, not a boolean.")
     if isinstance(raw, int):
         value = raw
-    elif isinstance(raw, str) and _DIGITS.fullmatch(raw):
-        value = int(raw)
+    elif isinstance(raw, str) and ascii_number(raw) is not None:
+        value = ascii_number(raw)
     else:
         kind = "a positive integer" if minimum >= 1 else "a whole number"
         raise BadInput(f"'{name}' must be {kind}.")
@@ -207,8 +207,8 @@ def query_params(request: HttpRequest, fields: dict[str, Field]) -> dict[str, An
 
 def json_body(request: HttpRequest, fields: dict[str, Field]) -> dict[str, Any]:
     """The body as a JSON object checked against `fields`; an empty body counts as `{}`."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+    declared = ascii_number(request.META.get("CONTENT_LENGTH") or "0")
+    if declared is None or declared > MAX_BODY_BYTES:
         raise BadInput(f"The request body is too large (at most {MAX_BODY_BYTES} bytes).")
     body = request.body
     if len(body) > MAX_BODY_BYTES:

@@ -157,15 +157,15 @@ def run_items(request, run_id: int):
 
 
 def csrf_failure(request, reason: str = ""):
-    """`CSRF_FAILURE_VIEW`: API callers get JSON, pages keep Django's page."""
+    """`CSRF_FAILURE_VIEW`: API callers get JSON, pages a page saying what to set."""
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"error": f"CSRF check failed ({reason}): send the X-CSRFToken header, or use a bearer token."},
             status=403,
         )
-    from django.views.csrf import csrf_failure as page
+    from config.views import csrf_failure_page
 
-    return page(request, reason=reason)
+    return csrf_failure_page(request, reason=reason)
 
 
 def unknown_route(request, rest: str = ""):

@@ -7,13 +7,13 @@ allows (one activities read and one "updated since" read for a no-op incremental
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from syncer.clients.anilist import ENTRY_FIELDS, PAGE_SIZE, parse_entry
 from syncer.http import BadResponse
+from syncer.refs import parse_anilist_id  # noqa: F401 - the command line's import
 from syncer.sync import events as ev
 
 logger = logging.getLogger("syncer.sync")
@@ -33,7 +33,6 @@ query ($userId: Int!, $page: Int, $perPage: Int) {{
 # Called after each page read: a long read (a first sync at 30 requests a minute) keeps the
 # run's progress and lease alive.
 OnPage = Callable[[int], None] | None
-_ANILIST_URL = re.compile(r"anilist\.co/anime/(\d+)", re.IGNORECASE)
 
 
 @dataclass
@@ -43,16 +42,6 @@ class Produced:
     medias: dict = field(default_factory=dict)  # AniList id -> AniListMedia (for the resolver)
     cursor_floor: int = 0  # incremental: the cursor the run started from
     cursor_seen: int = 0  # incremental: the newest activity/entry time read
-
-
-def parse_anilist_id(value: str | int) -> int:
-    """`21`, `"21"` or an AniList URL (`https://anilist.co/anime/21/One-Piece/`)."""
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    if match := _ANILIST_URL.search(text):
-        return int(match.group(1))
-    raise ValueError(f"not an AniList id or anime URL: {text!r}")
 
 
 def entries_updated_since(client, *, user_id: int, since: int, on_page: OnPage = None) -> list:

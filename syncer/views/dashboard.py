@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from syncer import selectors
 from syncer.clients import anilist_client
 from syncer.http import ApiError
+from syncer.refs import page_number
 from syncer.trakt_auth import trakt_token_status
 from syncer.views.sources import sources_context
 
@@ -18,7 +19,7 @@ def dashboard(request):
         **sources_context(),
         "unmapped": selectors.unmapped_summary(),
         "disputes": selectors.disputed_episodes(),
-        "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=request.GET.get("page", 1)),
+        "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=page_number(request.GET.get("page", 1))),
     }
     return render(request, "dashboard.html", context)
 
@@ -32,7 +33,7 @@ def runs_partial(request):
 @require_GET
 def progress_partial(request):
     """The searchable, paged sync-progress table."""
-    progress = selectors.sync_progress_page(query=request.GET.get("q", ""), page=request.GET.get("page", 1))
+    progress = selectors.sync_progress_page(query=request.GET.get("q", ""), page=page_number(request.GET.get("page", 1)))
     return render(request, "syncer/_progress.html", {"progress": progress})
 
 

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from syncer import selectors
 from syncer.forms import parse_anilist_id
+from syncer.refs import page_number
 
 
 @require_GET
@@ -18,7 +19,7 @@ def mapping_list(request):
         source=request.GET.get("source", ""),
         status=request.GET.get("status", ""),
     )
-    page = selectors.mappings_page(filters=filters, page=request.GET.get("page", 1))
+    page = selectors.mappings_page(filters=filters, page=page_number(request.GET.get("page", 1)))
     query = urlencode({k: v for k, v in vars(filters).items() if v})
     context = {"page": page, "filters": filters, "query": query, "sources": selectors.mapping_sources_used()}
     template = "syncer/_mapping_rows.html" if request.htmx else "syncer/mappings.html"

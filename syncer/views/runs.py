@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from syncer import selectors
 from syncer.models import SyncRun
+from syncer.refs import page_number
 
 
 @require_GET
@@ -26,7 +27,7 @@ def _run_context(request, run_id: int) -> dict:
     run = selectors.run_get(run_id=run_id)
     if run is None:
         raise Http404("No such run.")
-    return run_context(run, action=request.GET.get("action", ""), page=request.GET.get("page", 1))
+    return run_context(run, action=request.GET.get("action", ""), page=page_number(request.GET.get("page", 1)))
 
 
 def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:

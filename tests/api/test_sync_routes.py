@@ -258,8 +258,18 @@ def test_a_browser_session_cannot_start_a_sync_with_get(staff_client, library, p
     assert not SyncRun.objects.exists()
 
 
-def test_a_browser_session_previews_with_get(staff_client, library):
-    assert staff_client.get("/api/completed-sync?preview=1").status_code == 200
+@pytest.mark.parametrize("path", ["/api/completed-sync?preview=1", "/api/watching-sync?preview=1"])
+def test_a_browser_session_cannot_preview_with_get_because_a_preview_records_a_run(staff_client, library, path):
+    response = staff_client.get(path)
+    assert response.status_code == 403
+    assert "/sync/start/" in response.json()["error"]
+    assert not SyncRun.objects.exists()
+
+
+def test_a_browser_session_previews_by_post_from_the_sync_page(staff_client, library):
+    response = staff_client.post("/sync/start/", {"mode": "completed", "dry_run": "on"})
+    assert response.status_code == 302
+    assert SyncRun.objects.get().dry_run is True
 
 
 def test_cron_reports_a_failed_run_as_a_500(client, monkeypatch):

@@ -5,10 +5,10 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from syncer.models import SyncRun
+from syncer.refs import parse_anilist_id
 from syncer.sync.lease import SyncAlreadyRunning
 from syncer.sync.selectors import run_items, run_unmapped
 from syncer.sync.services import sync_run
-from syncer.sync.sources import parse_anilist_id
 
 
 class Command(BaseCommand):

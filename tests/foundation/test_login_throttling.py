@@ -1,0 +1,90 @@
+"""Login throttling (django-axes): five wrong passwords for one user name from one address lock
+that pair out for 15 minutes, with a message saying so; `axes_reset_username` unlocks."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every attempt checks a password: the fast hasher keeps the many attempts quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def log_in(client, password, username="staff", address="192.0.2.10"):
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def test_a_wrong_password_shows_the_form_again_with_the_user_name_kept(client, staff_user):
+    response = log_in(client, "wrong")
+    assert response.status_code == 200
+    assert b"didn't match" in response.content
+    assert b'value="staff"' in response.content
+
+
+def test_five_wrong_passwords_lock_the_user_out_even_with_the_right_one_next(client, staff_user, settings):
+    assert settings.AXES_FAILURE_LIMIT == 5
+    for _ in range(4):
+        assert log_in(client, "wrong").status_code == 200
+    locked = log_in(client, "wrong")
+    assert locked.status_code == 429
+    right = log_in(client, PASSWORD)
+    assert right.status_code == 429
+    assert b"Too many failed logins" in right.content and b"15 minutes" in right.content
+    assert b"axes_reset_username staff" in right.content
+    assert b'value="staff"' in right.content
+    assert not signed_in(client)
+
+
+def test_the_lockout_holds_for_that_user_and_address_only(client, staff_user, django_user_model):
+    django_user_model.objects.create_user(username="other", password=PASSWORD, is_staff=True)
+    for _ in range(5):
+        log_in(client, "wrong")
+    assert log_in(Client(), PASSWORD, address="192.0.2.99").status_code == 302
+    assert log_in(Client(), PASSWORD, username="other").status_code == 302
+
+
+def test_the_admin_login_counts_and_refuses_the_same_way(client, staff_user):
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "staff", "password": "wrong"}, REMOTE_ADDR="192.0.2.10")
+    assert log_in(client, PASSWORD).status_code == 429
+
+
+def test_axes_reset_username_unlocks_at_once(client, staff_user):
+    for _ in range(5):
+        log_in(client, "wrong")
+    call_command("axes_reset_username", "staff", stdout=io.StringIO())
+    response = log_in(client, PASSWORD)
+    assert response.status_code == 302 and signed_in(client)
+
+
+def test_the_lockout_ends_after_the_cool_off(client, staff_user):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+
+    for _ in range(5):
+        log_in(client, "wrong")
+    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16))
+    assert log_in(client, PASSWORD).status_code == 302
+
+
+def test_a_successful_login_forgets_earlier_failures(client, staff_user):
+    for _ in range(4):
+        log_in(client, "wrong")
+    assert log_in(client, PASSWORD).status_code == 302
+    client.post("/logout/")
+    for _ in range(4):
+        log_in(client, "wrong")
+    assert log_in(client, PASSWORD).status_code == 302
