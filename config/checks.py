@@ -57,3 +57,15 @@ def required_secrets_check(app_configs, **kwargs):
     if supabase_rest_only():
         problems.append(Warning(SUPABASE_HINT, id="config.W001"))
     return problems
+
+
+@register()
+def lease_outlasts_a_request_check(app_configs, **kwargs):
+    """A history POST goes out only while its run holds the lease; it must land before the lease
+    can pass to another run, or that run could reconcile the batch too early (docs/sync.md)."""
+    if settings.HTTP_TIMEOUT_SECONDS >= settings.SYNC_LEASE_SECONDS:
+        return [Error(
+            f"HTTP_TIMEOUT_SECONDS ({settings.HTTP_TIMEOUT_SECONDS:g}) must be shorter than "
+            f"SYNC_LEASE_SECONDS ({settings.SYNC_LEASE_SECONDS}): raise SYNC_LEASE_SECONDS or lower the timeout.",
+            id="config.E002")]
+    return []

@@ -336,7 +336,12 @@ class HttpService:
         headers: dict[str, str] | None = None,
         idempotent: bool | None = None,
         accept: Iterable[int] = (),
+        before_send: Callable[[], None] | None = None,
     ) -> httpx.Response:
+        """`before_send` runs right before every attempt goes out (retries included), so a
+        caller can stop a write it may no longer make: the sync engine checks it still holds its
+        lease there, since a retried history POST that lands after another run has reconciled
+        its batch would be a duplicate play."""
         method = method.upper()
         if idempotent is None:
             idempotent = method != "POST"
@@ -346,6 +351,13 @@ class HttpService:
         for attempt in range(self.max_retries + 1):
             if pacer_:
                 pacer_.wait()
+            if before_send:
+                try:
+                    before_send()
+                except BaseException:
+                    if pacer_:
+                        pacer_.release()
+                    raise
             try:
                 response = self.client.request(
                     method, self.url(path), params=params, json=json,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -241,12 +241,14 @@ class TraktClient:
 
     # --- history
 
-    def add_to_history(self, plays: Sequence[EpisodePlay | MoviePlay]) -> HistoryWriteResult:
+    def add_to_history(self, plays: Sequence[EpisodePlay | MoviePlay], *,
+                       before_send: Callable[[], None] | None = None) -> HistoryWriteResult:
         """One POST /sync/history. Raises `UncertainWrite` when the POST may have been applied
-        (timeout, 5xx): never call it again for the same plays without reconciling first."""
+        (timeout, 5xx): never call it again for the same plays without reconciling first.
+        `before_send` runs before every attempt (see `HttpService.request`)."""
         if not plays:
             return HistoryWriteResult()
-        body = self._json("POST", "/sync/history", json=history_payload(plays))
+        body = self._json("POST", "/sync/history", json=history_payload(plays), before_send=before_send)
         body = body if isinstance(body, dict) else {}
         added = body.get("added")
         counts = added if isinstance(added, dict) else {}

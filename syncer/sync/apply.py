@@ -145,14 +145,22 @@ def _mark(batch: SyncBatch, state: str, error: str = "") -> None:
     batch.save(update_fields=["state", "error", "resolved_at"])
 
 
-def batch_post(*, batch: SyncBatch, trakt) -> bool:
+def batch_post(*, batch: SyncBatch, trakt, guard: Callable[[], None] | None = None) -> bool:
     """POST one written-ahead batch. True when Trakt's answer is known (confirmed), False when
-    the outcome is uncertain. Raises `BatchFailed` when Trakt refused it."""
+    the outcome is uncertain. Raises `BatchFailed` when Trakt refused it. `guard` runs before
+    every attempt of the POST, retries included: a run that lost its lease (another run may be
+    reconciling this very batch) must not send it again."""
     rows = batch.payload
     plays = [_play(r) for r in rows]
-    SyncBatch.objects.filter(pk=batch.pk).update(posted_at=timezone.now())
+
+    def before_send() -> None:
+        if guard:
+            guard()
+        # posted_at is the time of the latest attempt: reconciliation waits from it.
+        SyncBatch.objects.filter(pk=batch.pk).update(posted_at=timezone.now())
+
     try:
-        result = trakt.add_to_history(plays)
+        result = trakt.add_to_history(plays, before_send=before_send)
     except DEFINITE_FAILURES as exc:
         _mark(batch, SyncBatch.State.FAILED, str(exc))
         raise BatchFailed(str(exc)) from exc
@@ -303,7 +311,7 @@ def post_rows(*, trakt, run: SyncRun, rows: Sequence[dict], batch_size: int | No
         if guard:
             guard()
         batch = batch_write_ahead(run=run, rows=chunk)
-        if not batch_post(batch=batch, trakt=trakt):
+        if not batch_post(batch=batch, trakt=trakt, guard=guard):
             if attempt >= MAX_REPOSTS:
                 raise ServiceUnavailable("Trakt", None, f"history posts keep failing (batch {batch.pk} is "
                                          "uncertain again); the next run checks it against Trakt history")

@@ -89,3 +89,13 @@ def test_only_supabase_rest_variables_produce_a_warning_at_start():
     assert result.returncode == 0, result.stderr
     assert "DATABASE_URL" in result.stderr and "Session pooler" in result.stderr
     assert "service-role-key-value" not in result.stderr
+
+
+def test_a_request_timeout_as_long_as_the_sync_lease_is_refused_at_start(settings):
+    from config.checks import lease_outlasts_a_request_check
+
+    settings.HTTP_TIMEOUT_SECONDS, settings.SYNC_LEASE_SECONDS = 30.0, 60
+    assert lease_outlasts_a_request_check(None) == []
+    settings.SYNC_LEASE_SECONDS = 30
+    [problem] = lease_outlasts_a_request_check(None)
+    assert problem.id == "config.E002" and "SYNC_LEASE_SECONDS" in problem.msg

@@ -20,7 +20,9 @@ class Trakt:
     def __init__(self, *, fail=None, missing=()):
         self.fail, self.missing, self.history_items, self.seen_batches = fail, set(missing), [], []
 
-    def add_to_history(self, plays):
+    def add_to_history(self, plays, *, before_send=None):
+        if before_send:
+            before_send()
         self.seen_batches.append(list(SyncBatch.objects.values_list("state", flat=True)))
         applied = [p for p in plays if p.number not in self.missing]
         self.history_items += [HistoryItem(len(self.history_items) + 1, p.watched_at, "episode", p.show_trakt_id,
@@ -69,3 +71,30 @@ def test_reconciliation_posts_only_what_is_missing(db):
     trakt.history_items.append(HistoryItem(1, T, "episode", 100, 1, 1))  # the crash happened after play 1
     assert batches_reconcile(trakt=trakt, run=run) == 1
     assert sorted(h.number for h in trakt.history_items) == [1, 2]
+
+
+def test_a_history_post_is_not_retried_after_the_run_lost_its_lease(db, settings, fake_trakt):
+    """A 429 is retried by the HTTP layer; by the time of the retry another run may own the
+    lease and be reconciling this batch, so the retry must not go out."""
+    from syncer.clients.trakt import StaticTokenStore, TraktClient
+    from syncer.sync.lease import LeaseLost
+
+    settings.SYNC_RECONCILE_DELAY_SECONDS = 0
+    fake_trakt.add_show(100, seasons={1: 3})
+    fake_trakt.rate_limit("/sync/history", retry_after=0.01, times=1)
+    trakt = TraktClient(token_store=StaticTokenStore(fake_trakt.issue_token()["access_token"]))
+    run = SyncRun.objects.create(mode="completed")
+    checks = iter([None, None])  # the batch's own check and the first attempt pass; the retry's does not
+
+    def guard():
+        if next(checks, "lost") == "lost":
+            raise LeaseLost()
+
+    try:
+        post_rows(trakt=trakt, run=run, rows=[row(1)], guard=guard)
+    except LeaseLost:
+        pass
+    assert len(fake_trakt.requests_to(r"^/sync/history$", "POST")) == 1
+    assert fake_trakt.episode_plays() == []
+    assert SyncBatch.objects.get().state != SyncBatch.State.CONFIRMED
+    assert not SyncProgress.objects.exists()

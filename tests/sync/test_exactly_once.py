@@ -47,7 +47,7 @@ def test_an_answer_without_counts_is_trusted_without_an_extra_read(db, trakt):
     run = SyncRun.objects.create(mode="completed")
 
     class NoCounts:
-        def add_to_history(self, plays):
+        def add_to_history(self, plays, *, before_send=None):
             return HistoryWriteResult(counted=False)
 
         def history(self, **kwargs):
@@ -92,7 +92,7 @@ def test_reconcile_tells_a_landed_play_from_our_earlier_equal_one(db):
         def history(self, **kwargs):
             return list(self.history_items)
 
-        def add_to_history(self, plays):
+        def add_to_history(self, plays, *, before_send=None):
             self.posted += plays
             return HistoryWriteResult(added_episodes=len(plays))
 

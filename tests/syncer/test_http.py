@@ -233,3 +233,32 @@ def test_error_messages_never_echo_the_body_or_the_token():
     with pytest.raises(BadResponse) as info:
         svc.request("POST", "/oauth/token", json={"refresh_token": secret})
     assert secret not in str(info.value)
+
+
+# --- a write the caller may no longer make
+
+
+class WriteNoLongerAllowed(Exception):
+    pass
+
+
+def test_a_post_retried_after_429_asks_the_caller_before_every_attempt():
+    handler, calls = scripted(httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(201, json={}))
+    svc, _ = service(handler)
+    asked = []
+    svc.request("POST", "/sync/history", json={}, before_send=lambda: asked.append(len(calls)))
+    assert asked == [0, 1] and len(calls) == 2
+
+
+def test_a_post_is_not_sent_again_once_the_caller_says_it_may_not_be():
+    handler, calls = scripted(httpx.ConnectError("refused"), httpx.Response(201, json={}))
+    svc, _ = service(handler)
+    allowed = iter([True, False])
+
+    def before_send():
+        if not next(allowed):
+            raise WriteNoLongerAllowed()
+
+    with pytest.raises(WriteNoLongerAllowed):
+        svc.request("POST", "/sync/history", json={}, before_send=before_send)
+    assert len(calls) == 1
