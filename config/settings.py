@@ -175,6 +175,12 @@ SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=15 * 60)
 # write still in flight has landed (see docs/sync.md).
 SYNC_RECONCILE_DELAY_SECONDS = env.float("SYNC_RECONCILE_DELAY_SECONDS", default=10.0)
 
+# --- Notifications (issue 13) ---------------------------------------------------------------
+# Apprise URLs (Discord, Telegram, ntfy, mailto, json://, ...), comma separated; empty: none.
+NOTIFY_URLS = env.list("NOTIFY_URLS", default=[])
+# Also announce a scheduled run that posted something (one line); failures are always announced.
+NOTIFY_SCHEDULED_POSTS = env.bool("NOTIFY_SCHEDULED_POSTS", default=False)
+
 # --- Logs -----------------------------------------------------------------------------------
 LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=30)
 LOG_MAX_ROWS = env.int("LOG_MAX_ROWS", default=50_000)

@@ -32,7 +32,7 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
              anilist_id: int | None = None, run: SyncRun | None = None,
              progress: Progress | None = None) -> SyncRun:
     """Run one sync in this process and return the finished run (see docs/architecture.md)."""
-    if mode not in SyncRun.Mode.values:
+    if mode not in SyncRun.Mode.values or mode == SyncRun.Mode.UNDO:
         raise ValueError(f"unknown sync mode {mode!r}")
     if mode == SyncRun.Mode.SHOW and not anilist_id:
         raise ValueError("a single-show sync needs an AniList id")
@@ -67,7 +67,18 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
         finally:
             if token:
                 lease_release(token=token)
+    _notify(run)
     return run
+
+
+def _notify(run: SyncRun) -> None:
+    """Tell the user (NOTIFY_URLS) what needs them: a failure, entries newly unmapped."""
+    from syncer.notify import notify_run_finished, notify_unmapped
+
+    if not run.dry_run:
+        notify_unmapped(run.items.filter(action=SyncRunItem.Action.UNMAPPED).values_list(
+            "anilist_id", "title", "reason"))
+    notify_run_finished(run)
 
 
 FIRST_SYNC_BY_HAND = (

@@ -8,6 +8,7 @@ from syncer import selectors
 from syncer.clients import anilist_client
 from syncer.http import ApiError
 from syncer.trakt_auth import trakt_token_status
+from syncer.views.notify import notify_context
 from syncer.views.sources import sources_context
 
 
@@ -16,6 +17,7 @@ def dashboard(request):
     context = {
         **_runs_context(),
         **sources_context(),
+        **notify_context(),
         "unmapped": selectors.unmapped_summary(),
         "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=request.GET.get("page", 1)),
     }
