@@ -1,6 +1,6 @@
 from django.urls import path
 
-from syncer.views import dashboard, manual, mappings, notify, runs, sources, sync, trakt
+from syncer.views import dashboard, manual, mappings, notify, runs, sources, sync, trakt, undo
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("sync/start/", sync.sync_start, name="sync-start"),
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<int:run_id>/status/", runs.run_status, name="run-status"),
+    path("runs/<int:run_id>/undo/", undo.run_undo, name="run-undo"),
     path("mappings/", mappings.mapping_list, name="mappings"),
     path("manual/", manual.manual_mapping, name="manual"),
     path("trakt/", trakt.trakt_page, name="trakt"),

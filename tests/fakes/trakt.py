@@ -44,6 +44,7 @@ class FakeTrakt(FakeServer):
         self.history: list[dict] = []  # every play Trakt holds, oldest first
         self.history_posts: list[dict] = []  # bodies of POST /sync/history that were applied
         self.report_missing_episodes = True  # False: unknown episodes vanish silently
+        self.history_removes: list[list[int]] = []  # history ids of every applied remove
         self.ratings_posts: list[dict] = []
         self.watchlist_posts: list[dict] = []
         # Behaviour
@@ -288,10 +289,13 @@ class FakeTrakt(FakeServer):
     def _history_remove(self, request: Request) -> Response:
         ids = set((request.json() or {}).get("ids") or [])
         with self.lock:
-            before = len(self.history)
+            self.history_removes.append(sorted(ids))
+            gone = [p for p in self.history if p["id"] in ids]
             self.history = [p for p in self.history if p["id"] not in ids]
-            removed = before - len(self.history)
-        return Response(200, {"deleted": {"episodes": removed, "movies": 0}, "not_found": {"ids": []}})
+        deleted = {"episodes": sum(p["type"] == "episode" for p in gone), "movies": sum(p["type"] == "movie" for p in gone)}
+        unknown = sorted(ids - {p["id"] for p in gone})
+        return Response(200, {"deleted": deleted, "not_found": {"movies": [], "shows": [], "seasons": [],
+                                                              "episodes": [], "ids": unknown}})
 
     def _history_row(self, play: dict) -> dict:
         row = {"id": play["id"], "watched_at": play["watched_at"], "action": "watch", "type": play["type"]}
