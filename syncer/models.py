@@ -224,6 +224,9 @@ class SyncRunItem(models.Model):
         ALREADY_SYNCED = "already_synced"
         UNMAPPED = "unmapped"
         REMOVE = "remove"  # an undo run's line: a play of the undone run to take off Trakt
+        RATE = "rate"  # SYNC_RATINGS: the AniList score sent as a Trakt rating (`rating`)
+        WATCHLIST = "watchlist"  # SYNC_WATCHLIST: a PLANNING entry added to the Trakt watchlist
+        UNWATCHLIST = "unwatchlist"  # ... and taken off it once it left PLANNING (ours only)
 
     class State(models.TextChoices):
         PLANNED = "planned"  # dry run, or the run stopped before reaching it
@@ -248,6 +251,7 @@ class SyncRunItem(models.Model):
     activity_id = models.BigIntegerField(null=True, blank=True)
     reason = models.TextField(default="", blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)  # action rate: 1-10
     batch = models.ForeignKey(SyncBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
 
     class Meta:
@@ -339,3 +343,37 @@ class NotifiedUnmapped(models.Model):
 
     def __str__(self) -> str:
         return f"AniList {self.anilist_id} (notified)"
+
+
+class RatingSent(models.Model):
+    """The rating this app last set on a Trakt item. A Trakt rating that differs from it was
+    set by hand and is left alone (unless SYNC_RATINGS_OVERWRITE)."""
+
+    # "movie:<id>", "show:<id>" or "season:<show id>:<number>" (`ratings.RatingTarget.key`)
+    target = models.CharField(max_length=40, primary_key=True)
+    rating = models.PositiveSmallIntegerField()
+    anilist_ids = models.JSONField(default=list)
+    sent_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "rating_sent"
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.rating}"
+
+
+class WatchlistAdded(models.Model):
+    """An item this app put on the Trakt watchlist for a PLANNING entry: only these are ever
+    taken off it again (the user's own watchlist entries are not ours to remove)."""
+
+    anilist_id = models.IntegerField(primary_key=True)
+    kind = models.CharField(max_length=8)  # show | movie
+    trakt_id = models.IntegerField()
+    title = models.TextField(default="", blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "watchlist_added"
+
+    def __str__(self) -> str:
+        return f"AniList {self.anilist_id} -> {self.kind} {self.trakt_id}"

@@ -21,6 +21,7 @@ from syncer.sync import plan as plan_mod
 from syncer.sync import runs, sources
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
 from syncer.sync.cron import sync_cron  # noqa: F401 - part of this module's contract
+from syncer.sync.extras import extras_run
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
 
 logger = logging.getLogger("syncer.sync")
@@ -161,6 +162,7 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     plan = _plan(produced, trakt, progress)
     items = _store_plan(run, plan)
     to_post = [(i, p) for i, p in zip(items, plan, strict=True) if p.action == plan_mod.POST]
+    extras_run(run=run, produced=produced, trakt=trakt)  # ratings, watchlist (issue 13)
     if run.dry_run:
         progress(len(to_post), len(to_post), "Preview ready")
         return

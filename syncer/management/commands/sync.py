@@ -69,6 +69,7 @@ class Command(BaseCommand):
                 where = "movie" if item.kind == "movie" else f"S{item.season:02d}E{item.number:02d}"
                 self.stdout.write(f"  {item.title} ep {item.anilist_episode} -> Trakt {item.trakt_id} {where} "
                                   f"at {item.watched_at:%Y-%m-%d %H:%M}")
+        self._extras(run)
         unmapped = run_unmapped(run=run)
         if unmapped:
             self.stdout.write(f"Unmapped titles ({len(unmapped)}): fix them with a manual mapping in the admin.")
@@ -104,3 +105,14 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Undo #{undo.pk} of run #{run_ref}: {undo.posted} plays removed from Trakt history, "
                               f"{undo.not_found} already gone; sync progress put back.")
+
+    def _extras(self, run):
+        """Ratings and watchlist lines (SYNC_RATINGS / SYNC_WATCHLIST), one line each."""
+        lines = run_items(run=run).filter(action__in=["rate", "watchlist", "unwatchlist"])
+        for item in lines:
+            what = {"rate": f"rate {item.rating}/10", "watchlist": "add to watchlist",
+                    "unwatchlist": "remove from watchlist"}[item.action]
+            where = f"{item.kind} {item.trakt_id}" + (f" season {item.season}" if item.season is not None else "")
+            state = "" if run.dry_run else f": {item.state}"
+            self.stdout.write(f"  {item.title} -> Trakt {where}: {what}{state}"
+                              + (f" ({item.reason})" if item.reason else ""))
