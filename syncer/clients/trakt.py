@@ -12,7 +12,7 @@ import httpx
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-from syncer.http import AuthError, BadResponse, HttpService, pacer, parse_json
+from syncer.http import AccountLimit, AuthError, BadResponse, HttpService, pacer, parse_json
 
 HISTORY_PAGE_LIMIT = 250  # Trakt clamps larger limits to 250; always send one
 WATCHED_PAGE_LIMIT = 100  # /sync/watched/* come in pages of 100 shows or movies
@@ -413,6 +413,16 @@ class TraktClient:
             if trakt_id is not None:
                 found.add((kind, trakt_id))
         return found
+
+    def watchlist_add(self, payload: dict) -> dict:
+        """POST /sync/watchlist. A full watchlist (free accounts) raises `AccountLimit` naming the
+        limit from `X-Account-Limit`; it is never retried (it cannot succeed until items go)."""
+        response = self._request("POST", "/sync/watchlist", json=payload, idempotent=True, accept=(420,))
+        if response.status_code == 420:
+            limit = response.headers.get("x-account-limit")
+            raise AccountLimit("Trakt", 420, "the Trakt watchlist is full"
+                               + (f" (this account's limit: {limit} items)" if limit else ""))
+        return parse_json(response, "Trakt") or {}
 
     def remove_from_watchlist(self, payload: dict) -> dict:
         # Removing what is not there changes nothing: safe to retry.

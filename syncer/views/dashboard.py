@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from syncer import selectors
 from syncer.clients import anilist_client
 from syncer.http import ApiError
+from syncer.sync.watchlist import full_status as watchlist_full_status
 from syncer.trakt_auth import trakt_token_status
 from syncer.views.notify import notify_context
 from syncer.views.sources import sources_context
@@ -18,6 +19,7 @@ def dashboard(request):
         **_runs_context(),
         **sources_context(),
         **notify_context(),
+        "watchlist_full": watchlist_full_status(),
         "unmapped": selectors.unmapped_summary(),
         "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=request.GET.get("page", 1)),
     }
