@@ -22,6 +22,8 @@ LIST_MODES = (SyncRun.Mode.COMPLETED, SyncRun.Mode.WATCHING)
 # Every mode rates the entries it read (incremental: those changed since the cursor).
 RATING_MODES = (*LIST_MODES, SyncRun.Mode.INCREMENTAL, SyncRun.Mode.SHOW)
 Item = SyncRunItem
+# The lines this phase adds after a run's plan (not plays: the original's shapes leave them out).
+EXTRA_ACTIONS = (Item.Action.RATE, Item.Action.WATCHLIST, Item.Action.UNWATCHLIST)
 
 
 def extras_run(*, run: SyncRun, produced, trakt) -> None:

@@ -168,3 +168,31 @@ def test_a_ratings_failure_does_not_stop_the_plays(scored):
     run = sync_run(mode="completed")
     assert run.state == SyncRun.State.SUCCEEDED and run.posted == 25  # every play of the three entries
     assert run.items.filter(action="rate", state="failed").count() == 2 and run.errors == 2
+
+
+# --- where the ratings show
+
+def test_the_command_preview_lists_the_ratings(scored):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sync", "completed", "--dry-run", stdout=out)
+    assert "Anime 1 -> Trakt show 100 season 2: rate 9/10" in out.getvalue()
+    assert "-> Trakt movie 300: rate 7/10" in out.getvalue()
+
+
+def test_the_api_lists_rating_lines_and_the_originals_preview_leaves_them_out(scored, api):
+    run = sync_run(mode="completed", dry_run=True)
+    body = api.get(f"/api/runs/{run.pk}/items?action=rate").json()
+    assert {(i["kind"], i["traktId"], i["rating"]) for i in body["items"]} == {("season", 100, 9), ("movie", 300, 7)}
+    preview = api.get("/api/completed-sync?preview=1").json()
+    assert {i["anilistShowId"] for i in preview["items"]} == {1, 2, 3}
+    assert all(i["progress"] > 0 for i in preview["items"])
+
+
+def test_the_run_page_shows_rating_lines(scored, staff_client):
+    run = sync_run(mode="completed")
+    html = staff_client.get(f"/runs/{run.pk}/?action=rate").content.decode()
+    assert "rate 9/10: Posted" in html and "season 2" in html

@@ -112,7 +112,8 @@ class Command(BaseCommand):
         for item in lines:
             what = {"rate": f"rate {item.rating}/10", "watchlist": "add to watchlist",
                     "unwatchlist": "remove from watchlist"}[item.action]
-            where = f"{item.kind} {item.trakt_id}" + (f" season {item.season}" if item.season is not None else "")
+            where = (f"show {item.trakt_id} season {item.season}" if item.kind == "season"
+                     else f"{item.kind} {item.trakt_id}")
             state = "" if run.dry_run else f": {item.state}"
             self.stdout.write(f"  {item.title} -> Trakt {where}: {what}{state}"
                               + (f" ({item.reason})" if item.reason else ""))
