@@ -64,9 +64,14 @@ def undo_refusal(run: SyncRun) -> str | None:
     if run.items.filter(state=SyncRunItem.State.PENDING).exists():
         return (f"some plays of run #{run.pk} are still being checked against Trakt history (a POST "
                 "whose answer was lost): the next sync settles them; undo after that")
-    if not run.items.filter(state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.REMOVED]).exists():
+    if not _plays(run).filter(state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.REMOVED]).exists():
         return f"run #{run.pk} posted no plays: nothing to undo"
     return None
+
+
+def _plays(run: SyncRun):
+    """The run's play lines (its ratings and watchlist lines are not undone: only plays are)."""
+    return run.items.filter(action=SyncRunItem.Action.POST)
 
 
 def item_key(item: SyncRunItem) -> Key:
@@ -128,7 +133,7 @@ def _ours_elsewhere(run: SyncRun, items: Sequence[SyncRunItem]) -> Counter:
 
 def plays_to_remove(*, trakt, run: SyncRun) -> tuple[list[SyncRunItem], dict[int, int | None]]:
     """The run's plays still counted as posted, and their history ids (None: gone already)."""
-    items = list(run.items.filter(state=SyncRunItem.State.POSTED).order_by("position"))
+    items = list(_plays(run).filter(state=SyncRunItem.State.POSTED).order_by("position"))
     if not items:
         return [], {}
     targets: dict[tuple[str, int], list[datetime]] = {}
@@ -332,7 +337,7 @@ def progress_restore(*, run: SyncRun) -> list[int]:
     later (not undone) run advanced since. Returns the AniList ids put back."""
     undone = SyncRun.objects.filter(mode=SyncRun.Mode.UNDO, dry_run=False, state=SyncRun.State.SUCCEEDED
                                     ).values_list("undo_of_id", flat=True)
-    left = set(run.items.filter(state=SyncRunItem.State.POSTED).values_list("anilist_id", flat=True))
+    left = set(_plays(run).filter(state=SyncRunItem.State.POSTED).values_list("anilist_id", flat=True))
     restored = []
     for before in run.progress_before.order_by("anilist_id"):
         later = ProgressBefore.objects.filter(anilist_id=before.anilist_id, run_id__gt=run.pk).exclude(

@@ -184,3 +184,13 @@ def test_a_run_with_a_post_still_unsettled_is_refused_until_a_sync_settles_it(li
     assert (undo.state, undo.posted) == (SyncRun.State.SUCCEEDED, 4), undo.error
     assert plays(library) == Counter({(200, 1, n): 1 for n in (1, 2, 3)})  # the later run's plays stay
     assert SyncProgress.objects.get(anilist_id=1).last_abs == 2
+
+
+def test_undo_takes_back_plays_only_not_the_runs_ratings(library, anilist, settings):
+    settings.SYNC_RATINGS = True
+    next(e for lst in anilist.lists for e in lst["entries"] if e["id"] == 12)["score"] = 80
+    run = synced(library)
+    assert run.items.filter(action="rate", state="posted").count() == 1
+    undo = undo_run(run_id=run.pk)
+    assert (undo.state, undo.found, undo.posted) == (SyncRun.State.SUCCEEDED, 7, 7), undo.error
+    assert plays(library) == Counter() and library.ratings == {"show:200": 8}
