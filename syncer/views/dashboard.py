@@ -19,7 +19,6 @@ def dashboard(request):
         **_runs_context(),
         **sources_context(),
         **notify_context(),
-        "watchlist_full": watchlist_full_status(),
         "unmapped": selectors.unmapped_summary(),
         "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=request.GET.get("page", 1)),
     }
@@ -47,6 +46,7 @@ def connections_partial(request):
         "anilist": _anilist_status(),
         "trakt": trakt_token_status(),
         "trakt_app_missing": not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
+        "watchlist_full": watchlist_full_status(),
     }
     return render(request, "syncer/_connections.html", context)
 

@@ -77,7 +77,7 @@ def test_a_full_watchlist_stops_adding_says_so_and_is_not_retried(planning, staf
     assert "the Trakt watchlist is full (this account's limit: 1 items)" in lines[0][1]
     assert len(planning.watchlist_posts) == 1 and planning.watchlist == []
     assert SystemConfig.objects.filter(key=FULL_KEY).exists()
-    assert "Trakt watchlist full" in staff_client.get("/").content.decode()
+    assert "Trakt watchlist full" in staff_client.get("/dashboard/connections/").content.decode()
     sync_run(mode="completed")
     assert len(planning.requests_to(r"/sync/watchlist", method="POST")) == 1  # never retried
 
