@@ -74,19 +74,22 @@ def notify_unmapped(entries: Iterable[tuple[int, str, str]]) -> None:
         return
     from syncer.models import NotifiedUnmapped
 
-    fresh = []
+    fresh, claimed = [], []
     for anilist_id, title, reason in dict(((a, (a, t, r)) for a, t, r in entries)).values():
         try:
             with transaction.atomic():
                 NotifiedUnmapped.objects.create(anilist_id=anilist_id)
         except IntegrityError:
             continue  # announced before
+        claimed.append(anilist_id)
         fresh.append(f"{title} (AniList {anilist_id}): {reason}")
     if not fresh:
         return
     lines = fresh[:MAX_LISTED] + ([f"... and {len(fresh) - MAX_LISTED} more"] if len(fresh) > MAX_LISTED else [])
-    notify_send(title=f"{len(fresh)} new unmapped entr{'y' if len(fresh) == 1 else 'ies'}",
-                body="Add a manual mapping for these (Mappings page or the admin):\n" + "\n".join(lines))
+    sent = notify_send(title=f"{len(fresh)} new unmapped entr{'y' if len(fresh) == 1 else 'ies'}",
+                       body="Add a manual mapping for these (Mappings page or the admin):\n" + "\n".join(lines))
+    if not sent:  # not announced after all: the next run tries again
+        NotifiedUnmapped.objects.filter(anilist_id__in=claimed).delete()
 
 
 def notify_trakt_reconnect(reason: str) -> None:

@@ -123,6 +123,7 @@ def test_a_run_succeeds_though_the_receiver_is_down(receiver_down, anilist, trak
     run = sync_run(mode="completed")
     assert run.state == SyncRun.State.SUCCEEDED, run.error
     assert LogEntry.objects.filter(message__contains="Notification not sent").exists()
+    assert not NotifiedUnmapped.objects.exists()  # not announced: the next run tries again
 
 
 def test_the_dashboard_sends_a_test_notification(staff_client, receiver):

@@ -21,16 +21,19 @@ from tests.sync.conftest import map_movie, map_show
 
 # --- the score (pure)
 
-# AniList answers `score(format: POINT_100)` in 0-100 whatever the user's own format; these are
-# the values it gives for each format's scores, and the Trakt rating each becomes.
-@pytest.mark.parametrize("user_format, user_score, point_100, rating", [
-    ("POINT_100", 85, 85, 9), ("POINT_100", 84, 84, 8), ("POINT_100", 5, 5, 1), ("POINT_100", 100, 100, 10),
-    ("POINT_10_DECIMAL", 8.5, 85, 9), ("POINT_10_DECIMAL", 7.4, 74, 7), ("POINT_10_DECIMAL", 0.1, 1, 1),
-    ("POINT_10", 8, 80, 8), ("POINT_10", 1, 10, 1),
-    ("POINT_5", 4, 80, 8), ("POINT_5", 1, 20, 2),
-    ("POINT_3", 1, 35, 4), ("POINT_3", 2, 60, 6), ("POINT_3", 3, 85, 9),
+# AniList answers `score(format: POINT_100)` in 0-100 whatever the user's own format; each case
+# is named by the user's format and score that AniList gives as that POINT_100 value.
+@pytest.mark.parametrize("point_100, rating", [
+    pytest.param(85, 9, id="POINT_100 85"), pytest.param(84, 8, id="POINT_100 84"),
+    pytest.param(5, 1, id="POINT_100 5"), pytest.param(100, 10, id="POINT_100 100"),
+    pytest.param(85, 9, id="POINT_10_DECIMAL 8.5"), pytest.param(74, 7, id="POINT_10_DECIMAL 7.4"),
+    pytest.param(1, 1, id="POINT_10_DECIMAL 0.1"),
+    pytest.param(80, 8, id="POINT_10 8"), pytest.param(10, 1, id="POINT_10 1"),
+    pytest.param(80, 8, id="POINT_5 4 stars"), pytest.param(20, 2, id="POINT_5 1 star"),
+    pytest.param(35, 4, id="POINT_3 sad"), pytest.param(60, 6, id="POINT_3 neutral"),
+    pytest.param(85, 9, id="POINT_3 happy"),
 ])
-def test_every_anilist_score_format_rounds_half_up_to_a_trakt_rating(user_format, user_score, point_100, rating):
+def test_every_anilist_score_format_rounds_half_up_to_a_trakt_rating(point_100, rating):
     assert trakt_rating(point_100) == rating
 
 
