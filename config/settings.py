@@ -263,6 +263,19 @@ SYNC_QUEUED_SECONDS = env.int("SYNC_QUEUED_SECONDS", default=10 * 60)
 # write still in flight has landed (see docs/sync.md).
 SYNC_RECONCILE_DELAY_SECONDS = env.float("SYNC_RECONCILE_DELAY_SECONDS", default=10.0)
 
+# AniList score → Trakt rating (docs/sync.md, "Ratings"); a rating set on Trakt by hand is kept
+# unless SYNC_RATINGS_OVERWRITE.
+SYNC_RATINGS = env.bool("SYNC_RATINGS", default=False)
+SYNC_RATINGS_OVERWRITE = env.bool("SYNC_RATINGS_OVERWRITE", default=False)
+# PLANNING entries → the Trakt watchlist (docs/sync.md, "Watchlist").
+SYNC_WATCHLIST = env.bool("SYNC_WATCHLIST", default=False)
+
+# --- Notifications (issue 13) ---------------------------------------------------------------
+# Apprise URLs (Discord, Telegram, ntfy, mailto, json://, ...), comma separated; empty: none.
+NOTIFY_URLS = env.list("NOTIFY_URLS", default=[])
+# Also announce a scheduled run that posted something (one line); failures are always announced.
+NOTIFY_SCHEDULED_POSTS = env.bool("NOTIFY_SCHEDULED_POSTS", default=False)
+
 # --- Logs -----------------------------------------------------------------------------------
 LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=30)
 LOG_MAX_ROWS = env.int("LOG_MAX_ROWS", default=50_000)

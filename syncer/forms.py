@@ -34,7 +34,8 @@ class AniListIdField(forms.CharField):
 
 
 class SyncStartForm(forms.Form):
-    mode = forms.ChoiceField(choices=SyncRun.Mode.choices)
+    # An undo is started from the run it takes back, not here.
+    mode = forms.ChoiceField(choices=[c for c in SyncRun.Mode.choices if c[0] != SyncRun.Mode.UNDO])
     dry_run = forms.BooleanField(required=False)
     anilist = AniListIdField(required=False, label="AniList id or URL")
 

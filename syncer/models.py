@@ -54,6 +54,7 @@ class SyncRun(models.Model):
         SHOW = "show"
         # Every entry with progress, whatever its (synced) status: the first sync of an install.
         LIBRARY = "library"
+        UNDO = "undo"  # takes back the plays another run posted (issue 13)
 
     class Trigger(models.TextChoices):
         MANUAL = "manual"
@@ -91,6 +92,8 @@ class SyncRun(models.Model):
     not_found = models.IntegerField(default=0)
     errors = models.IntegerField(default=0)
     error = models.TextField(default="", blank=True)
+    # An undo run: the run whose plays it removes from Trakt history.
+    undo_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undos")
 
     class Meta:
         db_table = "sync_run"
@@ -231,6 +234,10 @@ class SyncRunItem(models.Model):
         POST = "post"
         ALREADY_SYNCED = "already_synced"
         UNMAPPED = "unmapped"
+        REMOVE = "remove"  # an undo run's line: a play of the undone run to take off Trakt
+        RATE = "rate"  # SYNC_RATINGS: the AniList score sent as a Trakt rating (`rating`)
+        WATCHLIST = "watchlist"  # SYNC_WATCHLIST: a PLANNING entry added to the Trakt watchlist
+        UNWATCHLIST = "unwatchlist"  # ... and taken off it once it left PLANNING (ours only)
 
     class State(models.TextChoices):
         PLANNED = "planned"  # dry run, or the run stopped before reaching it
@@ -238,6 +245,7 @@ class SyncRunItem(models.Model):
         POSTED = "posted"
         NOT_FOUND = "not_found"
         FAILED = "failed"
+        REMOVED = "removed"  # posted, then taken back by an undo run
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="items")
     position = models.IntegerField()
@@ -256,6 +264,7 @@ class SyncRunItem(models.Model):
     # The AniList entry's episode count when known (the watching preview's `totalEpisodes`).
     total_episodes = models.IntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)  # action rate: 1-10
     batch = models.ForeignKey(SyncBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
 
     class Meta:
@@ -285,3 +294,99 @@ class SyncLease(models.Model):
 
     def __str__(self) -> str:
         return f"lease {self.name} ({self.holder or 'free'})"
+
+
+class ProgressBefore(models.Model):
+    """An entry's sync progress as it was before a run first advanced it: what an undo of that
+    run puts back. Written once per (run, entry), in the transaction that advances progress."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="progress_before")
+    anilist_id = models.IntegerField()
+    existed = models.BooleanField(default=True)
+    last_abs = models.IntegerField(default=0)
+    synced_repeat = models.IntegerField(default=0)
+    rewatch_last_abs = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "sync_progress_before"
+        constraints = [models.UniqueConstraint(fields=["run", "anilist_id"], name="progress_before_once")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id}, AniList {self.anilist_id}: {self.last_abs}"
+
+
+class RemoveBatch(models.Model):
+    """The write-ahead record of one `POST /sync/history/remove` of an undo run: committed
+    before the POST, so a remove whose outcome is unknown is checked against history (are
+    those history ids still there?) instead of being guessed."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        UNCERTAIN = "uncertain"
+        CONFIRMED = "confirmed"
+        RECONCILED = "reconciled"
+        FAILED = "failed"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="remove_batches")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    # [{"item": undone SyncRunItem id, "undo_item": the undo run's item id, "history_id",
+    #   "kind", "trakt_id", "watched_at"}]
+    payload = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(default="", blank=True)
+
+    class Meta:
+        db_table = "sync_remove_batch"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"remove batch #{self.pk} of run {self.run_id} ({self.state})"
+
+
+class NotifiedUnmapped(models.Model):
+    """AniList entries already announced as unmapped, so each is announced once, not every run."""
+
+    anilist_id = models.IntegerField(primary_key=True)
+    notified_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "notified_unmapped"
+
+    def __str__(self) -> str:
+        return f"AniList {self.anilist_id} (notified)"
+
+
+class RatingSent(models.Model):
+    """The rating this app last set on a Trakt item. A Trakt rating that differs from it was
+    set by hand and is left alone (unless SYNC_RATINGS_OVERWRITE)."""
+
+    # "movie:<id>", "show:<id>" or "season:<show id>:<number>" (`ratings.RatingTarget.key`)
+    target = models.CharField(max_length=40, primary_key=True)
+    rating = models.PositiveSmallIntegerField()
+    anilist_ids = models.JSONField(default=list)
+    sent_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "rating_sent"
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.rating}"
+
+
+class WatchlistAdded(models.Model):
+    """An item this app put on the Trakt watchlist for a PLANNING entry: only these are ever
+    taken off it again (the user's own watchlist entries are not ours to remove)."""
+
+    anilist_id = models.IntegerField(primary_key=True)
+    kind = models.CharField(max_length=8)  # show | movie
+    trakt_id = models.IntegerField()
+    title = models.TextField(default="", blank=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "watchlist_added"
+
+    def __str__(self) -> str:
+        return f"AniList {self.anilist_id} -> {self.kind} {self.trakt_id}"

@@ -21,7 +21,7 @@ def last_runs_by_mode(*, dry_run: bool = False) -> dict[str, SyncRun | None]:
         SyncRun.objects.filter(dry_run=dry_run).values("mode").annotate(newest=Max("id")).values("newest")
     )
     runs = {run.mode: run for run in SyncRun.objects.filter(id__in=newest_ids)}
-    return {mode: runs.get(mode) for mode in SyncRun.Mode.values}
+    return {mode: runs.get(mode) for mode in SyncRun.Mode.values if mode != SyncRun.Mode.UNDO}
 
 
 def active_runs() -> list[SyncRun]:

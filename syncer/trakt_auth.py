@@ -98,10 +98,15 @@ def _decrypted(row: TraktToken, field: str) -> str:
 def _mark_reconnect(row: TraktToken, reason: str) -> None:
     if row._state.adding:
         return
+    newly = row.state != TraktToken.State.NEEDS_RECONNECT
     row.state = TraktToken.State.NEEDS_RECONNECT
     row.last_error = reason
     row.save(update_fields=["state", "last_error", "updated_at"])
     logger.error("Trakt token unusable: %s. %s", reason, RECONNECT)
+    if newly:  # once per loss of the connection; after the commit, never inside the row lock
+        from syncer.notify import notify_trakt_reconnect
+
+        transaction.on_commit(lambda: notify_trakt_reconnect(reason))
 
 
 def _expiring(row: TraktToken, now: datetime | None = None) -> bool:

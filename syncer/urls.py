@@ -1,6 +1,6 @@
 from django.urls import path
 
-from syncer.views import dashboard, manual, mappings, runs, sources, sync, trakt
+from syncer.views import dashboard, manual, mappings, notify, runs, sources, sync, trakt, undo
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -9,10 +9,12 @@ urlpatterns = [
     path("dashboard/connections/", dashboard.connections_partial, name="connections-partial"),
     path("dashboard/sources/", sources.sources_partial, name="sources-partial"),
     path("dashboard/sources/refresh/", sources.source_refresh, name="source-refresh"),
+    path("dashboard/notify-test/", notify.notify_test_send, name="notify-test"),
     path("sync/", sync.sync_page, name="sync"),
     path("sync/start/", sync.sync_start, name="sync-start"),
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<int:run_id>/status/", runs.run_status, name="run-status"),
+    path("runs/<int:run_id>/undo/", undo.run_undo, name="run-undo"),
     path("mappings/", mappings.mapping_list, name="mappings"),
     path("manual/", manual.manual_mapping, name="manual"),
     path("trakt/", trakt.trakt_page, name="trakt"),

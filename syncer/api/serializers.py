@@ -93,4 +93,5 @@ def run_item(item: SyncRunItem) -> dict:
         "rewatch": item.rewatch,
         "reason": item.reason,
         "state": item.state,
+        **({"rating": item.rating} if item.action == SyncRunItem.Action.RATE else {}),
     }

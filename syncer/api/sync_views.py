@@ -22,6 +22,7 @@ from syncer.api.validation import (
     query_params,
 )
 from syncer.models import SyncRun, SyncRunItem
+from syncer.sync.extras import EXTRA_ACTIONS
 from syncer.sync.services import SyncAlreadyRunning, sync_cron, sync_enqueue, sync_preview, sync_run
 
 API = SyncRun.Trigger.API
@@ -138,7 +139,8 @@ def preview_items(run: SyncRun, *, totals: bool = False) -> list[dict]:
     episode count, null while unknown): `totals` adds it.
     """
     entries: dict[int, dict] = {}
-    for item in SyncRunItem.objects.filter(run=run).order_by("position").iterator(chunk_size=2000):
+    plan = SyncRunItem.objects.filter(run=run).exclude(action__in=EXTRA_ACTIONS)  # plays only
+    for item in plan.order_by("position").iterator(chunk_size=2000):
         entry = entries.setdefault(item.anilist_id, {"anilistShowId": item.anilist_id, "progress": 0})
         if item.anilist_episode >= entry["progress"]:
             entry.update(
@@ -155,7 +157,7 @@ def preview_items(run: SyncRun, *, totals: bool = False) -> list[dict]:
 def library_body(run: SyncRun, mode: str) -> dict:
     """The original's counts: `found` entries with something to do, `alreadySyncedShows`
     entries with nothing left to post, `batches` history POSTs."""
-    items = SyncRunItem.objects.filter(run=run)
+    items = SyncRunItem.objects.filter(run=run).exclude(action__in=EXTRA_ACTIONS)
     shows = set(items.values_list("anilist_id", flat=True).distinct())
     doing = set(items.exclude(action=SyncRunItem.Action.ALREADY_SYNCED).values_list("anilist_id", flat=True))
     return {

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from syncer.api import source_views, sync_views, trakt_views, views
+from syncer.api import source_views, sync_views, trakt_views, undo_views, views
 
 urlpatterns = [
     path("status", views.status, name="api-status"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("manual-map", views.manual_map, name="api-manual-map"),
     path("runs/<int:run_id>", views.run_detail, name="api-run"),
     path("runs/<int:run_id>/items", views.run_items, name="api-run-items"),
+    path("runs/<int:run_id>/undo", undo_views.run_undo, name="api-run-undo"),
     path("sync", sync_views.sync_show, name="api-sync"),
     path("full-sync", sync_views.full_sync, name="api-full-sync"),
     path("completed-sync", sync_views.completed_sync, name="api-completed-sync"),

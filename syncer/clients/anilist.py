@@ -71,7 +71,7 @@ class ListEntry:
     status: str
     progress: int
     repeat: int
-    score: float | None
+    score: float | None  # POINT_100 (0-100, 0/None: unscored), whatever the user's own format
     started_at: FuzzyDate
     completed_at: FuzzyDate
     updated_at: int  # Unix seconds; 0 for some imported entries
@@ -116,7 +116,7 @@ MEDIA_FIELDS = """
   startDate { year month day }
 """
 ENTRY_FIELDS = f"""
-  id mediaId status progress repeat score(format: POINT_10) updatedAt createdAt
+  id mediaId status progress repeat score(format: POINT_100) updatedAt createdAt
   startedAt {{ year month day }}
   completedAt {{ year month day }}
   media {{ {MEDIA_FIELDS} }}

@@ -405,3 +405,64 @@ class TraktClient:
 
     def oauth_revoke(self, token: str) -> None:
         self.auth.request("POST", "/oauth/revoke", json=self._oauth_body(token=token), idempotent=True)
+
+    # --- ratings and watchlist (issue 13)
+
+    def ratings(self) -> dict[str, int]:
+        """The user's movie, show and season ratings, keyed like `rating_key` (all pages)."""
+        found: dict[str, int] = {}
+        for row in self._pages("/sync/ratings", {}, limit=HISTORY_PAGE_LIMIT):
+            kind, rating = row.get("type"), row.get("rating")
+            if kind not in ("movie", "show", "season") or not isinstance(rating, int):
+                continue
+            owner = row.get("movie") if kind == "movie" else row.get("show")
+            trakt_id = ((owner or {}).get("ids") or {}).get("trakt")
+            season = (row.get("season") or {}).get("number") if kind == "season" else None
+            if trakt_id is not None and (kind != "season" or season is not None):
+                found[rating_key(kind, trakt_id, season)] = rating
+        return found
+
+    def watchlist(self) -> set[tuple[str, int]]:
+        """(kind, trakt id) of every show and movie on the user's watchlist (all pages)."""
+        found: set[tuple[str, int]] = set()
+        for row in self._pages("/sync/watchlist", {}, limit=HISTORY_PAGE_LIMIT):
+            kind = row.get("type")
+            trakt_id = (((row.get(kind) or {}) if kind in KINDS else {}).get("ids") or {}).get("trakt")
+            if trakt_id is not None:
+                found.add((kind, trakt_id))
+        return found
+
+    def watchlist_add(self, payload: dict) -> dict:
+        """POST /sync/watchlist. A full watchlist (free accounts) raises `AccountLimit` naming the
+        limit from `X-Account-Limit`; it is never retried (it cannot succeed until items go)."""
+        response = self._request("POST", "/sync/watchlist", json=payload, idempotent=True, accept=(420,))
+        if response.status_code == 420:
+            limit = response.headers.get("x-account-limit")
+            raise AccountLimit("Trakt", 420, "the Trakt watchlist is full"
+                               + (f" (this account's limit: {limit} items)" if limit else ""))
+        return parse_json(response, "Trakt") or {}
+
+    def remove_from_watchlist(self, payload: dict) -> dict:
+        # Removing what is not there changes nothing: safe to retry.
+        return self._json("POST", "/sync/watchlist/remove", json=payload, idempotent=True)
+
+
+def rating_key(kind: str, trakt_id: int, season: int | None = None) -> str:
+    """"movie:<id>", "show:<id>", "season:<show id>:<number>": one Trakt item that takes a rating."""
+    return f"season:{trakt_id}:{season}" if kind == "season" else f"{kind}:{trakt_id}"
+
+
+def ratings_payload(rows: Iterable[tuple[str, int, int | None, int]]) -> dict:
+    """(kind, trakt id, season, rating) → the POST /sync/ratings body. A season is rated through
+    its show (`shows[].seasons[]`), which rates the season only, not the show."""
+    movies, shows = [], {}
+    for kind, trakt_id, season, rating in rows:
+        if kind == "movie":
+            movies.append({"ids": {"trakt": trakt_id}, "rating": rating})
+            continue
+        show = shows.setdefault(trakt_id, {"ids": {"trakt": trakt_id}})
+        if kind == "season":
+            show.setdefault("seasons", []).append({"number": season, "rating": rating})
+        else:
+            show["rating"] = rating
+    return {k: v for k, v in (("movies", movies), ("shows", list(shows.values()))) if v}

@@ -31,7 +31,7 @@ from syncer.http import (
     RateLimited,
     ServiceUnavailable,
 )
-from syncer.models import SyncBatch, SyncProgress, SyncRun, SyncRunItem
+from syncer.models import ProgressBefore, SyncBatch, SyncProgress, SyncRun, SyncRunItem
 
 logger = logging.getLogger("syncer.sync")
 
@@ -89,7 +89,7 @@ def batch_confirm(*, batch: SyncBatch, accepted: Sequence[dict], not_found: Sequ
         state=SyncRunItem.State.POSTED, batch=batch)
     SyncRunItem.objects.filter(pk__in=[r["item"] for r in not_found if r.get("item")]).update(
         state=SyncRunItem.State.NOT_FOUND, batch=batch)
-    _advance_progress(accepted)
+    _advance_progress(accepted, run_id=batch.run_id)
     SyncRun.objects.filter(pk=batch.run_id).update(
         posted=F("posted") + len(accepted), not_found=F("not_found") + len(not_found))
     batch.state = state
@@ -98,13 +98,19 @@ def batch_confirm(*, batch: SyncBatch, accepted: Sequence[dict], not_found: Sequ
     batch.save(update_fields=["state", "resolved_at", "result"])
 
 
-def _advance_progress(rows: Sequence[dict]) -> None:
+def _advance_progress(rows: Sequence[dict], *, run_id: int | None = None) -> None:
     by_entry: dict[int, list[dict]] = {}
     for row in rows:
         by_entry.setdefault(row["anilist_id"], []).append(row)
     existing = SyncProgress.objects.in_bulk(list(by_entry))
+    # The run a play belongs to (a later run may confirm an earlier run's batch): an undo of
+    # that run puts back the progress recorded here.
+    owners = dict(SyncRunItem.objects.filter(pk__in=[r["item"] for r in rows if r.get("item")]).values_list(
+        "pk", "run_id"))
     for anilist_id, entry_rows in by_entry.items():
         progress = existing.get(anilist_id) or SyncProgress(anilist_id=anilist_id)
+        for owner in {owners.get(r.get("item"), run_id) for r in entry_rows} - {None}:
+            progress_remember(run_id=owner, progress=progress, existed=anilist_id in existing)
         for row in entry_rows:
             if not row.get("rewatch"):
                 progress.last_abs = max(progress.last_abs, row["episode"])
@@ -115,6 +121,13 @@ def _advance_progress(rows: Sequence[dict]) -> None:
                 progress.rewatch_last_abs = max(progress.rewatch_last_abs, row["episode"])
         progress.title = entry_rows[-1].get("title") or progress.title
         progress.save()
+
+
+def progress_remember(*, run_id: int, progress: SyncProgress, existed: bool) -> None:
+    """Keep an entry's progress as it was before `run_id` first advanced it (once per run)."""
+    ProgressBefore.objects.get_or_create(run_id=run_id, anilist_id=progress.anilist_id, defaults={
+        "existed": existed, "last_abs": progress.last_abs, "synced_repeat": progress.synced_repeat,
+        "rewatch_last_abs": progress.rewatch_last_abs})
 
 
 @transaction.atomic
@@ -132,7 +145,7 @@ def progress_mark_present(*, run: SyncRun, rows: Sequence[dict]) -> int:
         owed[anilist_id] = min(owed.get(anilist_id, episode), episode)
     usable = [{**r, "rewatch": False} for r in rows
               if r["episode"] < owed.get(r["anilist_id"], r["episode"] + 1)]
-    _advance_progress(usable)
+    _advance_progress(usable, run_id=run.pk)
     return len(usable)
 
 

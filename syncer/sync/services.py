@@ -22,6 +22,7 @@ from syncer.sync import runs, sources
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
 from syncer.sync.cron import sync_cron  # noqa: F401 - part of this module's contract
 from syncer.sync.events import RECONCILED_STATUSES, parse_statuses
+from syncer.sync.extras import extras_run
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
 from syncer.sync.liveness import Heartbeat, run_claim, run_refuse, runs_interrupt_dead
 
@@ -34,7 +35,7 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
              anilist_id: int | None = None, run: SyncRun | None = None,
              progress: Progress | None = None) -> SyncRun:
     """Run one sync in this process and return the finished run (see docs/architecture.md)."""
-    if mode not in SyncRun.Mode.values:
+    if mode not in SyncRun.Mode.values or mode == SyncRun.Mode.UNDO:
         raise ValueError(f"unknown sync mode {mode!r}")
     if mode == SyncRun.Mode.SHOW and not anilist_id:
         raise ValueError("a single-show sync needs an AniList id")
@@ -61,6 +62,7 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
             finally:
                 if token:
                     _release(token)
+    _notify(run)
     return run
 
 
@@ -107,6 +109,16 @@ def _release(token: str) -> None:
         lease_release(token=token)
     except (OperationalError, InterfaceError):
         pass  # the lease expires by itself after SYNC_LEASE_SECONDS
+
+
+def _notify(run: SyncRun) -> None:
+    """Tell the user (NOTIFY_URLS) what needs them: a failure, entries newly unmapped."""
+    from syncer.notify import notify_run_finished, notify_unmapped
+
+    if not run.dry_run:
+        notify_unmapped(run.items.filter(action=SyncRunItem.Action.UNMAPPED).values_list(
+            "anilist_id", "title", "reason"))
+    notify_run_finished(run)
 
 
 FIRST_SYNC_BY_HAND = (
@@ -201,6 +213,7 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     plan = _plan(produced, trakt, progress)
     items = _store_plan(run, plan)
     to_post = [(i, p) for i, p in zip(items, plan, strict=True) if p.action == plan_mod.POST]
+    extras_run(run=run, produced=produced, trakt=trakt)  # ratings, watchlist (issue 13)
     if run.dry_run:
         progress(len(to_post), len(to_post), "Preview ready")
         return

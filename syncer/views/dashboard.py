@@ -8,7 +8,9 @@ from syncer import selectors
 from syncer.clients import anilist_client
 from syncer.http import ApiError
 from syncer.refs import page_number
+from syncer.sync.watchlist import full_status as watchlist_full_status
 from syncer.trakt_auth import trakt_token_status
+from syncer.views.notify import notify_context
 from syncer.views.sources import sources_context
 
 
@@ -17,6 +19,7 @@ def dashboard(request):
     context = {
         **_runs_context(),
         **sources_context(),
+        **notify_context(),
         "unmapped": selectors.unmapped_summary(),
         "disputes": selectors.disputed_episodes(),
         "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=page_number(request.GET.get("page", 1))),
@@ -45,6 +48,7 @@ def connections_partial(request):
         "anilist": _anilist_status(),
         "trakt": trakt_token_status(),
         "trakt_app_missing": not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
+        "watchlist_full": watchlist_full_status(),
     }
     return render(request, "syncer/_connections.html", context)
 

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from syncer import selectors
 from syncer.models import SyncRun
 from syncer.refs import page_number
+from syncer.views.undo import undo_context
 
 
 @require_GET
@@ -36,5 +37,6 @@ def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:
     items = selectors.run_items_page(run=run, action=action, page=page) if finished else None
     to_post = selectors.run_planned_posts(run=run) if finished and run.dry_run else None
     silent = not finished and selectors.run_is_silent(run)
+    undo = undo_context(run) if finished else {}
     return {"run": run, "items": items, "action": action, "finished": finished, "to_post": to_post,
-            "silent": silent}
+            "silent": silent, **undo}

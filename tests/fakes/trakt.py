@@ -44,8 +44,12 @@ class FakeTrakt(FakeServer):
         self.history: list[dict] = []  # every play Trakt holds, oldest first
         self.history_posts: list[dict] = []  # bodies of POST /sync/history that were applied
         self.report_missing_episodes = True  # False: unknown episodes vanish silently
+        self.history_removes: list[list[int]] = []  # history ids of every applied remove
         self.ratings_posts: list[dict] = []
         self.watchlist_posts: list[dict] = []
+        self.ratings: dict[str, int] = {}  # "movie:1" / "show:1" / "season:1:2" -> 1..10
+        self.watchlist: list[tuple[str, int]] = []  # (kind, trakt id), oldest first
+        self.watchlist_limit: int | None = None  # free accounts: 420 past it
         # Behaviour
         self.require_user_agent = True
         self.write_interval: float | None = None  # enforce Trakt's 1 POST/s when set
@@ -199,8 +203,11 @@ class FakeTrakt(FakeServer):
         r("GET", r"/shows/([\w-]+)", lambda req, i: self._summary(self.shows, i))
         r("GET", r"/movies/([\w-]+)", lambda req, i: self._summary(self.movies, i))
         r("GET", r"/search/(trakt|tmdb|tvdb|imdb)/([\w-]+)", self._search)
-        r("POST", r"/sync/ratings", lambda req: self._record(self.ratings_posts, req))
-        r("POST", r"/sync/watchlist", lambda req: self._record(self.watchlist_posts, req))
+        r("POST", r"/sync/ratings", self._ratings_add)
+        r("GET", r"/sync/ratings", self._ratings_get)
+        r("POST", r"/sync/watchlist", self._watchlist_add)
+        r("POST", r"/sync/watchlist/remove", self._watchlist_remove)
+        r("GET", r"/sync/watchlist", self._watchlist_get)
 
     def _client_ok(self, body: dict, *, secret: bool = True) -> bool:
         return body.get("client_id") == self.client_id and (not secret or body.get("client_secret") == self.client_secret)
@@ -311,10 +318,13 @@ class FakeTrakt(FakeServer):
     def _history_remove(self, request: Request) -> Response:
         ids = set((request.json() or {}).get("ids") or [])
         with self.lock:
-            before = len(self.history)
+            self.history_removes.append(sorted(ids))
+            gone = [p for p in self.history if p["id"] in ids]
             self.history = [p for p in self.history if p["id"] not in ids]
-            removed = before - len(self.history)
-        return Response(200, {"deleted": {"episodes": removed, "movies": 0}, "not_found": {"ids": []}})
+        deleted = {"episodes": sum(p["type"] == "episode" for p in gone), "movies": sum(p["type"] == "movie" for p in gone)}
+        unknown = sorted(ids - {p["id"] for p in gone})
+        return Response(200, {"deleted": deleted, "not_found": {"movies": [], "shows": [], "seasons": [],
+                                                              "episodes": [], "ids": unknown}})
 
     def _history_row(self, play: dict) -> dict:
         row = {"id": play["id"], "watched_at": play["watched_at"], "action": "watch", "type": play["type"]}
@@ -427,6 +437,79 @@ class FakeTrakt(FakeServer):
         with self.lock:
             store.append(request.json())
         return Response(201, {"added": {}, "not_found": {}})
+
+    # --- ratings and watchlist (issue 13)
+
+    def _ratings_add(self, request: Request) -> Response:
+        body = request.json() or {}
+        added = {"movies": 0, "shows": 0, "seasons": 0, "episodes": 0}
+        not_found = {"movies": [], "shows": [], "seasons": [], "episodes": []}
+        with self.lock:
+            self.ratings_posts.append(body)
+            for item in body.get("movies") or []:
+                trakt_id = (item.get("ids") or {}).get("trakt")
+                if trakt_id not in self.movies:
+                    not_found["movies"].append({"ids": item.get("ids")})
+                    continue
+                self.ratings[f"movie:{trakt_id}"] = item["rating"]
+                added["movies"] += 1
+            for item in body.get("shows") or []:
+                show = self._find_show(item.get("ids") or {})
+                if show is None:
+                    not_found["shows"].append({"ids": item.get("ids")})
+                    continue
+                trakt_id = show["ids"]["trakt"]
+                if item.get("rating"):
+                    self.ratings[f"show:{trakt_id}"] = item["rating"]
+                    added["shows"] += 1
+                for season in item.get("seasons") or []:
+                    self.ratings[f"season:{trakt_id}:{season['number']}"] = season["rating"]
+                    added["seasons"] += 1
+        return Response(201, {"added": added, "not_found": not_found})
+
+    def _ratings_get(self, request: Request) -> Response:
+        rows = []
+        with self.lock:
+            ratings = dict(self.ratings)
+        for key, rating in ratings.items():
+            kind, trakt_id, *season = key.split(":")
+            row = {"rated_at": "2024-01-01T00:00:00.000Z", "rating": rating, "type": kind}
+            if kind == "movie":
+                row["movie"] = {"ids": {"trakt": int(trakt_id)}}
+            else:
+                row["show"] = {"ids": {"trakt": int(trakt_id)}}
+            if season:
+                row["season"] = {"number": int(season[0]), "ids": {}}
+            rows.append(row)
+        return self._paged(request, rows, max_limit=250)
+
+    def _watch_items(self, body: dict) -> list[tuple[str, int]]:
+        return ([("movie", (m.get("ids") or {}).get("trakt")) for m in body.get("movies") or []]
+                + [("show", (s.get("ids") or {}).get("trakt")) for s in body.get("shows") or []])
+
+    def _watchlist_add(self, request: Request) -> Response:
+        body = request.json() or {}
+        with self.lock:
+            self.watchlist_posts.append(body)
+            items = [i for i in self._watch_items(body) if i not in self.watchlist]
+            if self.watchlist_limit is not None and len(self.watchlist) + len(items) > self.watchlist_limit:
+                return Response(420, {"error": "account limit"}, {"X-Account-Limit": str(self.watchlist_limit)})
+            self.watchlist += items
+        return Response(201, {"added": {"movies": sum(k == "movie" for k, _ in items),
+                                        "shows": sum(k == "show" for k, _ in items)},
+                              "existing": {}, "not_found": {"movies": [], "shows": []}})
+
+    def _watchlist_remove(self, request: Request) -> Response:
+        body = request.json() or {}
+        gone = set(self._watch_items(body))
+        with self.lock:
+            self.watchlist = [i for i in self.watchlist if i not in gone]
+        return Response(200, {"deleted": {"movies": 0, "shows": 0}, "not_found": {"movies": [], "shows": []}})
+
+    def _watchlist_get(self, request: Request) -> Response:
+        with self.lock:
+            rows = [{"type": k, k: {"ids": {"trakt": i}}} for k, i in self.watchlist]
+        return self._paged(request, rows, max_limit=250)
 
 
 class _AuthHost(FakeServer):
