@@ -42,6 +42,13 @@ class Produced:
     medias: dict = field(default_factory=dict)  # AniList id -> AniListMedia (for the resolver)
     cursor_floor: int = 0  # incremental: the cursor the run started from
     cursor_seen: int = 0  # incremental: the newest activity/entry time read
+    # Every entry read, whatever its status: `entries` keeps only the synced statuses, but the
+    # watchlist needs the PLANNING ones and those that left PLANNING. Defaults to `entries`.
+    read: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.read:
+            self.read = list(self.entries)
 
 
 def entries_updated_since(client, *, user_id: int, since: int, on_page: OnPage = None) -> list:
@@ -85,7 +92,7 @@ def incremental(client, *, user_id: int, since: int, progress: dict[int, int], r
     seen = max([a.created_at for a in activities] + [e.updated_at for e in entries] + [since])
     seen = max(since, min(seen, int(now.timestamp()) - CURSOR_SETTLE_SECONDS))
     medias = {a.media.id: a.media for a in activities} | {e.media.id: e.media for e in entries}
-    return Produced(events, synced, medias, cursor_floor=since, cursor_seen=seen)
+    return Produced(events, synced, medias, cursor_floor=since, cursor_seen=seen, read=entries)
 
 
 def log_left_out(left_out: dict[int, tuple[str, str]]) -> None:

@@ -100,8 +100,8 @@ def _entries(run: SyncRun, produced, list_mode: bool) -> tuple[dict, dict]:
         entries = anilist.list_entries(user_id=anilist.viewer().id, statuses=("PLANNING",))
         seen_elsewhere = set()
     else:
-        entries = [e for e in produced.entries if e.status == "PLANNING"]
-        seen_elsewhere = {e.media.id for e in produced.entries if e.status != "PLANNING"}
+        entries = [e for e in produced.read if e.status == "PLANNING"]
+        seen_elsewhere = {e.media.id for e in produced.read if e.status != "PLANNING"}
     rows = mapping_resolve_many(medias=[e.media for e in entries]) if entries else {}
     planning = {}
     for entry in entries:
