@@ -2,6 +2,9 @@ from django.db import models
 from django.db.models.functions import Now
 
 
+TRACEBACK_START = "\nTraceback (most recent call last):"
+
+
 class LogEntry(models.Model):
     """One line of the persistent log (the original app's `logs` table)."""
 
@@ -25,6 +28,16 @@ class LogEntry(models.Model):
             models.Index(fields=["created_at"], name="logs_created_at_idx"),
             models.Index(fields=["level", "id"], name="logs_level_id_idx"),
         ]
+
+    @property
+    def headline(self) -> str:
+        """The message without a traceback the handler appended to it (a bug's)."""
+        return self.message.partition(TRACEBACK_START)[0]
+
+    @property
+    def traceback(self) -> str:
+        head, marker, rest = self.message.partition(TRACEBACK_START)
+        return (marker + rest).strip() if marker else ""
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.message[:80]}"
