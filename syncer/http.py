@@ -327,6 +327,17 @@ class HttpService:
         idempotent: bool | None = None,
         accept: Iterable[int] = (),
     ) -> httpx.Response:
+        try:
+            response = self._request(method, path, params=params, json=json, headers=headers,
+                                     idempotent=idempotent, accept=accept)
+        except ApiError as failure:
+            _observe(self.name, failure)
+            raise
+        _observe(self.name, None)
+        return response
+
+    def _request(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any,
+                 headers: dict[str, str] | None, idempotent: bool | None, accept: Iterable[int]) -> httpx.Response:
         method = method.upper()
         if idempotent is None:
             idempotent = method != "POST"
@@ -433,6 +444,21 @@ class HttpService:
 
 
 # --- Saying it to people ---------------------------------------------------------------------
+
+_observer: Callable[[str, ApiError | None], None] | None = None
+
+
+def observe_outcomes(observer: Callable[[str, ApiError | None], None] | None) -> None:
+    """Report the outcome of every request (service name, the failure or None) to `observer`:
+    how the dashboard learns that a token was refused or a service is down."""
+    global _observer
+    _observer = observer
+
+
+def _observe(service: str, failure: ApiError | None) -> None:
+    if _observer:
+        _observer(service, failure)
+
 
 _retry_listener: ContextVar[Callable[[str], None] | None] = ContextVar("retry_listener", default=None)
 
