@@ -114,3 +114,30 @@ def test_the_log_page_folds_a_bugs_traceback_and_shows_expected_failures_as_one_
 def test_favicon_is_served(live_server, page):
     response = page.request.get(f"{live_server.url}/favicon.ico")
     assert response.ok and "svg" in response.headers["content-type"]
+
+
+def test_the_admin_mapping_list_fits_1280_px_with_short_titles(page, live_server, django_user_model):
+    from mappings.models import Mapping
+
+    django_user_model.objects.create_superuser(username="root", password="a long password here")
+    Mapping.objects.create(anilist_id=104578, title="Shingeki no Kyojin Season 3 Part 2: The Final Chapters "
+                           "Special Edition (a long title)", trakt_id=1420, type="show", start_season=3,
+                           start_episode=13, source="fribb tmdb 1429 via tvdb season mapping")
+    Mapping.objects.create(anilist_id=190327, title="Steel Ball Run", type="show",
+                           unmapped_reason="no source knows this entry, and TMDB search found two candidates "
+                                           "with the same year and title; pick one by hand")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/mappings/mapping/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill("a long password here")
+    page.get_by_role("button", name="Log in").click()
+    # The list scrolls inside its own box: a column past that box's right edge is hidden.
+    visible = page.locator("#changelist .results").bounding_box()
+    for column in ("Source", "Unmapped reason"):
+        header = page.locator("#result_list thead th", has_text=column).bounding_box()
+        assert header["x"] + header["width"] <= visible["x"] + visible["width"] + 1, f"{column} is off screen"
+    title = page.locator("#result_list td.field-title", has_text="Shingeki").bounding_box()
+    line = page.locator("#result_list td.field-type").first.bounding_box()["height"]
+    assert title["height"] <= 2.5 * line, "the title wraps over more than two lines"
+    expect(page.locator("#result_list")).to_contain_text("S03E13")
+    screenshot(page, "admin-mappings-1280.png")
