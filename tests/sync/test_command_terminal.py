@@ -90,3 +90,36 @@ def test_a_dry_run_summary_says_what_a_run_would_post(lib):
     out = StringIO()
     call_command("sync", "completed", "--dry-run", stdout=out)
     assert "4 episodes found on AniList: 3 a run would post, 0 already synced, 1 unmapped." in out.getvalue()
+
+
+def test_a_failed_run_does_not_claim_there_was_nothing_to_sync(lib, settings):
+    settings.ANILIST_ACCESS_TOKEN = "wrong"
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("sync", "completed", stdout=out)
+    assert "It stopped before it knew what to sync: nothing was posted." in out.getvalue()
+    assert "Nothing found" not in out.getvalue()
+
+
+def test_a_resumed_run_says_which_posts_finished_an_earlier_run(db):
+    from syncer.management.commands.sync import summary_counts
+    from syncer.models import SyncRun, SyncRunItem
+
+    run = SyncRun.objects.create(mode="completed", state="succeeded", found=84, posted=85, already_synced=80,
+                                 unmapped=0)
+    for n in range(4):
+        SyncRunItem.objects.create(run=run, position=n, anilist_id=1, anilist_episode=n + 1, action="post",
+                                   state="posted")
+    assert summary_counts(run) == ("84 episodes found on AniList: 4 posted, 80 already synced, 0 unmapped. "
+                                   "Also posted 81 plays left over from an earlier run.")
+
+
+def test_a_retry_notice_replaces_the_step_name_without_a_doubled_ellipsis():
+    from django.core.management.base import OutputWrapper
+
+    from syncer.management.commands.sync import ProgressLine
+
+    term = Terminal()
+    line = ProgressLine(OutputWrapper(term))
+    line(0, 0, "Could not reach AniList (connection refused); retrying 3 more times…")
+    assert screen(term.getvalue())[-1] == "Could not reach AniList (connection refused); retrying 3 more times…"

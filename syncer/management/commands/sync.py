@@ -65,6 +65,8 @@ class Command(BaseCommand):
 def summary_counts(run: SyncRun) -> str:
     """The counts as one sentence whose parts add up to what was found, each named."""
     if not run.found and not run.posted:
+        if run.state == SyncRun.State.FAILED:
+            return "It stopped before it knew what to sync: nothing was posted."
         return "Nothing found on AniList to sync."
     items = run_items(run=run)
     to_post = items.filter(action="post")
@@ -105,7 +107,8 @@ class ProgressLine:
             filled = int(self.WIDTH * min(done, total) / total)
             self.text = f"{label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}"
         else:
-            self.text = f"{label}… {done}" if done else f"{label}…"
+            label = label if label.endswith("…") else f"{label}…"
+            self.text = f"{label} {done}" if done else label
         self._draw()
 
     def _draw(self) -> None:
