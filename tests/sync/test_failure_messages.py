@@ -90,3 +90,16 @@ def test_a_refused_post_names_what_was_being_done():
 )
 def test_each_kind_of_failure_says_what_happened(exc, expected):
     assert failure_message(exc).startswith(expected)
+
+
+def test_the_run_page_reads_the_retry_notice_from_the_run_while_it_waits(lib, settings):
+    """The page shows `progress_label`: while a retry waits, that is the notice."""
+    settings.ANILIST_API_URL = f"http://127.0.0.1:{closed_port()}/"
+    stored = []
+
+    def progress(done, total, label):
+        if "retrying" in label:
+            stored.append(SyncRun.objects.values_list("progress_label", flat=True).get())
+
+    sync_run(mode="completed", progress=progress)
+    assert stored[0] == "Could not reach AniList (connection refused); retrying 3 more times…"
