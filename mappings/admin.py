@@ -150,10 +150,16 @@ class MappingAdmin(admin.ModelAdmin):
         self._reresolve(request, queryset, include_manual=True)
 
     def _reresolve(self, request, queryset, *, include_manual):
+        from syncer.http import ApiError
+
         try:
             result = services.mappings_reresolve(rows=queryset, include_manual=include_manual)
+        except ApiError as exc:
+            self.message_user(request, f"Re-resolve stopped: {exc}. Nothing is lost; try again later.", messages.ERROR)
+            return
         except Exception as exc:  # noqa: BLE001 - shown to the person, logged by the services
-            self.message_user(request, f"Re-resolve stopped: {exc.__class__.__name__}: {exc}", messages.ERROR)
+            self.message_user(request, f"Re-resolve stopped by an unexpected error ({exc.__class__.__name__}: {exc}); "
+                                       "the details are on the Logs page.", messages.ERROR)
             return
         self.message_user(
             request,

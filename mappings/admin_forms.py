@@ -96,7 +96,7 @@ class MappingForm(forms.ModelForm):
         except NotFound as exc:
             raise forms.ValidationError({"trakt_ref": f"Trakt has no {kind} “{ref}”."}) from exc
         except ApiError as exc:
-            raise forms.ValidationError({"trakt_ref": f"Could not check Trakt ({exc.__class__.__name__}); try again."}) from exc
+            raise forms.ValidationError({"trakt_ref": f"Could not check Trakt ({exc.message}); try again."}) from exc
 
     def _check_start(self, trakt, data):
         season = data.get("start_season") if data.get("start_season") is not None else 1
