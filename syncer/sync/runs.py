@@ -160,6 +160,8 @@ def _auth_failure(cause: AuthError) -> str:
     detail = detail.strip(" .") or "Trakt refused the token"
     if "must be set" in detail:
         return f"{detail} in `.env` (see README, Configuration), then restart."
+    if detail == "Trakt is not connected":
+        return f"{detail} yet: connect it on the Trakt page (/trakt/) or run `manage.py trakt_auth`."
     if detail.startswith("the token was refused"):
         detail = "Trakt refused the token"
     return f"{detail[0].upper()}{detail[1:]}. {RECONNECT_TRAKT}."

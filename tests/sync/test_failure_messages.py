@@ -103,3 +103,9 @@ def test_the_run_page_reads_the_retry_notice_from_the_run_while_it_waits(lib, se
 
     sync_run(mode="completed", progress=progress)
     assert stored[0] == "Could not reach AniList (connection refused); retrying 3 more times…"
+
+
+def test_trakt_never_connected_says_connect_not_reconnect():
+    message = failure_message(AuthError("Trakt", None, "Trakt is not connected"))
+    assert message == ("Trakt is not connected yet: connect it on the Trakt page (/trakt/) or run "
+                       "`manage.py trakt_auth`.")
