@@ -1,7 +1,6 @@
 from django.db import models
 from django.db.models.functions import Now
 
-
 TRACEBACK_START = "\nTraceback (most recent call last):"
 
 
@@ -29,6 +28,9 @@ class LogEntry(models.Model):
             models.Index(fields=["level", "id"], name="logs_level_id_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"[{self.level}] {self.message[:80]}"
+
     @property
     def headline(self) -> str:
         """The message without a traceback the handler appended to it (a bug's)."""
@@ -38,6 +40,3 @@ class LogEntry(models.Model):
     def traceback(self) -> str:
         head, marker, rest = self.message.partition(TRACEBACK_START)
         return (marker + rest).strip() if marker else ""
-
-    def __str__(self) -> str:
-        return f"[{self.level}] {self.message[:80]}"

@@ -12,7 +12,13 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from mappings import services
-from mappings.admin_forms import TRAKT_URL, EpisodeOverrideFormSet, MappingForm, parse_anilist, parse_trakt
+from mappings.admin_forms import (
+    TRAKT_URL,
+    EpisodeOverrideFormSet,
+    MappingForm,
+    parse_anilist,
+    parse_trakt,
+)
 from mappings.legacy import converted_to
 from mappings.models import (
     AniBridgeRange,
@@ -99,8 +105,10 @@ class MappingAdmin(admin.ModelAdmin):
 
     @admin.display(description="Unmapped reason", ordering="unmapped_reason")
     def unmapped(self, obj):
-        return format_html('<span title="{}">{}</span>', obj.unmapped_reason, Truncator(obj.unmapped_reason).chars(70)) \
-            if obj.unmapped_reason else ""
+        if not obj.unmapped_reason:
+            return ""
+        # Cut to keep the row short; the whole reason shows on hover and in the edit form.
+        return format_html('<span title="{}">{}</span>', obj.unmapped_reason, Truncator(obj.unmapped_reason).chars(70))
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

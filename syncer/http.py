@@ -16,9 +16,9 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
-from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any
 

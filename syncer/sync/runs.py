@@ -9,7 +9,15 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from syncer.http import AccountLimit, ApiError, AuthError, Locked, RateLimited, ServiceUnavailable, UncertainWrite
+from syncer.http import (
+    AccountLimit,
+    ApiError,
+    AuthError,
+    Locked,
+    RateLimited,
+    ServiceUnavailable,
+    UncertainWrite,
+)
 from syncer.models import SyncProgress, SyncRun, SystemConfig
 from syncer.sync.apply import BatchFailed
 from syncer.sync.lease import LeaseLost, lease_renew
