@@ -164,8 +164,9 @@ def _auth_failure(cause: AuthError) -> str:
         return ("AniList refused the token: check ANILIST_ACCESS_TOKEN in `.env` (a new token is made at "
                 "anilist.co/settings/developer), then restart.")
     # The Trakt token store already says "reconnect"; say it once, with the real page.
-    detail = cause.message.split(". Trakt needs to be reconnected")[0].split("Trakt needs to be reconnected")[0]
-    detail = detail.strip(" .") or "Trakt refused the token"
+    from syncer.trakt_auth import RECONNECT
+
+    detail = cause.message.replace(RECONNECT, "").strip(" .") or "Trakt refused the token"
     if "must be set" in detail:
         return f"{detail} in `.env` (see README, Configuration), then restart."
     if detail == "Trakt is not connected":
