@@ -324,6 +324,8 @@ else:
 
 # --- I18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# ISO dates in the admin too, like the app's pages (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models.functions import Now
 
+TRACEBACK_START = "\nTraceback (most recent call last):"
+
 
 class LogEntry(models.Model):
     """One line of the persistent log (the original app's `logs` table)."""
@@ -28,3 +30,13 @@ class LogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.level}] {self.message[:80]}"
+
+    @property
+    def headline(self) -> str:
+        """The message without a traceback the handler appended to it (a bug's)."""
+        return self.message.partition(TRACEBACK_START)[0]
+
+    @property
+    def traceback(self) -> str:
+        head, marker, rest = self.message.partition(TRACEBACK_START)
+        return (marker + rest).strip() if marker else ""

@@ -8,9 +8,17 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from mappings import services
-from mappings.admin_forms import TRAKT_URL, MappingForm, parse_anilist, parse_trakt
+from mappings.admin_forms import (
+    TRAKT_URL,
+    EpisodeOverrideFormSet,
+    MappingForm,
+    parse_anilist,
+    parse_trakt,
+)
 from mappings.legacy import converted_to
 from mappings.models import (
     AniBridgeRange,
@@ -22,6 +30,10 @@ from mappings.models import (
     SourceStatus,
 )
 from syncer.refs import ascii_id
+
+# The admin is this app's mapping editor: its wide lists need the page's width more than a
+# second navigation column beside the app's own.
+admin.site.enable_nav_sidebar = False
 
 ID_FIELDS = ("anilist_id", "trakt_id", "mal_id", "tmdb_id", "tvdb_id", "held_trakt_id")
 
@@ -56,6 +68,7 @@ class SourceFilter(admin.SimpleListFilter):
 
 class EpisodeOverrideInline(admin.TabularInline):
     model = EpisodeOverride
+    formset = EpisodeOverrideFormSet
     extra = 1
     fields = ["anilist_episode", "season", "episode"]
 
@@ -64,8 +77,9 @@ class EpisodeOverrideInline(admin.TabularInline):
 class MappingAdmin(admin.ModelAdmin):
     form = MappingForm
     inlines = [EpisodeOverrideInline]
-    list_display = ["anilist_id", "title", "type", "trakt_id", "start_season", "start_episode", "is_manual",
-                    "source", "unmapped_reason"]
+    # Seven narrow columns, so Source and Unmapped reason stay on screen at 1280 px and a title
+    # wraps over two lines at most (mappings/admin-list.css gives the title its room).
+    list_display = ["anilist_id", "title", "type", "trakt_id", "starts_at", "source", "unmapped"]
     list_filter = [SourceFilter, "is_manual", "type", UnmappedFilter]
     search_fields = ["title", "trakt_title", "trakt_slug", "imdb_id"]
     search_help_text = "Title, any id (AniList, Trakt, MAL, TMDB, TVDB, IMDb) or an AniList/Trakt URL."
@@ -81,6 +95,22 @@ class MappingAdmin(admin.ModelAdmin):
     actions = ["reresolve", "reresolve_including_manual", "reset_progress"]
     change_list_template = "admin/mappings/mapping/change_list.html"
 
+    class Media:
+        css = {"all": ["mappings/admin-list.css"]}
+
+    @admin.display(description="Starts at", ordering="start_season")
+    def starts_at(self, obj):
+        if obj.type == Mapping.Type.MOVIE or obj.start_season is None:
+            return "—"
+        return f"S{obj.start_season:02d}E{obj.start_episode or 1:02d}"
+
+    @admin.display(description="Unmapped reason", ordering="unmapped_reason")
+    def unmapped(self, obj):
+        if not obj.unmapped_reason:
+            return ""
+        # Cut to keep the row short; the whole reason shows on hover and in the edit form.
+        return format_html('<span title="{}">{}</span>', obj.unmapped_reason, Truncator(obj.unmapped_reason).chars(70))
+
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
         anilist = parse_anilist(term) if "anilist.co" in term else None
@@ -94,6 +124,13 @@ class MappingAdmin(admin.ModelAdmin):
         if (number := ascii_id(term)) is not None:
             return queryset.filter(_any_id(number)), False
         return super().get_search_results(request, queryset, search_term)
+
+    def save_form(self, request, form, change):
+        obj = super().save_form(request, form, change)
+        # The overrides are checked (before anything is saved) against the show this form chose.
+        if "trakt_ref" in form.changed_data or not change:
+            obj.checked_target = (form.cleaned_data.get("trakt_id"), form.cleaned_data.get("type"))
+        return obj
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -122,10 +159,16 @@ class MappingAdmin(admin.ModelAdmin):
         self._reresolve(request, queryset, include_manual=True)
 
     def _reresolve(self, request, queryset, *, include_manual):
+        from syncer.http import ApiError
+
         try:
             result = services.mappings_reresolve(rows=queryset, include_manual=include_manual)
+        except ApiError as exc:
+            self.message_user(request, f"Re-resolve stopped: {exc}. Nothing is lost; try again later.", messages.ERROR)
+            return
         except Exception as exc:  # noqa: BLE001 - shown to the person, logged by the services
-            self.message_user(request, f"Re-resolve stopped: {exc.__class__.__name__}: {exc}", messages.ERROR)
+            self.message_user(request, f"Re-resolve stopped by an unexpected error ({exc.__class__.__name__}: {exc}); "
+                                       "the details are on the Logs page.", messages.ERROR)
             return
         self.message_user(
             request,

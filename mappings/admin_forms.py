@@ -98,7 +98,7 @@ class MappingForm(forms.ModelForm):
         except NotFound as exc:
             raise forms.ValidationError({"trakt_ref": f"Trakt has no {kind} “{ref}”."}) from exc
         except ApiError as exc:
-            raise forms.ValidationError({"trakt_ref": f"Could not check Trakt ({exc.__class__.__name__}); try again."}) from exc
+            raise forms.ValidationError({"trakt_ref": f"Could not check Trakt ({exc.message}); try again."}) from exc
 
     def _check_start(self, trakt, data):
         season = data.get("start_season") if data.get("start_season") is not None else 1
@@ -113,3 +113,39 @@ class MappingForm(forms.ModelForm):
             count = next(len(s.episodes) for s in seasons if s.number == season)
             raise forms.ValidationError({"start_episode": f"Season {season} of Trakt show {data['trakt_id']} has no "
                                                           f"episode {episode} ({count} episodes)."})
+
+
+class EpisodeOverrideFormSet(forms.BaseInlineFormSet):
+    """Each override must name a season and an episode the Trakt show has: the same check as
+    the start season and episode above, and as the manual mapping page."""
+
+    def clean(self):
+        super().clean()
+        trakt_id, kind = _target_of(self.instance)
+        rows = [form for form in self.forms
+                if form.cleaned_data and not form.cleaned_data.get("DELETE")
+                and form.cleaned_data.get("season") is not None and form.cleaned_data.get("episode") is not None]
+        if not rows or not trakt_id or kind == Mapping.Type.MOVIE:
+            return
+        from syncer.http import ApiError
+
+        try:
+            seasons = {s.number: s.episodes for s in trakt_factory().show_seasons(trakt_id)}
+        except ApiError as exc:
+            raise forms.ValidationError(f"Could not check the overrides on Trakt ({exc.message}); try again.") from exc
+        have = ", ".join(map(str, sorted(seasons))) or "none"
+        for form in rows:
+            season, episode = form.cleaned_data["season"], form.cleaned_data["episode"]
+            if season not in seasons:
+                form.add_error("season", f"Trakt show {trakt_id} has no season {season} (it has {have}).")
+            elif episode not in seasons[season]:
+                episodes = seasons[season]
+                span = f"{min(episodes)}–{max(episodes)}" if episodes else "none"
+                form.add_error("episode", f"Season {season} of Trakt show {trakt_id} has no episode {episode} "
+                                          f"(its episodes: {span}).")
+
+
+def _target_of(mapping: Mapping) -> tuple[int | None, str]:
+    """The Trakt show the overrides point into: the one chosen in this very form when it
+    changed (`MappingAdmin.save_form` notes it), else the saved one."""
+    return getattr(mapping, "checked_target", (mapping.trakt_id, mapping.type))

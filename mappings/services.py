@@ -166,9 +166,9 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
                 raise
             # Trakt or TMDB is down: nothing is learnt, nothing is saved; the entry waits
             # (unsaved, unmapped) and is resolved again next time.
-            logger.warning("Could not resolve AniList %s now: %s", media.id, exc.__class__.__name__)
+            logger.warning("Could not resolve AniList %s now: %s", media.id, exc)
             waiting = previous if previous is not None and pin is None else Mapping(
-                anilist_id=media.id, title=media.title or "", unmapped_reason=f"{exc.__class__.__name__}: try again later"
+                anilist_id=media.id, title=media.title or "", unmapped_reason=f"{exc.service} did not answer ({exc.message}): try again later"
             )
             out[media.id] = waiting
             continue

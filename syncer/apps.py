@@ -7,3 +7,7 @@ class SyncerConfig(AppConfig):
 
     def ready(self) -> None:
         from config import checks  # noqa: F401  (registers the start-up checks)
+        from syncer.http import observe_outcomes
+        from syncer.service_status import service_seen
+
+        observe_outcomes(service_seen)

@@ -17,6 +17,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -35,10 +37,15 @@ USER_AGENT = "AniListTraktSync/0.1.0 (self-hosted)"
 class ApiError(Exception):
     """An answer from (or failure to reach) a remote service. Messages never carry secrets."""
 
-    def __init__(self, service: str, status: int | None, message: str):
+    # Not a bug: logged as one line, without a traceback (see `logs.redact.expected_failure`).
+    expected = True
+
+    def __init__(self, service: str, status: int | None, message: str, *, method: str = "", path: str = ""):
         self.service = service
         self.status = status
         self.message = message
+        # Which request failed, so a message for people can say what was being done.
+        self.method, self.path = method, path
         super().__init__(f"{service}: {message}" + (f" (HTTP {status})" if status else ""))
 
 
@@ -47,8 +54,8 @@ class AuthError(ApiError):
 
 
 class RateLimited(ApiError):
-    def __init__(self, service: str, status: int | None, message: str, retry_after: float = 0.0):
-        super().__init__(service, status, message)
+    def __init__(self, service: str, status: int | None, message: str, retry_after: float = 0.0, **where: str):
+        super().__init__(service, status, message, **where)
         self.retry_after = retry_after
 
 
@@ -342,6 +349,18 @@ class HttpService:
         caller can stop a write it may no longer make: the sync engine checks it still holds its
         lease there, since a retried history POST that lands after another run has reconciled
         its batch would be a duplicate play."""
+        try:
+            response = self._request(method, path, params=params, json=json, headers=headers,
+                                     idempotent=idempotent, accept=accept, before_send=before_send)
+        except ApiError as failure:
+            _observe(self.name, failure)
+            raise
+        _observe(self.name, None)
+        return response
+
+    def _request(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any,
+                 headers: dict[str, str] | None, idempotent: bool | None, accept: Iterable[int],
+                 before_send: Callable[[], None] | None) -> httpx.Response:
         method = method.upper()
         if idempotent is None:
             idempotent = method != "POST"
@@ -388,40 +407,44 @@ class HttpService:
     # --- classification
 
     def _transport_failure(self, exc: Exception, method: str, path: str, idempotent: bool) -> ApiError:
-        kind = type(exc).__name__
+        where = {"method": method, "path": path}
+        what = transport_reason(exc)
         # A connect error/timeout means the request never left: safe to retry even a POST.
         never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
         if not idempotent and not never_sent:
-            return UncertainWrite(self.name, None, f"{method} {path} failed ({kind}); it may have been applied")
-        return ServiceUnavailable(self.name, None, f"{method} {path} failed ({kind})")
+            return UncertainWrite(self.name, None, f"no answer ({what}); the write may have been applied", **where)
+        return ServiceUnavailable(self.name, None, f"could not reach it ({what})", **where)
 
     def _failure(self, response: httpx.Response, method: str, path: str, idempotent: bool) -> ApiError:
         status = response.status_code
         if self.error_hook:
             custom = self.error_hook(response)
             if custom is not None:
+                custom.method, custom.path = custom.method or method, custom.path or path
                 return custom
         detail = error_detail(response)
-        where = f"{method} {path}"
+        where = {"method": method, "path": path}
         if status == 429:
             retry = retry_after_seconds(response)
-            return RateLimited(self.name, status, f"{where} rate limited", retry_after=retry if retry is not None else 1.0)
+            return RateLimited(self.name, status, "too many requests (rate limited)",
+                               retry_after=retry if retry is not None else 1.0, **where)
         if status >= 500:
             if not idempotent:
-                return UncertainWrite(self.name, status, f"{where} answered {status} ({detail}); it may have been applied")
-            return ServiceUnavailable(self.name, status, f"{where}: {detail}")
+                return UncertainWrite(self.name, status, f"server error ({detail}); the write may have been applied",
+                                      **where)
+            return ServiceUnavailable(self.name, status, f"server error ({detail})", **where)
         if status == 403 and is_html(response):
-            return ServiceUnavailable(self.name, status, f"{where} was blocked by Cloudflare (HTML 403)")
+            return ServiceUnavailable(self.name, status, "blocked by Cloudflare (an HTML 403 page)", **where)
         if status in (401, 403):
-            return AuthError(self.name, status, f"{where} was refused: {detail}")
+            return AuthError(self.name, status, f"the token was refused ({detail})", **where)
         if status == 404:
-            return NotFound(self.name, status, f"{where} not found")
+            return NotFound(self.name, status, "not found", **where)
         if status in (420, 426):
             what = "account limit reached" if status == 420 else "a VIP account is required"
-            return AccountLimit(self.name, status, f"{where}: {what}")
+            return AccountLimit(self.name, status, what, **where)
         if status == 423:
-            return Locked(self.name, status, f"{where}: the account is locked")
-        return BadResponse(self.name, status, f"{where}: {detail}")
+            return Locked(self.name, status, "the account is locked", **where)
+        return BadResponse(self.name, status, f"the request was refused ({detail})", **where)
 
     @staticmethod
     def _retryable(failure: ApiError, idempotent: bool) -> bool:
@@ -438,9 +461,76 @@ class HttpService:
             wait = self.backoff * (2**attempt) + random.uniform(0, self.backoff)
         if self.clock() - started + wait > self.retry_budget:
             raise failure
-        logger.info("%s; retrying in %.1fs (attempt %d of %d)", failure, wait, attempt + 2, self.max_retries + 1)
+        notice = retry_notice(failure, wait=wait, retries_left=self.max_retries - attempt)
+        logger.info("%s", notice)
+        listener = _retry_listener.get()
+        if listener:
+            listener(notice)
         if isinstance(failure, RateLimited):
             # Every other caller sharing these pacers waits too, not just this one.
             for shared in {self.read_pacer, self.write_pacer} - {None}:
                 shared.block_for(wait)
         self.sleep(wait)
+
+
+# --- Saying it to people ---------------------------------------------------------------------
+
+_observer: Callable[[str, ApiError | None], None] | None = None
+
+
+def observe_outcomes(observer: Callable[[str, ApiError | None], None] | None) -> None:
+    """Report the outcome of every request (service name, the failure or None) to `observer`:
+    how the dashboard learns that a token was refused or a service is down."""
+    global _observer
+    _observer = observer
+
+
+def _observe(service: str, failure: ApiError | None) -> None:
+    if _observer:
+        _observer(service, failure)
+
+
+_retry_listener: ContextVar[Callable[[str], None] | None] = ContextVar("retry_listener", default=None)
+
+
+@contextmanager
+def retry_notices(listener: Callable[[str], None]):
+    """Tell `listener` (a progress line) each time a request waits to be retried, so a run
+    that sits on one step while a service is down says so instead of looking stuck."""
+    reset = _retry_listener.set(listener)
+    try:
+        yield
+    finally:
+        _retry_listener.reset(reset)
+
+
+def transport_reason(exc: Exception) -> str:
+    """A transport failure in words ("connection refused"), not an exception class name."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "no answer to the connection attempt"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        if "name" in text and ("resolv" in text or "known" in text):
+            return "the host name could not be resolved"
+        return "connection refused"
+    if isinstance(exc, httpx.TimeoutException):
+        return "it did not answer in time"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return "the connection broke"
+    return "network error"
+
+
+def retry_notice(failure: ApiError, *, wait: float, retries_left: int) -> str:
+    """"Could not reach AniList (connection refused); retrying 3 more times…" """
+    service = failure.service
+    if isinstance(failure, RateLimited):
+        return f"{service} asked to slow down (rate limit); waiting {wait:.0f} s…"
+    times = "once more" if retries_left == 1 else f"{retries_left} more times"
+    if failure.status and failure.status >= 500:
+        what = f"{service} answered with a server error (HTTP {failure.status})"
+    elif isinstance(failure, ServiceUnavailable) and failure.status == 403:
+        what = f"{service} was blocked by Cloudflare"
+    else:
+        reason = failure.message.removeprefix("could not reach it ")
+        what = f"Could not reach {service} {reason}"
+    return f"{what}; retrying {times}…"

@@ -25,7 +25,7 @@ from syncer.models import SystemConfig, TraktDeviceCode, TraktToken
 logger = logging.getLogger("syncer.trakt_auth")
 
 REFRESH_AHEAD_FRACTION = 0.1  # refresh when less than 10 % of the token's lifetime is left
-RECONNECT = "Trakt needs to be reconnected (Settings → Connect Trakt, or `manage.py trakt_auth`)"
+RECONNECT = "Trakt needs to be reconnected on the Trakt page (/trakt/) or with `manage.py trakt_auth`"
 LEGACY_KEYS = ("trakt:token", "trakt:refresh_token")
 
 

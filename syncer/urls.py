@@ -1,8 +1,13 @@
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
+from config.access import public
 from syncer.views import dashboard, manual, mappings, notify, runs, sources, sync, trakt, undo
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico on their own, logged in or not: answer with the icon.
+    path("favicon.ico", public(RedirectView.as_view(url=static("favicon.svg"), permanent=True)), name="favicon"),
     path("", dashboard.dashboard, name="dashboard"),
     path("dashboard/runs/", dashboard.runs_partial, name="runs-partial"),
     path("dashboard/progress/", dashboard.progress_partial, name="progress-partial"),

@@ -9,7 +9,15 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from syncer.http import AccountLimit, ApiError, AuthError, Locked, RateLimited, ServiceUnavailable
+from syncer.http import (
+    AccountLimit,
+    ApiError,
+    AuthError,
+    Locked,
+    RateLimited,
+    ServiceUnavailable,
+    UncertainWrite,
+)
 from syncer.models import SyncProgress, SyncRun, SystemConfig
 from syncer.sync.apply import BatchFailed
 from syncer.sync.lease import LeaseLost, lease_renew
@@ -85,24 +93,89 @@ def status_mark_finished(run: SyncRun) -> None:
         config_set(MODE_KEYS[run.mode], stamp)
 
 
+NEXT_RUN_FINISHES = "nothing was lost, the next run will finish it. Try again later"
+RECONNECT_TRAKT = "Reconnect Trakt on the Trakt page (/trakt/) or run `manage.py trakt_auth`"
+
+# What a request was doing, by (method, path prefix): the words a failure is explained in.
+_DOING = (
+    ("GET", "/sync/history", "checking what was already posted"),
+    ("GET", "/sync/watched", "reading what you have watched on Trakt"),
+    ("GET", "/shows/", "reading a show's seasons"),
+    ("POST", "/sync/history", "posting your plays"),
+    ("POST", "/oauth/", "renewing the Trakt connection"),
+)
+
+
 def failure_message(exc: BaseException) -> str:
-    """What went wrong and what to do about it, without secrets."""
+    """What went wrong and what to do about it, in one sentence a person can act on: no class
+    names, no URLs, each hint once, no secrets."""
     cause = exc.__cause__ if isinstance(exc, BatchFailed) and exc.__cause__ else exc
+    if isinstance(cause, LeaseLost):
+        return ("Another sync took over this run's lease (it went too long without renewing it); "
+                "this run stopped before posting more. Nothing was lost.")
+    if not isinstance(cause, ApiError):
+        # A bug, not a service problem: the traceback is on the Logs page.
+        return f"Unexpected error ({type(cause).__name__}: {cause}); the details are on the Logs page."
+    doing = _doing(cause)
     if isinstance(cause, AuthError):
-        if cause.service == "AniList":
-            return f"{cause}. Check ANILIST_ACCESS_TOKEN."
-        return f"{cause}. Reconnect Trakt (Settings → Connect Trakt, or `manage.py trakt_auth`)."
+        return _auth_failure(cause)
     if isinstance(cause, AccountLimit) and cause.status == 420:
         return f"{cause}."  # the client's message names the limit and what to do
     if isinstance(cause, AccountLimit):
-        return f"{cause}. Trakt limits this account (VIP required or too many apps connected)."
+        return (f"Trakt refused {doing or 'the request'}: {cause.message}. Trakt limits this account "
+                "(VIP required, or too many apps connected).")
     if isinstance(cause, Locked):
-        return f"{cause}. The Trakt account is locked: contact Trakt support."
-    if isinstance(cause, RateLimited | ServiceUnavailable):
-        return f"{cause}. Try again later; nothing is lost, the next run continues where this stopped."
-    if isinstance(cause, ApiError):
-        return f"{cause}. The next run continues where this stopped."
-    return f"{type(cause).__name__}: {cause}"
+        return "Trakt says the account is locked: contact Trakt support, then run the sync again."
+    if isinstance(cause, RateLimited):
+        return f"{cause.service} kept asking to slow down (rate limit){_while(doing)}; {NEXT_RUN_FINISHES}."
+    if isinstance(cause, ServiceUnavailable):
+        return f"{_unreachable(cause)}{_while(doing)}; {NEXT_RUN_FINISHES}."
+    if isinstance(cause, UncertainWrite):
+        return (f"Trakt did not confirm a post{_while(doing)}; it is checked against your Trakt history "
+                f"first, so {NEXT_RUN_FINISHES}.")
+    status = f" (HTTP {cause.status})" if cause.status else ""
+    return (f"{cause.service} sent an answer that could not be used{_while(doing)}: {cause.message}{status}. "
+            "The next run continues where this one stopped; if it keeps happening, see the Logs page.")
+
+
+def _doing(cause: ApiError) -> str:
+    if cause.service == "AniList":
+        return "reading your AniList list"
+    for method, prefix, words in _DOING:
+        if cause.method == method and cause.path.startswith(prefix):
+            return words
+    return ""
+
+
+def _while(doing: str) -> str:
+    return f" while {doing}" if doing else ""
+
+
+def _unreachable(cause: ApiError) -> str:
+    if cause.message.startswith("could not reach it"):
+        return f"Could not reach {cause.service} {cause.message.removeprefix('could not reach it ')}"
+    if cause.status and cause.status >= 500:
+        return f"{cause.service} answered with a server error (HTTP {cause.status})"
+    if cause.status == 403:
+        return f"{cause.service} was blocked by Cloudflare"
+    return f"{cause.service} did not answer ({cause.message})"
+
+
+def _auth_failure(cause: AuthError) -> str:
+    if cause.service == "AniList":
+        return ("AniList refused the token: check ANILIST_ACCESS_TOKEN in `.env` (a new token is made at "
+                "anilist.co/settings/developer), then restart.")
+    # The Trakt token store already says "reconnect"; say it once, with the real page.
+    from syncer.trakt_auth import RECONNECT
+
+    detail = cause.message.replace(RECONNECT, "").strip(" .") or "Trakt refused the token"
+    if "must be set" in detail:
+        return f"{detail} in `.env` (see README, Configuration), then restart."
+    if detail == "Trakt is not connected":
+        return f"{detail} yet: connect it on the Trakt page (/trakt/) or run `manage.py trakt_auth`."
+    if detail.startswith("the token was refused"):
+        detail = "Trakt refused the token"
+    return f"{detail[0].upper()}{detail[1:]}. {RECONNECT_TRAKT}."
 
 
 class RunProgress:
@@ -116,8 +189,10 @@ class RunProgress:
         self.run, self.forward, self.lease_token = run, forward, lease_token
         self._last_write = 0.0
         self._label = ""
+        self._done = self._total = 0
 
     def __call__(self, done: int, total: int, label: str) -> None:
+        self._done, self._total = done, total
         if label != self._label:
             logger.info("%s", label)
             self._label = label
@@ -129,6 +204,14 @@ class RunProgress:
             self.lease_check()
         if self.forward:
             self.forward(done, total, label)
+
+    def note(self, text: str) -> None:
+        """A wait or a retry (a service is down, a rate limit): shown in place of the step's
+        label until the step moves on, so the page and the CLI do not look stuck."""
+        SyncRun.objects.filter(pk=self.run.pk).update(progress_label=text[:200], heartbeat_at=timezone.now())
+        self._last_write = 0.0  # the step's next report puts its own label back at once
+        if self.forward:
+            self.forward(self._done, self._total, text)
 
     def lease_check(self) -> None:
         if self.lease_token and not lease_renew(token=self.lease_token):

@@ -16,6 +16,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from syncer.http import retry_notices
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
 from syncer.sync import plan as plan_mod
 from syncer.sync import runs, sources
@@ -53,10 +54,14 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
             return run
         with Heartbeat(run_id=run.pk, lease_token=token):
             try:
-                _execute(run, runs.RunProgress(run, progress, token))
+                reporter = runs.RunProgress(run, progress, token)
+                with retry_notices(reporter.note):
+                    _execute(run, reporter)
             except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
-                logger.exception("Sync %s (%s) failed", run.pk, run.mode)
-                _end(run, SyncRun.State.FAILED, runs.failure_message(exc))
+                message = runs.failure_message(exc)
+                # The traceback is kept for bugs only (the log filter drops it for expected failures).
+                logger.error("Sync %s (%s) failed: %s", run.pk, run.mode, message, exc_info=exc)
+                _end(run, SyncRun.State.FAILED, message)
             else:
                 _end(run, SyncRun.State.SUCCEEDED, "")
             finally:

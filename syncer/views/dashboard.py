@@ -8,6 +8,7 @@ from syncer import selectors
 from syncer.clients import anilist_client
 from syncer.http import ApiError
 from syncer.refs import page_number
+from syncer.service_status import problem_of, service_status
 from syncer.sync.watchlist import full_status as watchlist_full_status
 from syncer.trakt_auth import trakt_token_status
 from syncer.views.notify import notify_context
@@ -47,6 +48,9 @@ def connections_partial(request):
     context = {
         "anilist": _anilist_status(),
         "trakt": trakt_token_status(),
+        # What the last request to Trakt (by a sync, a page) learned: a refused token or an
+        # outage shows here even while the stored connection still looks fine.
+        "trakt_seen": service_status("Trakt"),
         "trakt_app_missing": not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
         "watchlist_full": watchlist_full_status(),
     }
@@ -59,7 +63,10 @@ def _anilist_status() -> dict:
     try:
         viewer = anilist_client().viewer()
     except ApiError as exc:
-        return {"ok": False, "message": str(exc)}
+        problem = problem_of(exc)
+        if problem == "token refused":
+            return {"ok": False, "message": "AniList refused the token: check ANILIST_ACCESS_TOKEN in `.env`."}
+        return {"ok": False, "message": f"AniList: {problem or exc.message}. Syncs wait until it answers again."}
     return {"ok": True, "name": viewer.name, "user_id": viewer.id}
 
 

@@ -69,7 +69,10 @@ def sync_start(request):
             trigger=SyncRun.Trigger.MANUAL,
         )
     except SyncAlreadyRunning as exc:
-        return _answer(request, "syncer/_sync_refused.html", {"running_id": exc.run_id}, status=409)
+        # Show the run that is in the way, live, rather than a notice that outlives it.
+        running = selectors.run_get(run_id=exc.run_id) if exc.run_id else None
+        return _answer(request, "syncer/_sync_refused.html",
+                       {"running_id": exc.run_id, **(run_context(running) if running else {})}, status=409)
     if not request.htmx:
         return redirect("run-detail", run_id=run.id)
     run.refresh_from_db()  # the task may already have run (inline tasks, a fast worker)

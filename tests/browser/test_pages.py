@@ -126,7 +126,9 @@ def test_a_manual_mapping_from_pasted_urls(signed_in, live_server, fake_trakt, f
     expect(page.locator("#manual [role=alert]")).to_contain_text("Season 3 of Attack on Titan has no episode 30")
     page.get_by_label("Trakt id or URL").fill("https://trakt.tv/shows/show-1420/seasons/3/episodes/13")
     page.get_by_role("button", name="Check on Trakt and save").click()
-    expect(page.locator("#manual [role=status]")).to_contain_text("from season 3 episode 13. The next sync uses it.")
+    expect(page.locator("#manual [role=status]")).to_contain_text("from season 3 episode 13.")
+    expect(page.locator("#manual")).to_contain_text("not picked up by the incremental sync")
+    expect(page.get_by_role("button", name="Sync this show now")).to_be_visible()
     row = Mapping.objects.get(anilist_id=104578)
     assert (row.trakt_id, row.start_season, row.start_episode, row.is_manual) == (1420, 3, 13, True)
 

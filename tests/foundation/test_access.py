@@ -3,7 +3,8 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC_PATHS = {"/healthz", "/login/", "/admin/login/"}
+# /favicon.ico: browsers ask for it on the login page too; it only redirects to a static icon.
+PUBLIC_PATHS = {"/healthz", "/login/", "/admin/login/", "/favicon.ico"}
 
 
 def walk(patterns, prefix=""):
@@ -84,3 +85,10 @@ def test_a_post_without_csrf_token_is_rejected(staff_user):
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(staff_user)
     assert csrf_client.post("/logout/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_favicon_answers_anyone_with_the_app_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("/favicon.svg")
+    assert client.get(response["Location"]).status_code == 200

@@ -127,3 +127,42 @@ def test_source_tables_are_read_only(admin_client, db):
     for name in ("otakuentry", "fribbentry", "anibridgerange", "sourcestatus"):
         assert admin_client.get(reverse(f"admin:mappings_{name}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"admin:mappings_{name}_add")).status_code == 403
+
+
+def override_post(admin_client, anilist_id, *overrides, **fields):
+    url = reverse("admin:mappings_mapping_change", args=[anilist_id])
+    form = admin_client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("anilist_ref",)}
+    data["trakt_ref"] = form.fields["trakt_ref"].initial or ""
+    data.update({"overrides-TOTAL_FORMS": str(len(overrides)), "overrides-INITIAL_FORMS": "0", **fields})
+    for n, (anilist_episode, season, episode) in enumerate(overrides):
+        data.update({f"overrides-{n}-anilist_episode": anilist_episode, f"overrides-{n}-season": season,
+                     f"overrides-{n}-episode": episode})
+    return admin_client.post(url, data)
+
+
+def test_an_episode_override_to_a_season_the_show_lacks_is_refused(admin_client, rows, trakt_stub):
+    response = override_post(admin_client, 104578, ("1", "9", "1"))
+    assert response.status_code == 200 and not EpisodeOverride.objects.exists()
+    errors = response.context["inline_admin_formsets"][0].formset.forms[0].errors
+    assert "Trakt show 1420 has no season 9 (it has 0, 1, 3)." in errors["season"]
+
+
+def test_an_episode_override_to_an_episode_the_season_lacks_is_refused(admin_client, rows, trakt_stub):
+    response = override_post(admin_client, 104578, ("1", "3", "40"))
+    errors = response.context["inline_admin_formsets"][0].formset.forms[0].errors
+    assert "Season 3 of Trakt show 1420 has no episode 40 (its episodes: 1–22)." in errors["episode"]
+    assert not EpisodeOverride.objects.exists()
+
+
+def test_an_override_to_an_episode_the_show_has_is_saved(admin_client, rows, trakt_stub):
+    response = override_post(admin_client, 104578, ("1", "0", "2"))
+    assert response.status_code == 302
+    assert EpisodeOverride.objects.get().season == 0 and Mapping.objects.get(pk=104578).trakt_id == 1420
+
+
+def test_overrides_are_checked_against_the_show_chosen_in_the_same_form(admin_client, rows, trakt_stub):
+    response = override_post(admin_client, 190327, ("2", "9", "1"),
+                             trakt_ref="https://trakt.tv/shows/attack-on-titan", type="show",
+                             start_season="1", start_episode="1")
+    assert response.status_code == 200 and Mapping.objects.get(pk=190327).trakt_id is None

@@ -50,7 +50,9 @@ def test_a_pasted_trakt_season_episode_url_saves_a_manual_mapping_from_there(sta
     row = Mapping.objects.get(anilist_id=104578)
     assert (row.trakt_id, row.type, row.start_season, row.start_episode) == (1420, "show", 3, 13)
     assert row.is_manual and row.source == "manual" and row.title == "Attack on Titan Season 3 Part 2"
-    assert "from season 3 episode 13. The next sync uses it." in html
+    assert "from season 3 episode 13." in html
+    assert "not picked up by the incremental sync" in html and "Sync this show now</button>" in html
+    assert '<input type="hidden" name="anilist" value="104578">' in html
 
 
 def test_a_movie_maps_by_id(staff_client, catalogue):

@@ -17,6 +17,11 @@ class Command(BaseCommand):
         username, password = settings.ADMIN_USERNAME, settings.ADMIN_PASSWORD
         if username and password:
             user, created = User.objects.get_or_create(username=username)
+            if not created and user.is_staff and user.is_superuser and user.is_active and user.check_password(password):
+                # Setting the same password again changes its hash (a new salt), and that logs
+                # everyone out: every `make run` restart did it.
+                self.stdout.write(f"Admin '{username}' is up to date (password from ADMIN_PASSWORD).")
+                return
             user.is_staff = user.is_superuser = user.is_active = True
             user.set_password(password)
             user.save()

@@ -1,10 +1,14 @@
 """`manage.py sync incremental|completed|watching|library [--dry-run]`, `manage.py sync show <id|URL>`."""
 
+import logging
+import shutil
 import sys
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from syncer.models import SyncRun
+from syncer.models import SyncRun, SyncRunItem
 from syncer.refs import parse_anilist_id
 from syncer.sync.lease import SyncAlreadyRunning
 from syncer.sync.selectors import run_items, run_unmapped
@@ -20,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("anilist", nargs="?", help="AniList id or URL (mode show); run id (undo)")
         parser.add_argument("--dry-run", action="store_true", help="plan only: post nothing, change nothing")
 
-    def handle(self, *args, mode, anilist, dry_run, **options):
+    def handle(self, *args, mode, anilist, dry_run, verbosity=1, **options):
         if mode == "undo":
             return self._undo(anilist, dry_run)
         anilist_id = None
@@ -31,40 +35,24 @@ class Command(BaseCommand):
                 anilist_id = parse_anilist_id(anilist)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
-        tty = self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
+        progress = self._progress()
         try:
-            run = sync_run(mode=mode, trigger=SyncRun.Trigger.CLI, dry_run=dry_run, anilist_id=anilist_id,
-                           progress=self._bar if tty else self._line)
+            with progress.above_log_lines(), _verbose(verbosity >= 2):
+                run = sync_run(mode=mode, trigger=SyncRun.Trigger.CLI, dry_run=dry_run, anilist_id=anilist_id,
+                               progress=progress)
         except SyncAlreadyRunning as exc:
             raise CommandError(f"{exc} (run #{exc.run_id}); wait for it to finish or check the dashboard") from exc
-        if tty:
-            self.stdout.write("")
         self._summary(run)
         if run.state != SyncRun.State.SUCCEEDED:
             raise CommandError(f"sync #{run.pk} failed: {run.error}")
 
-    def _bar(self, done, total, label):
-        width = 30
-        filled = int(width * done / total) if total else 0
-        self.stdout.write(f"\r{label:<20} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
-        self.stdout.flush()
-
-    _last_line = None
-
-    def _line(self, done, total, label):
-        """Plain lines for logs and pipes: one when a step starts and one when it ends."""
-        if (label, done == total) != self._last_line:
-            self._last_line = (label, done == total)
-            self.stdout.write(f"{label}: {done}/{total}" if total else label)
+    def _progress(self):
+        tty = self.stdout.isatty() if hasattr(self.stdout, "isatty") else sys.stdout.isatty()
+        return ProgressLine(self.stdout) if tty else PlainProgress(self.stdout)
 
     def _summary(self, run):
-        verb = "would post" if run.dry_run else "posted"
-        planned = run_items(run=run).filter(action="post").count()
-        self.stdout.write(
-            f"Sync #{run.pk} ({run.mode}{', dry run' if run.dry_run else ''}): {run.state}. "
-            f"{run.found} found, {planned if run.dry_run else run.posted} {verb}, "
-            f"{run.already_synced} already synced, {run.unmapped} unmapped, {run.not_found} not found on Trakt."
-        )
+        self.stdout.write(f"Sync #{run.pk} ({run.mode}{', dry run' if run.dry_run else ''}): {run.state}.")
+        self.stdout.write(summary_counts(run))
         if run.dry_run:
             for item in run_items(run=run).filter(action="post"):
                 where = "movie" if item.kind == "movie" else f"S{item.season:02d}E{item.number:02d}"
@@ -73,7 +61,9 @@ class Command(BaseCommand):
         self._extras(run)
         unmapped = run_unmapped(run=run)
         if unmapped:
-            self.stdout.write(f"Unmapped titles ({len(unmapped)}): fix them with a manual mapping in the admin.")
+            self.stdout.write(
+                f"Unmapped titles ({len(unmapped)}): map each on the Manual mapping page (/manual/ on the web app), "
+                "then sync it with `manage.py sync show <AniList id>`.")
             for row in unmapped:
                 self.stdout.write(f"  {row['title']} (AniList {row['anilist_id']}, {len(row['episodes'])} "
                                   f"episode(s)): {row['reason']}")
@@ -82,12 +72,14 @@ class Command(BaseCommand):
         """`sync undo <run id> [--dry-run]`: the dry run lists the plays it would remove."""
         from syncer.sync.undo import UndoRefused, undo_run
 
-        if not (run_ref or "").isdigit():
+        if not (run_ref or "").isascii() or not run_ref.isdigit():
             raise CommandError("sync undo needs the id of the run to undo, e.g. sync undo 42")
         if not SyncRun.objects.filter(pk=int(run_ref)).exists():
             raise CommandError(f"no sync run {run_ref}")
+        progress = self._progress()
         try:
-            undo = undo_run(run_id=int(run_ref), dry_run=dry_run, trigger=SyncRun.Trigger.CLI, progress=self._line)
+            with progress.above_log_lines():
+                undo = undo_run(run_id=int(run_ref), dry_run=dry_run, trigger=SyncRun.Trigger.CLI, progress=progress)
         except UndoRefused as exc:
             raise CommandError(f"cannot undo: {exc}") from exc
         except SyncAlreadyRunning as exc:
@@ -118,3 +110,135 @@ class Command(BaseCommand):
             state = "" if run.dry_run else f": {item.state}"
             self.stdout.write(f"  {item.title} -> Trakt {where}: {what}{state}"
                               + (f" ({item.reason})" if item.reason else ""))
+
+def summary_counts(run: SyncRun) -> str:
+    """The counts as one sentence whose parts add up to what was found, each named."""
+    if not run.found and not run.posted:
+        if run.state == SyncRun.State.FAILED:
+            return "It stopped before it knew what to sync: nothing was posted."
+        return "Nothing found on AniList to sync."
+    items = run_items(run=run)
+    to_post = items.filter(action="post")
+    parts = []
+    if run.dry_run:
+        parts.append(f"{to_post.count()} a run would post")
+    else:
+        states = dict.fromkeys(SyncRunItem.State.values, 0)
+        for state in to_post.values_list("state", flat=True):
+            states[state] += 1
+        parts.append(f"{states[SyncRunItem.State.POSTED]} posted")
+        named = [(SyncRunItem.State.NOT_FOUND, "not found on Trakt"), (SyncRunItem.State.FAILED, "failed"),
+                 (SyncRunItem.State.PENDING, "not confirmed yet"), (SyncRunItem.State.PLANNED, "not reached")]
+        parts += [f"{states[state]} {words}" for state, words in named if states[state]]
+    parts.append(f"{run.already_synced} already synced")
+    parts.append(f"{run.unmapped} unmapped")
+    text = f"{run.found} episode{'s' if run.found != 1 else ''} found on AniList: {', '.join(parts)}."
+    earlier = run.posted - items.filter(action="post", state=SyncRunItem.State.POSTED).count()
+    if not run.dry_run and earlier > 0:
+        # A resumed run first finishes the posts an interrupted run left unconfirmed.
+        text += f" Also posted {earlier} play{'s' if earlier != 1 else ''} left over from an earlier run."
+    return text
+
+
+class ProgressLine:
+    """One line at the bottom of a terminal: a bar once the step's total is known, the step's
+    name (and a count) before that, a retry notice while a service is down. Log lines are
+    printed above it: the line is cleared, the log line written, the line drawn again."""
+
+    WIDTH = 30
+
+    def __init__(self, stdout):
+        self.stdout = stdout
+        self.text = ""
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if total:
+            filled = int(self.WIDTH * min(done, total) / total)
+            self.text = f"{label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}"
+        else:
+            label = label if label.endswith("…") else f"{label}…"
+            self.text = f"{label} {done}" if done else label
+        self._draw()
+
+    def _draw(self) -> None:
+        columns = shutil.get_terminal_size().columns
+        self.stdout.write(f"\r\x1b[2K{self.text[:columns - 1]}", ending="")
+        self.stdout.flush()
+
+    def clear(self) -> None:
+        self.stdout.write("\r\x1b[2K", ending="")
+        self.stdout.flush()
+
+    @contextmanager
+    def above_log_lines(self):
+        handlers = _console_handlers()
+        originals = [handler.stream for handler in handlers]
+        for handler in handlers:
+            handler.setStream(_AboveTheLine(handler.stream, self))
+        try:
+            yield
+        finally:
+            for handler, stream in zip(handlers, originals, strict=True):
+                handler.setStream(stream)
+            if self.text:
+                self.clear()
+
+
+class _AboveTheLine:
+    """A log stream that moves the progress line out of the way of each line it writes."""
+
+    def __init__(self, stream, line: ProgressLine):
+        self.stream, self.line = stream, line
+
+    def write(self, text: str) -> None:
+        if self.line.text:
+            self.line.clear()
+        self.stream.write(text)
+        self.stream.flush()
+        if self.line.text and text.endswith("\n"):
+            self.line._draw()
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+class PlainProgress:
+    """Plain lines for logs and pipes: one when a step starts and one when it ends."""
+
+    def __init__(self, stdout):
+        self.stdout = stdout
+        self._last = None
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if (label, bool(total) and done >= total) != self._last:
+            self._last = (label, bool(total) and done >= total)
+            self.stdout.write(f"{label}: {done}/{total}" if total else label)
+
+    @contextmanager
+    def above_log_lines(self):
+        yield
+
+
+@contextmanager
+def _verbose(on: bool):
+    """`--verbosity 2`: every detail, including the tracebacks of expected failures (see
+    logs.redact), for this command only."""
+    loggers = [logging.getLogger(name) for name in settings.APP_LOGGERS] if on else []
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _console_handlers() -> list[logging.StreamHandler]:
+    """The handlers that print log lines to this terminal (not the database's)."""
+    found = []
+    for name in (*settings.APP_LOGGERS, ""):
+        for handler in logging.getLogger(name).handlers:
+            if type(handler) is logging.StreamHandler and handler not in found:
+                found.append(handler)
+    return found
