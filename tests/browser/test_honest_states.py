@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from logs.models import LogEntry
 from syncer.models import SyncRun, SyncRunItem
 from syncer.service_status import service_seen, service_status_forget
+from syncer.sync.lease import lease_acquire
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,6 +66,7 @@ def test_running_twice_shows_the_running_runs_progress_until_it_ends(signed_in, 
     settings.ANILIST_ACCESS_TOKEN = "anilist-token"
     running = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt",
                                      progress_done=40, progress_total=120)
+    lease_acquire(run_id=running.pk)  # as every live run does
     page = signed_in
     page.goto(f"{live_server.url}/sync/")
     page.get_by_role("button", name="Run completed").click()

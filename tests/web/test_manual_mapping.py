@@ -102,6 +102,6 @@ def test_a_manual_mapping_that_shares_trakt_episodes_with_another_entry_says_so(
         "anilist": "104578", "kind": "show", "trakt": "https://trakt.tv/shows/show-1420/seasons/3/episodes/13",
         "start_season": "1", "start_episode": "1",
     }).content.decode()
-    assert "The next sync uses it." in html
+    assert "Sync this show now" in html
     assert "This entry shares Trakt show 1420 S3E13 with AniList 99147 (Attack on Titan Season 3)" in html
     assert Mapping.objects.get(anilist_id=104578).trakt_id == 1420  # mapped, not held whole

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from syncer.models import SyncRun, SyncRunItem
+from syncer.sync.lease import lease_acquire
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -83,6 +84,7 @@ def test_pressing_run_while_a_run_is_running_shows_that_runs_live_progress(staff
     monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: None)
     running = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt",
                                      progress_done=40, progress_total=120)
+    lease_acquire(run_id=running.pk)  # as every live run does
     html = staff_client.post("/sync/start/", {"mode": "completed"}, **HTMX).content.decode()
     assert "A sync is already running" in html and "Nothing new was started; its progress:" in html
     assert f'hx-get="/runs/{running.id}/status/"' in html and "40 of 120" in html

@@ -72,7 +72,8 @@ class Command(BaseCommand):
         """`sync undo <run id> [--dry-run]`: the dry run lists the plays it would remove."""
         from syncer.sync.undo import UndoRefused, undo_run
 
-        if not (run_ref or "").isascii() or not run_ref.isdigit():
+        run_ref = run_ref or ""
+        if not (run_ref.isascii() and run_ref.isdigit()):
             raise CommandError("sync undo needs the id of the run to undo, e.g. sync undo 42")
         if not SyncRun.objects.filter(pk=int(run_ref)).exists():
             raise CommandError(f"no sync run {run_ref}")
