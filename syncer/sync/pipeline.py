@@ -20,6 +20,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from django.db import connections
+
 from mappings.placement import MappingSpec
 from syncer.http import NotFound
 from syncer.sync.events import WatchEvent
@@ -62,8 +64,8 @@ def shows_to_read(groups: Sequence[ShowGroup], cached: set[int]) -> list[int]:
 
 class SeasonReader:
     """Reads season lists in a thread of its own, in order, and hands each one over as it
-    arrives (`get`). The thread never touches the database (the caller stores what it reads),
-    so it needs no connection of its own and a test's transaction sees everything.
+    arrives (`get`). The thread leaves the database to the caller (which stores what it reads),
+    so every write of the run stays in the run's own thread and transaction rules.
 
     A read's error is handed over like a result and raised by `get`, in the caller's thread.
     `stop()` (also on leaving the `with` block) makes the thread give up before its next read:
@@ -94,6 +96,14 @@ class SeasonReader:
         return len(self._todo)
 
     def _work(self) -> None:
+        try:
+            self._read_all()
+        finally:
+            # The HTTP layer's log lines (a retry, a 429) may reach the database log handler,
+            # which opens a connection of this thread's own: it ends with the thread.
+            connections.close_all()
+
+    def _read_all(self) -> None:
         for trakt_id in self._todo:
             if self._stop.is_set():
                 return
@@ -104,6 +114,7 @@ class SeasonReader:
             except Exception as exc:  # noqa: BLE001 - raised again by `get`, where the run can record it
                 self._results.put((trakt_id, exc))
                 return
+            self.done += 1  # only this thread writes it
             self._results.put((trakt_id, result))
 
     def get(self, trakt_id: int, *, waiting: Callable[[], None], every: float = 1.0):
@@ -118,7 +129,6 @@ class SeasonReader:
             if isinstance(result, Exception) and not isinstance(result, NotFound):
                 raise result
             self._arrived[got] = result
-            self.done += 1
         return self._arrived.pop(trakt_id)
 
 

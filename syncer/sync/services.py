@@ -273,7 +273,7 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
 
     inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt)
     groups = pipeline.show_groups(produced.events, inputs["mappings"])
-    shows = list(dict.fromkeys(g.trakt_show for g in groups if g.trakt_show is not None))
+    shows = {show: n for n, show in enumerate(dict.fromkeys(g.trakt_show for g in groups if g.trakt_show is not None))}
     seasons = fresh_show_seasons(trakt_ids=set(shows))
     reader_client = trakt_client(authenticated=False)
     poster = _Poster(run, trakt, progress, estimate=_post_estimate(groups, inputs))
@@ -282,13 +282,12 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
         poster.reader = reader
         for group in groups:
             show = group.trakt_show
+            if show is not None:
+                progress(shows[show], len(shows), pipeline.READING)
             if show is not None and show not in seasons:
-                progress(shows.index(show), len(shows), pipeline.READING)
                 seasons[show] = reader.get(show, waiting=poster.flush)
                 if not isinstance(seasons[show], NotFound):
                     show_seasons_store(trakt_id=show, seasons=seasons[show])
-            elif show is not None:
-                progress(shows.index(show), len(shows), pipeline.READING)
             group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
                 inputs, anilist_ids=group.anilist_ids, trakt_id=show, seasons=seasons.get(show)))
             items = _store_plan(run, group_plan, start=len(plan))
@@ -332,10 +331,8 @@ class _Poster:
             self._post(size)
 
     def flush(self) -> None:
-        if self.pending and not self.run.dry_run:
+        if self.pending:
             self._post(settings.TRAKT_BATCH_SIZE)
-        else:
-            self._report()
 
     def finish(self) -> None:
         self.progress.line = ""
