@@ -1,7 +1,8 @@
 """Everything the pure plan needs besides the events, read in a handful of queries: mappings
-(resolved on demand), Trakt seasons (cached), overrides, stored progress, rewatches already
-posted. Only entries with an episode that might be posted are resolved or have seasons read,
-so a run over an already-synced library costs no Trakt request."""
+(resolved on demand), overrides, stored progress, rewatches already posted, Trakt's watched
+list; then per Trakt show (`show_inputs`) its seasons, which the pipeline reads or finds
+cached, and its held episodes. Only entries with an episode that might be posted are resolved
+or have seasons read, so a run over an already-synced library costs no Trakt request."""
 
 from __future__ import annotations
 

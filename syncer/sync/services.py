@@ -333,6 +333,8 @@ class _Poster:
     def flush(self) -> None:
         if self.pending:
             self._post(settings.TRAKT_BATCH_SIZE)
+        elif not self.run.dry_run:
+            self._report()  # the run page's line moves on with the reads
 
     def finish(self) -> None:
         self.progress.line = ""

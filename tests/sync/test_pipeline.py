@@ -2,6 +2,7 @@
 distinct show's list is read once, and a preview lists exactly what the run then stores."""
 
 import threading
+import time
 from collections import Counter
 
 from mappings.models import Mapping
@@ -46,6 +47,31 @@ def test_posting_starts_while_the_last_season_list_is_still_being_read(db, anili
     assert run.state == SyncRun.State.SUCCEEDED, run.error
     assert events.index("post") < events.index("/shows/300/seasons")
     assert plays(trakt) == Counter({(100 * n, 1, e): 1 for n in (1, 2, 3) for e in range(1, 11)})
+
+
+def test_the_run_page_shows_both_streams_while_a_season_list_is_still_being_read(db, anilist, trakt, settings):
+    settings.TRAKT_BATCH_SIZE = 5
+    for n in (1, 2, 3):
+        trakt.add_show(100 * n, seasons={1: 10})
+        map_show(n, 100 * n)
+        anilist.add_entry(10 + n, n, status="COMPLETED", progress=10, episodes=10)
+    original = trakt.handle
+
+    def slow_last_read(request):
+        if request.path == "/shows/300/seasons":
+            time.sleep(2.5)
+        return original(request)
+
+    trakt.handle = slow_last_read
+    stored = []
+
+    def page_label(done, total, label):
+        if label == pipeline.POSTING:
+            stored.append(SyncRun.objects.values_list("progress_label", flat=True).latest("pk"))
+
+    run = sync_run(mode="completed", progress=page_label)
+    assert run.state == SyncRun.State.SUCCEEDED, run.error
+    assert "Reading seasons 2/3 · Posted 20/30" in stored
 
 
 def test_each_distinct_show_is_read_once_and_a_fresh_cached_one_not_at_all(db, anilist, trakt):
