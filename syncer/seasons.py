@@ -32,10 +32,25 @@ def trakt_show_seasons(*, trakt_id: int, client: TraktClient | None = None) -> l
 
         client = trakt_client(authenticated=False)
     seasons = client.show_seasons(trakt_id)
+    show_seasons_store(trakt_id=trakt_id, seasons=seasons)
+    return seasons
+
+
+def fresh_show_seasons(*, trakt_ids: set[int]) -> dict[int, list[Season]]:
+    """The cached seasons of these shows younger than TRAKT_SEASON_CACHE_DAYS, in one query:
+    what a sync need not read again."""
+    fresh_after = timezone.now() - timedelta(days=settings.TRAKT_SEASON_CACHE_DAYS)
+    rows = TraktSeasonCache.objects.filter(trakt_id__in=list(trakt_ids), fetched_at__gt=fresh_after).values_list(
+        "trakt_id", "seasons")
+    return {trakt_id: _from_json(seasons) for trakt_id, seasons in rows}
+
+
+def show_seasons_store(*, trakt_id: int, seasons: list[Season]) -> None:
+    """Cache a season list read from Trakt (by a sync's reading thread, which leaves the
+    database to the run's own thread)."""
     TraktSeasonCache.objects.update_or_create(
         trakt_id=trakt_id, defaults={"seasons": _to_json(seasons), "fetched_at": timezone.now()}
     )
-    return seasons
 
 
 def cached_show_seasons(*, trakt_ids: set[int]) -> dict[int, list[Season]]:

@@ -1,28 +1,27 @@
 """Everything the pure plan needs besides the events, read in a handful of queries: mappings
-(resolved on demand), Trakt seasons (cached), overrides, stored progress, rewatches already
-posted. Only entries with an episode that might be posted are resolved or have seasons read,
-so a run over an already-synced library costs no Trakt request."""
+(resolved on demand), overrides, stored progress, rewatches already posted, Trakt's watched
+list; then per Trakt show (`show_inputs`) its seasons, which the pipeline reads or finds
+cached, and its held episodes. Only entries with an episode that might be posted are resolved
+or have seasons read, so a run over an already-synced library costs no Trakt request."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from mappings.selectors import held_episodes, mapping_spec, overrides_for
 from mappings.services import mapping_resolve_many
 from syncer.http import NotFound
 from syncer.models import SyncProgress, SyncRunItem
-from syncer.seasons import trakt_show_seasons
 from syncer.sync.events import WatchEvent
 
 logger = logging.getLogger("syncer.sync")
 
 
-def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt,
-                on_show: Callable[[int, int], None] | None = None) -> dict:
-    """Also reads, once, what Trakt already has, for the kinds of first-time plays this run may
-    post, before the season lists: read after them, it would be the 1001st/2001st read and wait
-    out a whole 5-minute window of Trakt's read limit."""
+def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
+    """What the plan needs besides the seasons and the held episodes, which come show by show
+    (`show_inputs`). Also reads, once, what Trakt already has, for the kinds of first-time plays
+    this run may post, before any season list and so before any POST: read after them, it would
+    be the 1001st/2001st read and wait out a whole 5-minute window of Trakt's read limit."""
     ids = {e.anilist_id for e in events}
     progress = dict(SyncProgress.objects.filter(anilist_id__in=ids).values_list("anilist_id", "last_abs"))
     candidates = {e.anilist_id for e in events if e.rewatch or e.episode > progress.get(e.anilist_id, 0)}
@@ -37,21 +36,6 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt,
     first_time = {e.anilist_id for e in events if not e.rewatch and e.episode > progress.get(e.anilist_id, 0)}
     kinds = {"movie" if mappings[a].kind == "movie" else "episode" for a in first_time if a in mappings}
     on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds) if kinds else frozenset()
-    seasons: dict[int, list | None] = {}
-    shows = {spec.trakt_id for spec in mappings.values() if spec.kind == "show"}
-    for anilist_id, spec in list(mappings.items()):
-        if spec.kind != "show" or spec.trakt_id in seasons:
-            continue
-        if on_show:
-            # Thousands of uncached shows take minutes at Trakt's read limit: report each.
-            on_show(len(seasons), len(shows))
-        try:
-            seasons[spec.trakt_id] = trakt_show_seasons(trakt_id=spec.trakt_id, client=trakt)
-        except NotFound:
-            unmapped[anilist_id] = f"Trakt show {spec.trakt_id} does not exist (any more): fix the mapping"
-            del mappings[anilist_id]
-    held = held_episodes(anilist_ids=[a for a, spec in mappings.items() if spec.kind == "show"],
-                         seasons_for=lambda ids: {i: seasons.get(i) for i in ids}) if mappings else {}
     activity_ids = {e.activity_id for e in events if e.rewatch and e.activity_id}
     posted_rewatches = frozenset(
         SyncRunItem.objects.filter(activity_id__in=activity_ids, rewatch=True, run__dry_run=False,
@@ -60,11 +44,30 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt,
     return {
         "mappings": mappings,
         "unmapped": unmapped,
-        "seasons": seasons,
         "overrides": overrides_for(anilist_ids=list(mappings)),
         "progress": progress,
         "posted_rewatches": posted_rewatches,
         "on_trakt": on_trakt,
+    }
+
+
+def show_inputs(inputs: dict, *, anilist_ids: list[int], trakt_id: int | None, seasons: list | None | NotFound) -> dict:
+    """`build_plan`'s arguments for the entries of one Trakt show (or one unmapped entry or
+    movie): the run-wide `inputs`, this show's seasons, and the episodes two of its entries
+    both claim. `seasons` is the `NotFound` a read raised for a show Trakt does not know: its
+    entries are unmapped then."""
+    mappings, unmapped = inputs["mappings"], inputs["unmapped"]
+    if isinstance(seasons, NotFound):
+        reason = f"Trakt show {trakt_id} does not exist (any more): fix the mapping"
+        mappings = {a: spec for a, spec in mappings.items() if a not in anilist_ids}
+        unmapped = {**unmapped, **dict.fromkeys(anilist_ids, reason)}
+        seasons = None
+    shows = [a for a in anilist_ids if a in mappings and mappings[a].kind == "show"]
+    held = held_episodes(anilist_ids=shows, seasons_for=lambda ids: {i: seasons for i in ids if i == trakt_id}
+                         ) if shows else {}
+    return {
+        **inputs, "mappings": mappings, "unmapped": unmapped,
+        "seasons": {trakt_id: seasons} if trakt_id is not None and seasons is not None else {},
         "held": {aid: {ep: held_reason(ep, other) for ep, other in episodes.items()} for aid, episodes in held.items()},
     }
 

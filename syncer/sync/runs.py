@@ -188,19 +188,24 @@ class RunProgress:
     def __init__(self, run: SyncRun, forward: Callable[[int, int, str], None] | None, lease_token: str | None):
         self.run, self.forward, self.lease_token = run, forward, lease_token
         self._last_write = 0.0
-        self._label = ""
+        self._labels: set[str] = set()
         self._done = self._total = 0
+        # Set while a pipelined run reads and posts at once: the run page shows both streams
+        # ("Reading seasons 812/2,000 · Posted 9,400/24,162") instead of the latest label.
+        self.line = ""
 
     def __call__(self, done: int, total: int, label: str) -> None:
         self._done, self._total = done, total
-        if label != self._label:
+        if label not in self._labels:
+            # Logged once: the two streams of a pipelined run take turns all run long.
             logger.info("%s", label)
-            self._label = label
+            self._labels.add(label)
         now = time.monotonic()
         if now - self._last_write >= 1.0 or done >= total:
             self._last_write = now
             SyncRun.objects.filter(pk=self.run.pk).update(
-                progress_done=done, progress_total=total, progress_label=label, heartbeat_at=timezone.now())
+                progress_done=done, progress_total=total, progress_label=self.line or label,
+                heartbeat_at=timezone.now())
             self.lease_check()
         if self.forward:
             self.forward(done, total, label)

@@ -1,8 +1,9 @@
 """Sync services: run a mode (or preview it), enqueue it for the worker.
 
-A run is: reconcile earlier uncertain batches → watch events (per mode) → mappings, seasons,
-overrides, progress → plan (pure) → store the plan as `SyncRunItem`s → apply (non-dry runs).
-A dry run stops after storing the plan.
+A run is: reconcile earlier uncertain batches → watch events (per mode) → mappings, overrides,
+progress, Trakt's watched list → then show by show, as each season list arrives: plan (pure) →
+store the plan as `SyncRunItem`s → apply (non-dry runs), while the next lists are read
+(`pipeline`). A dry run goes through the same loop and posts nothing.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from syncer.http import retry_notices
+from syncer.http import NotFound, retry_notices
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
+from syncer.sync import pipeline, runs, sources
 from syncer.sync import plan as plan_mod
-from syncer.sync import runs, sources
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
 from syncer.sync.cron import sync_cron  # noqa: F401 - part of this module's contract
 from syncer.sync.events import RECONCILED_STATUSES, parse_statuses
@@ -215,17 +216,12 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     pages = itertools.count(1)
     produced = _produce(run, anilist_client(), on_page=lambda _: progress(next(pages), 0, "Reading AniList"))
     progress(0, 0, "Planning")
-    plan = _plan(produced, trakt, progress)
-    items = _store_plan(run, plan)
-    to_post = [(i, p) for i, p in zip(items, plan, strict=True) if p.action == plan_mod.POST]
+    plan = _plan_and_post(run, produced, trakt, progress)
     extras_run(run=run, produced=produced, trakt=trakt)  # ratings, watchlist (issue 13)
     if run.dry_run:
-        progress(len(to_post), len(to_post), "Preview ready")
+        to_post = sum(1 for p in plan if p.action == plan_mod.POST)
+        progress(to_post, to_post, "Preview ready")
         return
-    rows = [payload_row(item, cycle=p.event.cycle, total=p.event.total) for item, p in to_post]
-    progress(0, len(rows), "Posting to Trakt")
-    post_rows(trakt=trakt, run=run, rows=rows, on_batch=lambda done: progress(done, len(rows), "Posting to Trakt"),
-              guard=progress.lease_check)
     present = [{"anilist_id": p.event.anilist_id, "episode": p.event.episode, "title": p.event.title}
                for p in plan if p.on_trakt]
     if present:
@@ -281,21 +277,108 @@ def _all_progress() -> dict[int, int]:
     return dict(SyncProgress.objects.values_list("anilist_id", "last_abs"))
 
 
-def _plan(produced: sources.Produced, trakt, progress=None) -> list[plan_mod.PlanItem]:
-    """A play Trakt already holds (watched there by hand or by another app) is not posted
-    again: `plan_inputs` reads Trakt's watched list when a first-time play may be posted. A run
-    with nothing new asks Trakt nothing."""
-    from syncer.sync.inputs import plan_inputs
+def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: runs.RunProgress
+                   ) -> list[plan_mod.PlanItem]:
+    """Plan, store and (real runs) post show by show, as each show's season list arrives from
+    the reading thread (`pipeline`); returns the whole plan. A play Trakt already holds
+    (watched there by hand or by another app) is not posted again: `plan_inputs` reads Trakt's
+    watched list, before any season list, when a first-time play may be posted. A run with
+    nothing new asks Trakt nothing."""
+    from syncer.clients import trakt_client
+    from syncer.seasons import fresh_show_seasons, show_seasons_store
+    from syncer.sync.inputs import plan_inputs, show_inputs
 
-    on_show = (lambda done, total: progress(done, total, "Reading Trakt seasons")) if progress else None
-    return plan_mod.build_plan(events=produced.events,
-                               **plan_inputs(produced.events, medias=produced.medias, trakt=trakt, on_show=on_show))
+    inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt)
+    groups = pipeline.show_groups(produced.events, inputs["mappings"])
+    shows = {show: n for n, show in enumerate(dict.fromkeys(g.trakt_show for g in groups if g.trakt_show is not None))}
+    seasons = fresh_show_seasons(trakt_ids=set(shows))
+    reader_client = trakt_client(authenticated=False)
+    poster = _Poster(run, trakt, progress, estimate=_post_estimate(groups, inputs))
+    plan: list[plan_mod.PlanItem] = []
+    with pipeline.SeasonReader(pipeline.shows_to_read(groups, set(seasons)), read=reader_client.show_seasons) as reader:
+        poster.reader = reader
+        for group in groups:
+            show = group.trakt_show
+            if show is not None:
+                progress(shows[show], len(shows), pipeline.READING)
+            if show is not None and show not in seasons:
+                seasons[show] = reader.get(show, waiting=poster.flush)
+                if not isinstance(seasons[show], NotFound):
+                    show_seasons_store(trakt_id=show, seasons=seasons[show])
+            group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
+                inputs, anilist_ids=group.anilist_ids, trakt_id=show, seasons=seasons.get(show)))
+            items = _store_plan(run, group_plan, start=len(plan))
+            plan.extend(group_plan)
+            poster.add(group, [(i, p) for i, p in zip(items, group_plan, strict=True) if p.action == plan_mod.POST])
+        poster.finish()
+    return plan
 
 
-def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem]) -> list[SyncRunItem]:
+def _post_estimate(groups: list[pipeline.ShowGroup], inputs: dict) -> dict[tuple, int]:
+    """Per group, the events that may post (an upper bound): the progress line's total until
+    the group is planned."""
+    progress, mappings = inputs["progress"], inputs["mappings"]
+    return {g.key: sum(1 for e in g.events if e.anilist_id in mappings
+                       and (e.rewatch or e.episode > progress.get(e.anilist_id, 0))) for g in groups}
+
+
+class _Poster:
+    """The posting side of the pipeline: planned plays wait in `pending` until a full batch is
+    there, or until the reading thread keeps the run waiting (then what is there goes now,
+    while Trakt's write limit is idle anyway). Posting goes through `post_rows`, one
+    write-ahead batch at a time, so the exactly-once rules are apply's, unchanged."""
+
+    def __init__(self, run: SyncRun, trakt, progress: runs.RunProgress, *, estimate: dict[tuple, int]):
+        self.run, self.trakt, self.progress, self.estimate = run, trakt, progress, estimate
+        self.pending: list[dict] = []
+        self.posted = 0
+        self.reader: pipeline.SeasonReader | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.estimate.values())
+
+    def add(self, group: pipeline.ShowGroup, to_post: list) -> None:
+        self.estimate[group.key] = len(to_post)
+        if self.run.dry_run:
+            return
+        self.pending.extend(payload_row(item, cycle=p.event.cycle, total=p.event.total) for item, p in to_post)
+        size = settings.TRAKT_BATCH_SIZE
+        while len(self.pending) >= size:
+            self._post(size)
+
+    def flush(self) -> None:
+        if self.pending:
+            self._post(settings.TRAKT_BATCH_SIZE)
+        elif not self.run.dry_run:
+            self._report()  # the run page's line moves on with the reads
+
+    def finish(self) -> None:
+        self.progress.line = ""
+        if not self.run.dry_run:
+            self.progress(self.posted, self.total, pipeline.POSTING)
+        while self.pending:
+            self._post(settings.TRAKT_BATCH_SIZE)
+
+    def _post(self, size: int) -> None:
+        chunk, self.pending = self.pending[:size], self.pending[size:]
+        post_rows(trakt=self.trakt, run=self.run, rows=chunk, guard=self.progress.lease_check)
+        self.posted += len(chunk)
+        self._report()
+
+    def _report(self) -> None:
+        reader = self.reader
+        self.progress.line = pipeline.progress_line(read=reader.done if reader else 0, to_read=reader.total if reader else 0,
+                                                    posted=self.posted, to_post=self.total)
+        self.progress(self.posted, self.total, pipeline.POSTING)
+
+
+def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem], *, start: int = 0) -> list[SyncRunItem]:
+    """Store one show's plan items after those already stored (`start` of them), and the run's
+    counts so far."""
     items = [
         SyncRunItem(
-            run=run, position=n, anilist_id=p.event.anilist_id, title=p.event.title[:500],
+            run=run, position=start + n, anilist_id=p.event.anilist_id, title=p.event.title[:500],
             anilist_episode=p.event.episode, action=p.action, kind=p.target.kind if p.target else "",
             trakt_id=p.target.trakt_id if p.target else None, season=p.target.season if p.target else None,
             number=p.target.number if p.target else None, watched_at=p.event.watched_at,
@@ -306,8 +389,9 @@ def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem]) -> list[SyncRunItem
     ]
     items = SyncRunItem.objects.bulk_create(items, batch_size=1000)
     counts = {a: sum(1 for p in plan if p.action == a) for a in (plan_mod.ALREADY_SYNCED, plan_mod.UNMAPPED)}
-    SyncRun.objects.filter(pk=run.pk).update(found=len(plan), already_synced=counts[plan_mod.ALREADY_SYNCED],
-                                             unmapped=counts[plan_mod.UNMAPPED])
+    SyncRun.objects.filter(pk=run.pk).update(found=F("found") + len(plan),
+                                             already_synced=F("already_synced") + counts[plan_mod.ALREADY_SYNCED],
+                                             unmapped=F("unmapped") + counts[plan_mod.UNMAPPED])
     _log_unmapped(plan)
     return items
 

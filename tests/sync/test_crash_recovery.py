@@ -131,7 +131,9 @@ def test_a_run_cut_off_from_its_database_is_interrupted_and_the_next_run_recover
     name = connection.settings_dict["NAME"]
     w.library(anilist, trakt)
     release = w.hold_third_post(trakt)
-    with w.Worker(anilist=anilist, trakt=trakt, log=tmp_path / "qcluster.log", SYNC_LEASE_SECONDS=str(lease)) as q:
+    # The HTTP timeout must be shorter than the lease (a start-up check refuses it otherwise).
+    with w.Worker(anilist=anilist, trakt=trakt, log=tmp_path / "qcluster.log", SYNC_LEASE_SECONDS=str(lease),
+                  HTTP_TIMEOUT_SECONDS="3") as q:
         cut = start_and_catch_mid_run(client, trakt, q)
         with database_outage(name) as outage:
             release.set()  # Trakt answers; the worker cannot record it

@@ -1,0 +1,138 @@
+"""The pipelined run: a show is planned, stored and posted as soon as its season list is known,
+while the next shows' lists are still being read.
+
+Trakt limits reads (1,000 GETs per 5 minutes) and writes (1 POST a second) separately, so a
+run that read every list first and posted afterwards took the sum of both; reading in a
+thread of its own while this one posts takes the slower of the two.
+
+The plan is made per Trakt show (`show_groups`): every entry mapped to one show is planned
+together, because two entries landing on the same Trakt episode post it once and the episodes
+two entries both claim are held for both, and neither can be decided from one entry. The
+groups come in the order of their first event and each keeps its events' order, so the plan
+(and a preview, which goes through the same loop and posts nothing) is the same whichever
+moment each list arrives at.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connections
+
+from mappings.placement import MappingSpec
+from syncer.http import NotFound
+from syncer.sync.events import WatchEvent
+
+READING = "Reading Trakt seasons"
+POSTING = "Posting to Trakt"
+
+
+@dataclass
+class ShowGroup:
+    """The events of one Trakt show (or of one unmapped entry, or one movie)."""
+    key: tuple
+    trakt_show: int | None  # the show whose season list the plan needs; None for the others
+    events: list[WatchEvent] = field(default_factory=list)
+
+    @property
+    def anilist_ids(self) -> list[int]:
+        return list(dict.fromkeys(e.anilist_id for e in self.events))
+
+
+def show_groups(events: Sequence[WatchEvent], mappings: dict[int, MappingSpec]) -> list[ShowGroup]:
+    """Events grouped by the Trakt show (or movie) their entry maps to, in the order of each
+    group's first event; an entry without a mapping is a group of its own."""
+    groups: dict[tuple, ShowGroup] = {}
+    for event in events:
+        spec = mappings.get(event.anilist_id)
+        if spec is None:
+            key, show = ("entry", event.anilist_id), None
+        else:
+            key, show = (spec.kind, spec.trakt_id), spec.trakt_id if spec.kind == "show" else None
+        groups.setdefault(key, ShowGroup(key, show)).events.append(event)
+    return list(groups.values())
+
+
+def shows_to_read(groups: Sequence[ShowGroup], cached: set[int]) -> list[int]:
+    """The season lists a run reads, in the order the plan needs them: one per distinct show,
+    none for a show whose list is cached and fresh."""
+    return [g.trakt_show for g in groups if g.trakt_show is not None and g.trakt_show not in cached]
+
+
+class SeasonReader:
+    """Reads season lists in a thread of its own, in order, and hands each one over as it
+    arrives (`get`). The thread leaves the database to the caller (which stores what it reads),
+    so every write of the run stays in the run's own thread and transaction rules.
+
+    A read's error is handed over like a result and raised by `get`, in the caller's thread.
+    `stop()` (also on leaving the `with` block) makes the thread give up before its next read:
+    a run that fails or loses its lease reads no further."""
+
+    def __init__(self, trakt_ids: Sequence[int], *, read: Callable[[int], object]):
+        self._todo = list(trakt_ids)
+        self._read = read
+        self._results: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="season-reader", daemon=True)
+        self.done = 0  # lists read so far (the reading stream of the progress line)
+        self._arrived: dict[int, object] = {}
+
+    def __enter__(self) -> SeasonReader:
+        if self._todo:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def total(self) -> int:
+        return len(self._todo)
+
+    def _work(self) -> None:
+        try:
+            self._read_all()
+        finally:
+            # The HTTP layer's log lines (a retry, a 429) may reach the database log handler,
+            # which opens a connection of this thread's own: it ends with the thread.
+            connections.close_all()
+
+    def _read_all(self) -> None:
+        for trakt_id in self._todo:
+            if self._stop.is_set():
+                return
+            try:
+                result = self._read(trakt_id)
+            except NotFound as exc:
+                result = exc
+            except Exception as exc:  # noqa: BLE001 - raised again by `get`, where the run can record it
+                self._results.put((trakt_id, exc))
+                return
+            self.done += 1  # only this thread writes it
+            self._results.put((trakt_id, result))
+
+    def get(self, trakt_id: int, *, waiting: Callable[[], None], every: float = 1.0):
+        """The season list of `trakt_id` (or the `NotFound` its read raised); `waiting()` is
+        called every `every` seconds while it has not arrived, so the caller can post meanwhile."""
+        while trakt_id not in self._arrived:
+            try:
+                got, result = self._results.get(timeout=every)
+            except queue.Empty:
+                waiting()
+                continue
+            if isinstance(result, Exception) and not isinstance(result, NotFound):
+                raise result
+            self._arrived[got] = result
+        return self._arrived.pop(trakt_id)
+
+
+def progress_line(*, read: int, to_read: int, posted: int, to_post: int) -> str:
+    """Both streams of a pipelined run in one line, for the run page."""
+    parts = [f"Reading seasons {read:,}/{to_read:,}"] if to_read and read < to_read else []
+    return " · ".join([*parts, f"Posted {posted:,}/{to_post:,}"])
