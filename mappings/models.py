@@ -231,3 +231,18 @@ class SourceStatus(models.Model):
     @property
     def ok(self) -> bool:
         return not self.last_error
+
+
+class AiringScheduleCache(models.Model):
+    """When an AniList entry's first episodes aired (the air-date check, mappings/airdates.py).
+
+    `aired` is small: [[episode, day number], ...] for at most the first 16 aired episodes.
+    A row with that many never changes; a shorter one (still airing) is asked again a day later.
+    """
+
+    anilist_id = models.IntegerField(primary_key=True)
+    aired = models.JSONField(default=list)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "airing_schedule_cache"

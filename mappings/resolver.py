@@ -15,13 +15,16 @@ Two questions, each with its own order of sources (docs/mapping-decisions.md say
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mappings.airdates import Verdict, day_of, verify_start
 from mappings.placement import EpisodeRange, MappingSpec, locate, normalised_start, place_episode
 
 MOVIE_FORMAT = "MOVIE"
+logger = logging.getLogger("mappings.resolver")
 
 
 @dataclass(frozen=True)
@@ -340,14 +343,18 @@ def _ids_of(obj) -> dict:
 class Resolver:
     """`trakt` has `search(*, id_type, external_id, kind)`, `show(id)`, `movie(id)` (raising
     `not_found` errors); `tmdb` has `enabled` and `external_ids(*, kind, tmdb_id)`;
-    `seasons(trakt_id)` returns the show's seasons (or None when they cannot be had)."""
+    `seasons(trakt_id)` returns the show's seasons (or None when they cannot be had);
+    `airdates(anilist_id)` returns {episode: airingAt (Unix s)} of the entry's aired episodes
+    (None or {}: unknown), asked only when Trakt dates the show's episodes."""
 
     def __init__(self, *, trakt, tmdb=None, seasons: Callable[[int], Sequence | None],
-                 not_found: tuple[type[BaseException], ...] = (LookupError,)):
+                 not_found: tuple[type[BaseException], ...] = (LookupError,),
+                 airdates: Callable[[int], dict | None] | None = None):
         self.trakt = trakt
         self.tmdb = tmdb
         self.seasons = seasons
         self.not_found = not_found
+        self.airdates = airdates
 
     def resolve(self, media, facts: SourceFacts, *, pinned: Pinned | None = None) -> Resolution:
         if pinned is not None:
@@ -477,6 +484,7 @@ class Resolver:
             res.unmapped_reason = "no source gives the season and episode of this entry on Trakt"
             return
         reasons = []
+        refuted = False  # once the dates refuted a source, only a start they agree with is taken
         for candidate in candidates:
             start, why = check_start(candidate, seasons)
             if start is None:
@@ -486,11 +494,37 @@ class Resolver:
             if spill:
                 reasons.append(spill)
                 continue
-            res.start_season, res.start_episode = start
+            verdict = self.check_dates(candidate, start, seasons, media)
+            if verdict.outcome == "refuted" or (refuted and verdict.outcome == "unknown"):
+                refuted = True
+                reasons.append(f"{candidate.source}: {verdict.reason or 'its start is not confirmed by air dates'}")
+                continue
             res.ranges = list(collapse_ranges(candidate, seasons))
+            if verdict.outcome == "corrected":
+                res.start_season, res.start_episode = verdict.start
+                res.source += (f"; start {candidate.source} S{start[0]}E{start[1]}, corrected to "
+                               f"S{verdict.start[0]}E{verdict.start[1]} by air dates")
+                logger.info("AniList %s: %s (%s)", media.id, res.source, verdict.reason)
+                return
+            res.start_season, res.start_episode = start
             moved = start != (candidate.season, candidate.episode) and not candidate.ranges
             res.source += f"; start {candidate.source}" + (
                 f" S{candidate.season}E{candidate.episode} = Trakt S{start[0]}E{start[1]}" if moved else ""
             )
             return
         res.unmapped_reason = "; ".join(reasons)
+        if refuted:
+            # Kept visible on the unmapped list: the show is right, only where it starts is not.
+            res.held_trakt_id = found.trakt_id
+            logger.warning("AniList %s held by air dates: %s", media.id, res.unmapped_reason)
+
+    def check_dates(self, candidate: StartCandidate, start: tuple[int, int], seasons, media) -> Verdict:
+        """What the air dates say about a one-start candidate. Movies, specials, explicit ranges
+        and entries or shows without dates are "unknown": they follow the sources as before."""
+        if (self.airdates is None or seasons is None or candidate.ranges or start[0] == 0
+                or (media.format or "").upper() == MOVIE_FORMAT
+                or not any(getattr(s, "aired", ()) for s in seasons if s.number > 0)):
+            return Verdict("unknown")
+        raw = self.airdates(media.id) or {}
+        schedule = {int(e): d for e, d in ((e, day_of(t)) for e, t in raw.items()) if d is not None}
+        return verify_start(seasons, start, schedule, media.episodes)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import DataError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from mappings import importer
-from mappings.models import LegacyEpisodeOverride, Mapping, SourceStatus
+from mappings.models import AiringScheduleCache, LegacyEpisodeOverride, Mapping, SourceStatus
 from mappings.resolver import Pinned, Resolution, Resolver
 from mappings.selectors import source_facts_many
 
@@ -139,6 +142,53 @@ def overlaps_report(row: Mapping, seasons_of) -> list[str]:
     return lines
 
 
+def airing_schedules_cached(*, anilist_ids: Iterable[int], client=None) -> dict[int, dict[int, int]]:
+    """{AniList id: {episode: airingAt}} from the cache, asking AniList (in batches) only for the
+    entries it lacks or whose short schedule (still airing) is a day old. AniList down: the
+    entries without a cached schedule have none, and follow the datasets as before."""
+    from syncer.clients.anilist import SCHEDULE_NODES
+    from syncer.http import ApiError
+
+    ids = list(dict.fromkeys(anilist_ids))
+    day_old = timezone.now() - timedelta(days=1)
+    rows = AiringScheduleCache.objects.in_bulk(ids)
+    out = {i: {int(e): t for e, t in rows[i].aired} for i in ids if i in rows}
+    missing = [i for i in ids if i not in rows or (len(rows[i].aired) < SCHEDULE_NODES and rows[i].fetched_at < day_old)]
+    if not missing:
+        return out
+    try:
+        if client is None:
+            from syncer.clients import anilist_client
+
+            client = anilist_client()
+        fetched = client.airing_schedules(media_ids=missing)
+    except ApiError as exc:
+        logger.warning("AniList air dates unavailable now (%s): placements follow the datasets", exc.__class__.__name__)
+        return out
+    now = timezone.now()
+    for anilist_id, schedule in fetched.items():
+        AiringScheduleCache.objects.update_or_create(
+            anilist_id=anilist_id, defaults={"aired": sorted([e, t] for e, t in schedule.items()), "fetched_at": now})
+        out[anilist_id] = schedule
+    return out
+
+
+class _ScheduleLookup:
+    """The resolver's `airdates`: the first entry that needs dates fetches them for every entry
+    of the batch being resolved, in as few AniList requests as the batch size allows."""
+
+    def __init__(self, medias: Iterable):
+        self.pending = [m.id for m in medias if (m.format or "").upper() != "MOVIE"]
+        self.known: dict[int, dict[int, int]] | None = None
+
+    def __call__(self, anilist_id: int) -> dict[int, int]:
+        if self.known is None or anilist_id not in self.known:
+            ids = [anilist_id] + [i for i in self.pending if i != anilist_id]
+            self.known = {**(self.known or {}), **airing_schedules_cached(anilist_ids=ids)}
+            self.pending = []
+        return self.known.get(anilist_id) or {}
+
+
 def mapping_resolve(*, media, force: bool = False, resolver: Resolver | None = None) -> Mapping:
     return mapping_resolve_many(medias=[media], force=force, resolver=resolver)[media.id]
 
@@ -153,6 +203,18 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
         return out
     facts = source_facts_many(medias=todo)
     resolver = resolver or default_resolver()
+    lent = getattr(resolver, "airdates", "absent") is None and settings.AIRDATES_ENABLED
+    if lent:
+        resolver.airdates = _ScheduleLookup(todo)
+    try:
+        _resolve_each(todo, facts, saved, out, force=force, resolver=resolver)
+    finally:
+        if lent:
+            resolver.airdates = None
+    return out
+
+
+def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: bool, resolver: Resolver) -> None:
     from syncer.http import ApiError, NotFound
 
     for media in todo:
@@ -184,7 +246,6 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
         if row.unmapped_reason:
             logger.warning("Unmapped AniList %s (%s): %s", media.id, row.title, row.unmapped_reason)
         out[media.id] = row
-    return out
 
 
 def _unsavable(media, exc: DataError) -> Mapping:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -140,6 +140,21 @@ query ($userId: Int!, $since: Int, $page: Int, $perPage: Int) {{
   }}
 }}"""
 MEDIA_QUERY = f"query ($id: Int!) {{ Media(id: $id, type: ANIME) {{ {MEDIA_FIELDS} }} }}"
+# Air dates of several entries in one request: only the first SCHEDULE_NODES aired episodes of
+# each (enough to check where a run starts), so a 1,100-episode show costs one slot of one
+# request, like any other. SCHEDULE_BATCH x SCHEDULE_NODES stays well inside AniList's query
+# complexity limit.
+SCHEDULE_BATCH = 25
+SCHEDULE_NODES = 16
+SCHEDULE_QUERY = f"""
+query ($ids: [Int]) {{
+  Page(page: 1, perPage: {SCHEDULE_BATCH}) {{
+    media(id_in: $ids, type: ANIME) {{
+      id
+      airingSchedule(notYetAired: false, page: 1, perPage: {SCHEDULE_NODES}) {{ nodes {{ episode airingAt }} }}
+    }}
+  }}
+}}"""
 ENTRY_QUERY = f"""
 query ($userId: Int!, $mediaId: Int!) {{
   MediaList(userId: $userId, mediaId: $mediaId) {{ {ENTRY_FIELDS} }}
@@ -327,6 +342,21 @@ class AniListClient:
         if not raw:
             raise NotFound("AniList", 404, f"media {media_id} not found")
         return parse_media(raw)
+
+    def airing_schedules(self, *, media_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+        """{media id: {episode: airingAt (Unix s)}} for the first aired episodes of each entry,
+        SCHEDULE_BATCH entries per request. An entry AniList has no schedule for maps to {}."""
+        out: dict[int, dict[int, int]] = {}
+        ids = list(dict.fromkeys(media_ids))
+        for at in range(0, len(ids), SCHEDULE_BATCH):
+            chunk = ids[at : at + SCHEDULE_BATCH]
+            data = self.query(SCHEDULE_QUERY, {"ids": chunk})
+            out.update({i: {} for i in chunk})
+            for raw in ((data.get("Page") or {}).get("media") or []):
+                nodes = ((raw or {}).get("airingSchedule") or {}).get("nodes") or []
+                out[raw["id"]] = {n["episode"]: n["airingAt"] for n in nodes
+                                  if isinstance(n.get("episode"), int) and isinstance(n.get("airingAt"), int)}
+        return out
 
     def list_entry(self, *, user_id: int, media_id: int) -> ListEntry | None:
         try:

@@ -79,6 +79,26 @@ class HistoryItem:
 class Season:
     number: int
     episodes: tuple[int, ...]
+    # (episode number, day of `first_aired` as `date.toordinal()`) for the episodes Trakt dates:
+    # the air-date check of a mapping (mappings/airdates.py) reads them.
+    aired: tuple[tuple[int, int], ...] = ()
+
+
+def _aired_day(value) -> int | None:
+    """`first_aired` ("2020-07-08T15:00:00.000Z", or null before it airs) as a day number."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date().toordinal()
+    except ValueError:
+        return None
+
+
+def _season(raw: dict) -> Season:
+    episodes = raw.get("episodes") or []
+    days = ((e["number"], _aired_day(e.get("first_aired"))) for e in episodes)
+    return Season(number=raw["number"], episodes=tuple(sorted(e["number"] for e in episodes)),
+                  aired=tuple(sorted((n, d) for n, d in days if d is not None)))
 
 
 @dataclass(frozen=True)
@@ -328,12 +348,9 @@ class TraktClient:
     # --- catalogue
 
     def show_seasons(self, trakt_id: int) -> list[Season]:
-        rows = self._json("GET", f"/shows/{trakt_id}/seasons", params={"extended": "episodes"}, authed=False)
-        return sorted(
-            (Season(number=s["number"], episodes=tuple(sorted(e["number"] for e in s.get("episodes") or [])))
-             for s in rows or []),
-            key=lambda s: s.number,
-        )
+        # `full` with `episodes` adds each episode's `first_aired`, in the same one request.
+        rows = self._json("GET", f"/shows/{trakt_id}/seasons", params={"extended": "full,episodes"}, authed=False)
+        return sorted((_season(s) for s in rows or []), key=lambda s: s.number)
 
     def search(self, *, id_type: str, external_id: str | int, kind: str) -> list[SearchResult]:
         """Look up by external id. `kind` is always sent: a tvdb/tmdb id may also match an episode."""
