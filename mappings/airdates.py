@@ -140,9 +140,12 @@ def verify_start(seasons: Sequence[SeasonLike], start: tuple[int, int], schedule
     if index is None:
         return Verdict("unknown")
     score = score_run(sequence, index, schedule, episodes)
-    if not score.disagrees:
-        return Verdict("confirmed" if score.agrees else "unknown", start)
+    if score.compared < MIN_COMPARED:
+        return Verdict("unknown", start)
     found = agreeing_starts(sequence, schedule, episodes)
+    if score.agrees:
+        # A season dropped on one day fits many runs: the dates then confirm nothing.
+        return Verdict("confirmed" if set(found) <= {index} else "unknown", start)
     why = _dates_line(sequence, index, schedule, episodes)
     if len(found) == 1:
         season, number, _ = sequence[found[0]]

@@ -1,6 +1,9 @@
 from django.db import models
 from django.db.models.functions import Now
 
+# The words every air-date decision leaves in `Mapping.source` (the admin filter looks for them).
+AIR_DATES = "air dates"
+
 
 class Mapping(models.Model):
     """AniList entry -> Trakt show (with start season/episode) or Trakt movie (`mappings`).
@@ -53,6 +56,11 @@ class Mapping(models.Model):
     @property
     def is_mapped(self) -> bool:
         return self.trakt_id is not None
+
+    @property
+    def placed_by_dates(self) -> bool:
+        """Placed or corrected by air dates (mappings/airdates.py), as `source` says."""
+        return AIR_DATES in (self.source or "")
 
     @property
     def placed_by(self) -> str:

@@ -1,0 +1,132 @@
+"""Air dates in resolution, through the real clients against the loopback fakes: a dataset's
+off-by-one start is corrected, an entry nothing agrees with is held, the cost in requests."""
+
+from datetime import UTC, timedelta
+
+import pytest
+
+from mappings.models import AiringScheduleCache, FribbEntry, Mapping
+from mappings.services import mapping_resolve, mapping_resolve_many, mapping_set_manual
+from tests.mappings.support import broadcasts, media, schedule
+
+REZERO = 104310
+REZERO_TMDB = 65942
+# Every Re:Zero cour in TMDB's S1: 25 from 2016-04-04, S2 Part 1 13 from 2020-07-08, S2 Part 2
+# 12 from 2021-01-06, S3 16 from 2024-10-02 (as broadcast in Japan).
+COURS = [broadcasts("2016-04-04", 25), broadcasts("2020-07-08", 13), broadcasts("2021-01-06", 12),
+         broadcasts("2024-10-02", 16)]
+S2_PART1 = 108632
+
+
+def first_aired(days_later: int = 0) -> dict[tuple[int, int], str]:
+    """Trakt's first_aired for S1E1-66: the broadcast in UTC, or TMDB's date a day later."""
+    times = [t for cour in COURS for t in cour]
+    return {(1, n): (t + timedelta(days=days_later)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            for n, t in enumerate(times, start=1)}
+
+
+def rezero_on_trakt(fake_trakt, *, aired=None):
+    fake_trakt.add_show(REZERO, title="Re:ZERO -Starting Life in Another World-", ids={"tmdb": REZERO_TMDB},
+                        seasons={0: 11, 1: 66}, aired=first_aired() if aired is None else aired)
+
+
+def fribb_says(anilist_id: int, offset: int) -> None:
+    """Fribb's row as the datasets have it for Re:Zero S2 Part 1: TMDB S1, offset 26 (E27)."""
+    FribbEntry.objects.create(anilist_id=anilist_id, kind="TV", tmdb_tv=REZERO_TMDB, tmdb_season=1,
+                              tmdb_offset=offset, has_season_data=True)
+
+
+@pytest.fixture
+def s2_part1_dated(fake_anilist):
+    fake_anilist.schedules[S2_PART1] = schedule(COURS[1])
+    return fake_anilist
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("days_later", [0, 1])
+def test_fribbs_off_by_one_start_is_corrected_by_air_dates(fake_trakt, s2_part1_dated, days_later):
+    rezero_on_trakt(fake_trakt, aired=first_aired(days_later))
+    fribb_says(S2_PART1, 26)
+    row = mapping_resolve(media=media(S2_PART1, format="TV", episodes=13))
+    assert (row.trakt_id, row.start_season, row.start_episode) == (REZERO, 1, 26)
+    assert row.source == f"fribb tmdb {REZERO_TMDB}; start fribb S1E27, corrected to S1E26 by air dates"
+    assert row.placed_by_dates
+    # One season-list read (as before, now with its dates) and one AniList request for the dates.
+    assert len(fake_trakt.requests_to(rf"/shows/{REZERO}/seasons")) == 1
+    assert fake_trakt.requests_to(rf"/shows/{REZERO}/seasons")[0].query["extended"] == "full,episodes"
+    assert len(s2_part1_dated.graphql_requests("airingSchedule")) == 1
+
+
+@pytest.mark.django_db
+def test_a_start_the_dates_confirm_is_kept_as_the_dataset_gave_it(fake_trakt, s2_part1_dated):
+    rezero_on_trakt(fake_trakt)
+    fribb_says(S2_PART1, 25)
+    row = mapping_resolve(media=media(S2_PART1, format="TV", episodes=13))
+    assert (row.start_season, row.start_episode, row.source) == (1, 26, f"fribb tmdb {REZERO_TMDB}; start fribb")
+    assert not row.placed_by_dates
+
+
+@pytest.mark.django_db
+def test_an_entry_no_run_of_trakt_episodes_agrees_with_is_held_with_the_reason(fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    fribb_says(S2_PART1, 26)
+    fake_anilist.schedules[S2_PART1] = schedule(broadcasts("2019-07-10", 13))  # a year before anything
+    row = mapping_resolve(media=media(S2_PART1, format="TV", episodes=13))
+    assert row.trakt_id is None and row.held_trakt_id == REZERO
+    assert row.unmapped_reason == (
+        "fribb: air dates disagree with S1E27 (episode 1 aired 2019-07-10 on AniList, Trakt S1E27 on 2020-07-15) "
+        "and no other run of Trakt episodes matches them: map it manually")
+
+
+@pytest.mark.django_db
+def test_without_trakt_dates_the_dataset_is_followed_and_anilist_is_not_asked(fake_trakt, s2_part1_dated):
+    rezero_on_trakt(fake_trakt, aired={})
+    fribb_says(S2_PART1, 26)
+    row = mapping_resolve(media=media(S2_PART1, format="TV", episodes=13))
+    assert (row.start_season, row.start_episode) == (1, 27)
+    assert not s2_part1_dated.graphql_requests("airingSchedule")
+
+
+@pytest.mark.django_db
+def test_when_anilist_cannot_give_dates_the_dataset_is_followed_as_before(fake_trakt, s2_part1_dated):
+    rezero_on_trakt(fake_trakt)
+    fribb_says(S2_PART1, 26)
+    s2_part1_dated.fail(r"/", status=500, times=None)
+    row = mapping_resolve(media=media(S2_PART1, format="TV", episodes=13))
+    assert (row.start_season, row.start_episode) == (1, 27)
+    assert not AiringScheduleCache.objects.exists()
+
+
+@pytest.mark.django_db
+def test_schedules_are_asked_in_batches_and_cached(fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    medias = [media(S2_PART1, format="TV", episodes=13)] + [
+        media(900_000 + i, format="TV", episodes=12) for i in range(30)]
+    fake_anilist.schedules[S2_PART1] = schedule(COURS[1])
+    fribb_says(S2_PART1, 26)
+    for m in medias[1:]:
+        fribb_says(m.id, 0)
+    mapping_resolve_many(medias=medias)
+    assert len(fake_anilist.graphql_requests("airingSchedule")) == 2  # 31 entries, 25 per request
+    assert AiringScheduleCache.objects.get(pk=S2_PART1).aired[0] == [1, int(COURS[1][0].timestamp())]
+    mapping_resolve_many(medias=medias[:1], force=True)
+    assert len(fake_anilist.graphql_requests("airingSchedule")) == 2  # a complete schedule is never asked again
+
+
+@pytest.mark.django_db
+def test_a_manual_mapping_is_never_corrected_by_air_dates(fake_trakt, s2_part1_dated):
+    rezero_on_trakt(fake_trakt)
+    fribb_says(S2_PART1, 26)
+    mapping_set_manual(anilist_id=S2_PART1, trakt_id=REZERO, kind=Mapping.Type.SHOW, start_season=1, start_episode=27)
+    row = mapping_resolve(media=media(S2_PART1, format="TV", episodes=13), force=True)
+    assert (row.start_season, row.start_episode, row.source) == (1, 27, "manual")
+    assert not s2_part1_dated.graphql_requests("airingSchedule")
+
+
+@pytest.mark.django_db
+def test_a_movie_follows_the_datasets_and_costs_no_dates(fake_trakt, s2_part1_dated):
+    fake_trakt.add_movie(224301, title="Your Name", ids={"tmdb": 372058})
+    FribbEntry.objects.create(anilist_id=21519, kind="MOVIE", tmdb_movies="372058")
+    row = mapping_resolve(media=media(21519, format="MOVIE", episodes=1))
+    assert (row.type, row.trakt_id) == ("movie", 224301)
+    assert not s2_part1_dated.graphql_requests("airingSchedule")
