@@ -86,7 +86,16 @@ def mapping_spec(mapping: Mapping) -> MappingSpec | None:
         start_episode=mapping.start_episode or 1,
         episodes=mapping.episodes,
         ranges=ranges,
+        note=_air_dates_note(mapping),
     )
+
+
+def _air_dates_note(mapping: Mapping) -> str:
+    """The part of `source` that says what the air dates decided ("start fribb S1E27, corrected
+    to S1E26 by air dates"), for the preview line of each play; "" for any other mapping."""
+    if not mapping.placed_by_dates:
+        return ""
+    return next((part for part in reversed(mapping.source.split("; ")) if "air dates" in part), mapping.source)
 
 
 def source_facts_many(*, medias: Iterable) -> dict[int, SourceFacts]:
@@ -184,3 +193,12 @@ def held_episodes(*, anilist_ids: Iterable[int], seasons_for: SeasonsFor) -> dic
                 for episode in episodes:
                     held[mine.anilist_id].setdefault(episode, other)
     return dict(held)
+
+
+def mappings_by_air_dates(queryset, *, held: bool = False):
+    """The mappings the air dates placed or corrected, or (`held`) the ones they held back."""
+    from mappings.models import AIR_DATES
+
+    if held:
+        return queryset.filter(trakt_id__isnull=True, unmapped_reason__icontains=AIR_DATES)
+    return queryset.filter(trakt_id__isnull=False, source__icontains=AIR_DATES)

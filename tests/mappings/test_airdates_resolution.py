@@ -130,3 +130,21 @@ def test_a_movie_follows_the_datasets_and_costs_no_dates(fake_trakt, s2_part1_da
     row = mapping_resolve(media=media(21519, format="MOVIE", episodes=1))
     assert (row.type, row.trakt_id) == ("movie", 224301)
     assert not s2_part1_dated.graphql_requests("airingSchedule")
+
+
+@pytest.mark.django_db
+def test_each_play_of_an_entry_the_dates_corrected_says_so_in_the_preview(fake_trakt, s2_part1_dated):
+    from datetime import datetime
+
+    from mappings.selectors import mapping_spec
+    from syncer.sync.events import WatchEvent
+    from syncer.sync.plan import POST, build_plan
+
+    rezero_on_trakt(fake_trakt)
+    fribb_says(S2_PART1, 26)
+    row = mapping_resolve(media=media(S2_PART1, format="TV", episodes=13))
+    watched = datetime(2024, 5, 1, tzinfo=UTC)
+    items = build_plan(events=[WatchEvent(S2_PART1, 1, watched, "Re:Zero S2")], mappings={S2_PART1: mapping_spec(row)},
+                       unmapped={}, seasons={}, overrides={}, progress={})
+    assert [(i.action, i.target.season, i.target.number, i.reason) for i in items] == [
+        (POST, 1, 26, "start fribb S1E27, corrected to S1E26 by air dates")]
