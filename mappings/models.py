@@ -244,12 +244,14 @@ class SourceStatus(models.Model):
 class AiringScheduleCache(models.Model):
     """When an AniList entry's first episodes aired (the air-date check, mappings/airdates.py).
 
-    `aired` is small: [[episode, day number], ...] for at most the first 16 aired episodes.
-    A row with that many never changes; a shorter one (still airing) is asked again a day later.
+    `aired` is small: [[episode, airingAt], ...] for at most the first 16 aired episodes, and
+    `related` [[AniList id, relationType], ...] (a sequel is placed next to its prequel). A row
+    with 16 episodes never changes; a shorter one (still airing) is asked again a day later.
     """
 
     anilist_id = models.IntegerField(primary_key=True)
     aired = models.JSONField(default=list)
+    related = models.JSONField(default=list)
     fetched_at = models.DateTimeField()
 
     class Meta:

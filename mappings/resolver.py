@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mappings.airdates import Verdict, day_of, verify_start
+from mappings.airdates import Verdict, day_of, place_by_dates, verify_start
 from mappings.placement import EpisodeRange, MappingSpec, locate, normalised_start, place_episode
 
 MOVIE_FORMAT = "MOVIE"
@@ -76,6 +76,23 @@ class Lookup:
     id_type: str  # "trakt", "tmdb", "imdb", "tvdb"
     value: int | str
     source: str
+
+
+@dataclass(frozen=True)
+class RelatedShow:
+    """An AniList PREQUEL/SEQUEL/PARENT of the entry and the Trakt show it is mapped to."""
+
+    anilist_id: int
+    relation: str
+    trakt_id: int
+    trakt_title: str = ""
+    trakt_slug: str = ""
+
+
+# Formats whose episodes air week by week on a show's regular seasons: the only ones the dates
+# may place without a dataset (a movie, an OVA or a special follows the datasets).
+DATED_FORMATS = ("TV", "TV_SHORT", "ONA")
+NO_START = "no source gives the season and episode of this entry on Trakt"
 
 
 @dataclass(frozen=True)
@@ -345,16 +362,19 @@ class Resolver:
     `not_found` errors); `tmdb` has `enabled` and `external_ids(*, kind, tmdb_id)`;
     `seasons(trakt_id)` returns the show's seasons (or None when they cannot be had);
     `airdates(anilist_id)` returns {episode: airingAt (Unix s)} of the entry's aired episodes
-    (None or {}: unknown), asked only when Trakt dates the show's episodes."""
+    (None or {}: unknown), asked only when Trakt dates the show's episodes; `related_shows(
+    anilist_id)` the `RelatedShow`s of its mapped prequels, sequels and parent."""
 
     def __init__(self, *, trakt, tmdb=None, seasons: Callable[[int], Sequence | None],
                  not_found: tuple[type[BaseException], ...] = (LookupError,),
-                 airdates: Callable[[int], dict | None] | None = None):
+                 airdates: Callable[[int], dict | None] | None = None,
+                 related_shows: Callable[[int], list[RelatedShow]] | None = None):
         self.trakt = trakt
         self.tmdb = tmdb
         self.seasons = seasons
         self.not_found = not_found
         self.airdates = airdates
+        self.related_shows = related_shows
 
     def resolve(self, media, facts: SourceFacts, *, pinned: Pinned | None = None) -> Resolution:
         if pinned is not None:
@@ -367,12 +387,65 @@ class Resolver:
             reason = "no source knows this entry" if not tried else (
                 "Trakt search found nothing for " + ", ".join(tried)
             )
-            return Resolution(kind=kind, unmapped_reason=reason, **self._ids(kind, facts))
+            by_dates, why = self.place_by_relations(media, kind, reason)
+            return by_dates or Resolution(kind=kind, unmapped_reason=reason + (f"; air dates: {why}" if why else ""),
+                                          **self._ids(kind, facts))
         res = Resolution(kind=kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
                          source=found.source, **self._ids(kind, facts, found.ids))
         if kind == "show":
             self.place_start(res, facts, found, media)
+            if res.unmapped_reason == NO_START:
+                # The datasets know the show but not where the entry starts (a new season):
+                # the dates may place it there, on that show only.
+                by_dates, why = self.place_by_relations(media, kind, NO_START, shows=[RelatedShow(
+                    0, "dataset", found.trakt_id, found.title, found.slug)])
+                res.unmapped_reason += f"; air dates: {why}" if why else ""
+                if by_dates is not None:
+                    by_dates.source = f"{found.source}; start {by_dates.source}"
+                    by_dates.tmdb_id, by_dates.tvdb_id, by_dates.imdb_id = res.tmdb_id, res.tvdb_id, res.imdb_id
+                    return by_dates
         return res
+
+    def place_by_relations(self, media, kind: str, reason: str,
+                           shows: list[RelatedShow] | None = None) -> tuple[Resolution | None, str]:
+        """An entry no dataset places, placed on the Trakt show of a mapped prequel, sequel or
+        parent (or `shows`) where its dated episodes match exactly one run of Trakt episodes.
+        (None, why) when it stays unmapped; why is "" when the dates had nothing to go on."""
+        if kind != "show" or (media.format or "").upper() not in DATED_FORMATS or self.airdates is None:
+            return None, ""
+        if shows is None:
+            shows = self.related_shows(media.id) if self.related_shows is not None else []
+        by_show = {s.trakt_id: s for s in shows}
+        if not by_show:
+            return None, ""
+        raw = self.airdates(media.id) or {}
+        schedule = {int(e): d for e, d in ((e, day_of(t)) for e, t in raw.items()) if d is not None}
+        if not schedule:
+            return None, ""
+        placed, why = [], []
+        for trakt_id, show in by_show.items():
+            seasons = self.seasons(trakt_id)
+            if not seasons:
+                continue
+            start, problem = place_by_dates(seasons, schedule, media.episodes)
+            if start is None:
+                why.append(f"Trakt show {trakt_id}: {problem}")
+            else:
+                placed.append((show, start))
+        if len(placed) != 1:
+            if len(placed) > 1:
+                why.append("its air dates match runs on several Trakt shows ("
+                           + ", ".join(str(s.trakt_id) for s, _ in placed) + ")")
+            logger.info("AniList %s not placed by air dates: %s", media.id, "; ".join(why))
+            return None, "; ".join(why)
+        show, (season, number) = placed[0]
+        related = f" ({show.relation.lower()} AniList {show.anilist_id})" if show.anilist_id else ""
+        res = Resolution(kind="show", trakt_id=show.trakt_id, start_season=season, start_episode=number,
+                         trakt_title=show.trakt_title, trakt_slug=show.trakt_slug,
+                         source=f"air dates S{season}E{number}{related}")
+        logger.info("AniList %s placed by air dates on Trakt %s S%sE%s%s (%s)", media.id, show.trakt_id, season,
+                    number, related, reason)
+        return res, ""
 
     def resolve_pinned(self, media, facts: SourceFacts, pinned: Pinned) -> Resolution | None:
         """Keep the pinned Trakt id and find where the entry starts, never assuming S1E1. None:
@@ -481,7 +554,7 @@ class Resolver:
         show_tmdb = found.ids.get("tmdb")
         candidates = start_candidates(facts, show_tmdb, media.format, media.episodes)
         if not candidates:
-            res.unmapped_reason = "no source gives the season and episode of this entry on Trakt"
+            res.unmapped_reason = NO_START
             return
         reasons = []
         refuted = False  # once the dates refuted a source, only a start they agree with is taken

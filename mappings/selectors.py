@@ -202,3 +202,18 @@ def mappings_by_air_dates(queryset, *, held: bool = False):
     if held:
         return queryset.filter(trakt_id__isnull=True, unmapped_reason__icontains=AIR_DATES)
     return queryset.filter(trakt_id__isnull=False, source__icontains=AIR_DATES)
+
+
+# AniList relations whose mapped Trakt show may hold the entry too (a side story does not).
+SHOW_RELATIONS = ("PREQUEL", "SEQUEL", "PARENT")
+
+
+def related_shows(*, related) -> list:
+    """The Trakt shows AniList's related entries (PREQUEL, SEQUEL, PARENT) are mapped to, as
+    `RelatedShow`s, best known first; entries that are unmapped, movies or held are left out."""
+    from mappings.resolver import RelatedShow
+
+    kinds = {anilist_id: kind for anilist_id, kind in related if kind in SHOW_RELATIONS}
+    rows = Mapping.objects.filter(anilist_id__in=list(kinds), type=Mapping.Type.SHOW, trakt_id__isnull=False,
+                                  unmapped_reason="").order_by("anilist_id")
+    return [RelatedShow(r.anilist_id, kinds[r.anilist_id], r.trakt_id, r.trakt_title, r.trakt_slug) for r in rows]

@@ -142,17 +142,19 @@ def overlaps_report(row: Mapping, seasons_of) -> list[str]:
     return lines
 
 
-def airing_schedules_cached(*, anilist_ids: Iterable[int], client=None) -> dict[int, dict[int, int]]:
-    """{AniList id: {episode: airingAt}} from the cache, asking AniList (in batches) only for the
-    entries it lacks or whose short schedule (still airing) is a day old. AniList down: the
-    entries without a cached schedule have none, and follow the datasets as before."""
-    from syncer.clients.anilist import SCHEDULE_NODES
+def airing_cached(*, anilist_ids: Iterable[int], client=None) -> dict:
+    """{AniList id: `Airing`} (first aired episodes, related anime) from the cache, asking
+    AniList (in batches) only for the entries it lacks or whose short schedule (still airing)
+    is a day old. AniList down: entries without a cached row have no dates and follow the
+    datasets as before."""
+    from syncer.clients.anilist import SCHEDULE_NODES, Airing
     from syncer.http import ApiError
 
     ids = list(dict.fromkeys(anilist_ids))
     day_old = timezone.now() - timedelta(days=1)
     rows = AiringScheduleCache.objects.in_bulk(ids)
-    out = {i: {int(e): t for e, t in rows[i].aired} for i in ids if i in rows}
+    out = {i: Airing({int(e): t for e, t in rows[i].aired}, tuple((r, k) for r, k in rows[i].related))
+           for i in ids if i in rows}
     missing = [i for i in ids if i not in rows or (len(rows[i].aired) < SCHEDULE_NODES and rows[i].fetched_at < day_old)]
     if not missing:
         return out
@@ -161,32 +163,43 @@ def airing_schedules_cached(*, anilist_ids: Iterable[int], client=None) -> dict[
             from syncer.clients import anilist_client
 
             client = anilist_client()
-        fetched = client.airing_schedules(media_ids=missing)
+        fetched = client.airing(media_ids=missing)
     except ApiError as exc:
         logger.warning("AniList air dates unavailable now (%s): placements follow the datasets", exc.__class__.__name__)
         return out
     now = timezone.now()
-    for anilist_id, schedule in fetched.items():
-        AiringScheduleCache.objects.update_or_create(
-            anilist_id=anilist_id, defaults={"aired": sorted([e, t] for e, t in schedule.items()), "fetched_at": now})
-        out[anilist_id] = schedule
+    for anilist_id, airing in fetched.items():
+        AiringScheduleCache.objects.update_or_create(anilist_id=anilist_id, defaults={
+            "aired": sorted([e, t] for e, t in airing.aired.items()), "related": [list(r) for r in airing.related],
+            "fetched_at": now})
+        out[anilist_id] = airing
     return out
 
 
-class _ScheduleLookup:
-    """The resolver's `airdates`: the first entry that needs dates fetches them for every entry
-    of the batch being resolved, in as few AniList requests as the batch size allows."""
+class _AiringLookup:
+    """The resolver's `airdates` and `related_shows`: the first entry that needs them fetches
+    them for every entry of the batch being resolved, in as few AniList requests as possible."""
 
     def __init__(self, medias: Iterable):
         self.pending = [m.id for m in medias if (m.format or "").upper() != "MOVIE"]
-        self.known: dict[int, dict[int, int]] | None = None
+        self.known: dict | None = None
 
-    def __call__(self, anilist_id: int) -> dict[int, int]:
+    def _get(self, anilist_id: int):
         if self.known is None or anilist_id not in self.known:
             ids = [anilist_id] + [i for i in self.pending if i != anilist_id]
-            self.known = {**(self.known or {}), **airing_schedules_cached(anilist_ids=ids)}
+            self.known = {**(self.known or {}), **airing_cached(anilist_ids=ids)}
             self.pending = []
-        return self.known.get(anilist_id) or {}
+        return self.known.get(anilist_id)
+
+    def airdates(self, anilist_id: int) -> dict[int, int]:
+        airing = self._get(anilist_id)
+        return airing.aired if airing is not None else {}
+
+    def related_shows(self, anilist_id: int) -> list:
+        from mappings.selectors import related_shows
+
+        airing = self._get(anilist_id)
+        return related_shows(related=airing.related) if airing is not None else []
 
 
 def mapping_resolve(*, media, force: bool = False, resolver: Resolver | None = None) -> Mapping:
@@ -197,6 +210,7 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
     medias = list({m.id: m for m in medias}.values())
     saved = Mapping.objects.in_bulk([m.id for m in medias])
     out = {m.id: saved[m.id] for m in medias if _keep_saved(saved.get(m.id), force=force)}
+    _forget_dates_placements_a_dataset_now_knows(out, medias)
     _fill_episode_counts(out, {m.id: m for m in medias})
     todo = [m for m in medias if m.id not in out]
     if not todo:
@@ -205,12 +219,13 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
     resolver = resolver or default_resolver()
     lent = getattr(resolver, "airdates", "absent") is None and settings.AIRDATES_ENABLED
     if lent:
-        resolver.airdates = _ScheduleLookup(todo)
+        lookup = _AiringLookup(todo)
+        resolver.airdates, resolver.related_shows = lookup.airdates, lookup.related_shows
     try:
         _resolve_each(todo, facts, saved, out, force=force, resolver=resolver)
     finally:
         if lent:
-            resolver.airdates = None
+            resolver.airdates = resolver.related_shows = None
     return out
 
 
@@ -246,6 +261,20 @@ def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: boo
         if row.unmapped_reason:
             logger.warning("Unmapped AniList %s (%s): %s", media.id, row.title, row.unmapped_reason)
         out[media.id] = row
+
+
+def _forget_dates_placements_a_dataset_now_knows(kept: dict[int, Mapping], medias: list) -> None:
+    """An entry the air dates placed because no dataset knew it is resolved again once one does:
+    the dataset's answer (itself checked against the dates) replaces the guess-free but
+    dataset-less placement."""
+    from mappings.models import AIR_DATES
+
+    by_dates = [m for m in medias if m.id in kept and kept[m.id].source.startswith(AIR_DATES)]
+    if not by_dates:
+        return
+    for anilist_id, facts in source_facts_many(medias=by_dates).items():
+        if facts.otaku is not None or facts.fribb is not None or facts.anibridge:
+            del kept[anilist_id]
 
 
 def _unsavable(media, exc: DataError) -> Mapping:

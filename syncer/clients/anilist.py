@@ -6,7 +6,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from django.conf import settings
@@ -152,6 +152,7 @@ query ($ids: [Int]) {{
     media(id_in: $ids, type: ANIME) {{
       id
       airingSchedule(notYetAired: false, page: 1, perPage: {SCHEDULE_NODES}) {{ nodes {{ episode airingAt }} }}
+      relations {{ edges {{ relationType(version: 2) node {{ id type }} }} }}
     }}
   }}
 }}"""
@@ -173,6 +174,23 @@ def parse_media(raw: dict) -> AniListMedia:
         title_native=title.get("native"),
         start_date=FuzzyDate.parse(raw.get("startDate")),
         season_year=raw.get("seasonYear"),
+    )
+
+
+@dataclass(frozen=True)
+class Airing:
+    aired: dict[int, int] = field(default_factory=dict)  # episode -> airingAt (Unix s)
+    related: tuple[tuple[int, str], ...] = ()  # (AniList id, relationType) of related anime
+
+
+def parse_airing(raw: dict) -> Airing:
+    nodes = (raw.get("airingSchedule") or {}).get("nodes") or []
+    edges = (raw.get("relations") or {}).get("edges") or []
+    return Airing(
+        aired={n["episode"]: n["airingAt"] for n in nodes
+               if isinstance(n.get("episode"), int) and isinstance(n.get("airingAt"), int)},
+        related=tuple((e["node"]["id"], e.get("relationType") or "") for e in edges
+                      if isinstance((e.get("node") or {}).get("id"), int) and (e["node"].get("type") or "ANIME") == "ANIME"),
     )
 
 
@@ -343,19 +361,18 @@ class AniListClient:
             raise NotFound("AniList", 404, f"media {media_id} not found")
         return parse_media(raw)
 
-    def airing_schedules(self, *, media_ids: Sequence[int]) -> dict[int, dict[int, int]]:
-        """{media id: {episode: airingAt (Unix s)}} for the first aired episodes of each entry,
-        SCHEDULE_BATCH entries per request. An entry AniList has no schedule for maps to {}."""
-        out: dict[int, dict[int, int]] = {}
+    def airing(self, *, media_ids: Sequence[int]) -> dict[int, Airing]:
+        """The first aired episodes and the related anime of each entry, SCHEDULE_BATCH entries
+        per request. An entry AniList does not answer for has neither."""
+        out: dict[int, Airing] = {}
         ids = list(dict.fromkeys(media_ids))
         for at in range(0, len(ids), SCHEDULE_BATCH):
             chunk = ids[at : at + SCHEDULE_BATCH]
             data = self.query(SCHEDULE_QUERY, {"ids": chunk})
-            out.update({i: {} for i in chunk})
+            out.update({i: Airing() for i in chunk})
             for raw in ((data.get("Page") or {}).get("media") or []):
-                nodes = ((raw or {}).get("airingSchedule") or {}).get("nodes") or []
-                out[raw["id"]] = {n["episode"]: n["airingAt"] for n in nodes
-                                  if isinstance(n.get("episode"), int) and isinstance(n.get("airingAt"), int)}
+                if isinstance(raw, dict) and isinstance(raw.get("id"), int):
+                    out[raw["id"]] = parse_airing(raw)
         return out
 
     def list_entry(self, *, user_id: int, media_id: int) -> ListEntry | None:

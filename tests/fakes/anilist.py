@@ -34,6 +34,7 @@ class FakeAniList(FakeServer):
         self.activities: list[dict] = []  # any order; served ID_DESC
         self.medias: dict[int, dict] = {}
         self.schedules: dict[int, dict[int, int]] = {}  # media id -> {episode: airingAt (Unix s)}
+        self.relations: dict[int, list[tuple[int, str]]] = {}  # media id -> [(related id, relationType)]
         self.requests_per_minute: int | None = None  # requests per minute; None: unlimited
         self.rate_limit_reset = 60  # seconds until the window resets (sent in X-RateLimit-Reset)
         self._window: list[float] = []
@@ -140,8 +141,10 @@ class FakeAniList(FakeServer):
         match = re.search(r"airingSchedule\([^)]*perPage:\s*(\d+)", query)
         limit = int(match.group(1)) if match else 25
         media = [{"id": i, "airingSchedule": {"nodes": [
-            {"episode": e, "airingAt": t} for e, t in sorted(self.schedules[i].items())[:limit]]}}
-            for i in v.get("ids") or [] if i in self.schedules]
+            {"episode": e, "airingAt": t} for e, t in sorted(self.schedules.get(i, {}).items())[:limit]]},
+            "relations": {"edges": [{"relationType": kind, "node": {"id": r, "type": "ANIME"}}
+                                    for r, kind in self.relations.get(i, [])]}}
+            for i in v.get("ids") or [] if i in self.schedules or i in self.relations]
         return Response(200, {"data": {"Page": {"media": media}}})
 
     def _collection(self, v: dict) -> Response:

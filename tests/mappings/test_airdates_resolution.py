@@ -148,3 +148,87 @@ def test_each_play_of_an_entry_the_dates_corrected_says_so_in_the_preview(fake_t
                        unmapped={}, seasons={}, overrides={}, progress={})
     assert [(i.action, i.target.season, i.target.number, i.reason) for i in items] == [
         (POST, 1, 26, "start fribb S1E27, corrected to S1E26 by air dates")]
+
+
+# --- placing what no dataset knows yet --------------------------------------------------------
+
+S2_PART2, S3 = 119661, 163134
+
+
+def prequel_mapped() -> Mapping:
+    return Mapping.objects.create(anilist_id=S2_PART2, title="Re:Zero S2 Part 2", type="show", trakt_id=REZERO,
+                                  trakt_title="Re:ZERO -Starting Life in Another World-", trakt_slug="re-zero",
+                                  start_season=1, start_episode=39, episodes=12,
+                                  source=f"anibridge tmdb {REZERO_TMDB}; start anibridge")
+
+
+@pytest.mark.django_db
+def test_a_sequel_no_dataset_knows_is_placed_next_to_its_prequel_by_air_dates(fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    prequel_mapped()
+    fake_anilist.schedules[S3] = schedule(COURS[3][:5])  # still airing: five episodes so far
+    fake_anilist.relations[S3] = [(S2_PART2, "PREQUEL"), (21355, "PARENT"), (999, "SIDE_STORY")]
+    row = mapping_resolve(media=media(S3, format="TV", episodes=16))
+    assert (row.trakt_id, row.start_season, row.start_episode) == (REZERO, 1, 51)
+    assert row.source == f"air dates S1E51 (prequel AniList {S2_PART2})"
+    assert (row.trakt_slug, row.unmapped_reason, row.placed_by_dates) == ("re-zero", "", True)
+    assert len(fake_trakt.requests_to(rf"/shows/{REZERO}/seasons")) == 1
+    assert not fake_trakt.requests_to(r"/search/")  # nothing to search: no dataset knows it
+
+
+@pytest.mark.django_db
+def test_a_season_the_datasets_know_without_a_start_is_placed_on_their_show_by_air_dates(fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    FribbEntry.objects.create(anilist_id=S3, kind="TV", tmdb_tv=REZERO_TMDB)  # the show, no season yet
+    fake_anilist.schedules[S3] = schedule(COURS[3])
+    row = mapping_resolve(media=media(S3, format="TV", episodes=16))
+    assert (row.trakt_id, row.start_season, row.start_episode) == (REZERO, 1, 51)
+    assert row.source == f"fribb tmdb {REZERO_TMDB}; start air dates S1E51"
+
+
+@pytest.mark.django_db
+def test_a_sequel_dropped_on_one_day_stays_unmapped_with_the_reason(fake_trakt, fake_anilist):
+    drop = broadcasts("2024-10-02", 16, every_days=0)
+    aired = {**first_aired(), **{(1, 50 + n): t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                                 for n, t in enumerate(drop, start=1)}}
+    rezero_on_trakt(fake_trakt, aired=aired)
+    prequel_mapped()
+    fake_anilist.schedules[S3] = schedule(drop)
+    fake_anilist.relations[S3] = [(S2_PART2, "PREQUEL")]
+    row = mapping_resolve(media=media(S3, format="TV", episodes=16))
+    assert row.trakt_id is None
+    assert row.unmapped_reason == (
+        f"no source knows this entry; air dates: Trakt show {REZERO}: its air dates match several runs of "
+        "Trakt episodes equally (S1E51, S1E52, S1E53, S1E54)")
+
+
+@pytest.mark.django_db
+def test_a_sequel_without_dates_or_without_a_mapped_relative_stays_unmapped_as_before(fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    prequel_mapped()
+    fake_anilist.relations[S3] = [(S2_PART2, "PREQUEL")]  # announced, nothing aired yet
+    assert mapping_resolve(media=media(S3, format="TV", episodes=16)).unmapped_reason == "no source knows this entry"
+    fake_anilist.schedules[4242] = schedule(COURS[3])
+    fake_anilist.relations[4242] = [(S2_PART2, "SIDE_STORY")]
+    assert mapping_resolve(media=media(4242, format="TV", episodes=16)).unmapped_reason == "no source knows this entry"
+
+
+@pytest.mark.django_db
+def test_an_ova_or_movie_sequel_is_never_placed_by_dates(fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    prequel_mapped()
+    fake_anilist.schedules[S3] = schedule(COURS[3])
+    fake_anilist.relations[S3] = [(S2_PART2, "PREQUEL")]
+    assert mapping_resolve(media=media(S3, format="OVA", episodes=16)).trakt_id is None
+
+
+@pytest.mark.django_db
+def test_a_dataset_that_later_knows_the_entry_takes_over_from_the_dates(fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    prequel_mapped()
+    fake_anilist.schedules[S3] = schedule(COURS[3])
+    fake_anilist.relations[S3] = [(S2_PART2, "PREQUEL")]
+    assert mapping_resolve(media=media(S3, format="TV", episodes=16)).source.startswith("air dates")
+    fribb_says(S3, 50)  # the next dataset refresh has the row
+    row = mapping_resolve(media=media(S3, format="TV", episodes=16))
+    assert (row.start_season, row.start_episode, row.source) == (1, 51, f"fribb tmdb {REZERO_TMDB}; start fribb")
