@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from mappings.placement import SeasonLike, locate, season_sequence
 
@@ -33,9 +33,9 @@ def day_of(value: str | datetime | date | int | None) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, int):
-        return datetime.fromtimestamp(value, tz=timezone.utc).date().toordinal()
+        return datetime.fromtimestamp(value, tz=UTC).date().toordinal()
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).date().toordinal() if value.tzinfo else value.date().toordinal()
+        return value.astimezone(UTC).date().toordinal() if value.tzinfo else value.date().toordinal()
     if isinstance(value, date):
         return value.toordinal()
     try:

@@ -256,3 +256,6 @@ class AiringScheduleCache(models.Model):
 
     class Meta:
         db_table = "airing_schedule_cache"
+
+    def __str__(self) -> str:
+        return f"AniList {self.anilist_id}: {len(self.aired)} dated episodes"

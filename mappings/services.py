@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-
 from datetime import timedelta
 
 from django.conf import settings
