@@ -80,11 +80,12 @@ class Lookup:
 
 @dataclass(frozen=True)
 class RelatedShow:
-    """An AniList PREQUEL/SEQUEL/PARENT of the entry and the Trakt show it is mapped to."""
+    """An AniList PREQUEL/SEQUEL/PARENT of the entry and the Trakt show it is mapped to (None:
+    not mapped to a show)."""
 
     anilist_id: int
     relation: str
-    trakt_id: int
+    trakt_id: int | None
     trakt_title: str = ""
     trakt_slug: str = ""
 
@@ -93,6 +94,7 @@ class RelatedShow:
 # may place without a dataset (a movie, an OVA or a special follows the datasets).
 DATED_FORMATS = ("TV", "TV_SHORT", "ONA")
 NO_START = "no source gives the season and episode of this entry on Trakt"
+TITLE_RESULTS = 3  # shows of a title search whose seasons are read (one Trakt request each)
 
 
 @dataclass(frozen=True)
@@ -387,7 +389,10 @@ class Resolver:
             reason = "no source knows this entry" if not tried else (
                 "Trakt search found nothing for " + ", ".join(tried)
             )
-            by_dates, why = self.place_by_relations(media, kind, reason)
+            relatives = self._relatives(media, kind)
+            by_dates, why = self.place_by_relations(media, kind, reason, shows=relatives)
+            if by_dates is None and not why and not any(r.relation in ("PREQUEL", "PARENT") for r in relatives):
+                by_dates, why = self.place_by_title(media, kind, reason)
             return by_dates or Resolution(kind=kind, unmapped_reason=reason + (f"; air dates: {why}" if why else ""),
                                           **self._ids(kind, facts))
         res = Resolution(kind=kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
@@ -406,16 +411,48 @@ class Resolver:
                     return by_dates
         return res
 
+    def _relatives(self, media, kind: str) -> list[RelatedShow]:
+        if (kind != "show" or (media.format or "").upper() not in DATED_FORMATS or self.airdates is None
+                or self.related_shows is None):
+            return []
+        return self.related_shows(media.id)
+
+    def place_by_title(self, media, kind: str, reason: str) -> tuple[Resolution | None, str]:
+        """A first season no dataset knows (no prequel, no parent): Trakt's text search by title
+        and year, then the same unique air-date match as for a sequel, over every show found."""
+        if kind != "show" or (media.format or "").upper() not in DATED_FORMATS or self.airdates is None:
+            return None, ""
+        search = getattr(self.trakt, "search_title", None)
+        year = getattr(media, "season_year", None) or getattr(getattr(media, "start_date", None), "year", None)
+        titles = [t for t in dict.fromkeys((media.title_english, media.title_romaji)) if t]
+        if search is None or not year or not titles or not self.airdates(media.id):
+            return None, ""
+        shows: dict[int, RelatedShow] = {}
+        for title in titles:
+            try:
+                results = search(query=title, kind="show", year=year, limit=TITLE_RESULTS)
+            except self.not_found:
+                continue
+            for r in results:
+                shows.setdefault(int(r.trakt_id), RelatedShow(0, f"title {title!r} {year}", int(r.trakt_id),
+                                                              r.title or "", r.slug or ""))
+        if not shows:
+            return None, f"Trakt search found no show titled {' / '.join(titles)} ({year})"
+        found, why = self.place_by_relations(media, kind, reason, shows=list(shows.values())[:TITLE_RESULTS])
+        if found is not None:
+            show = shows[found.trakt_id]
+            found.source = f"trakt search {show.relation}; start {found.source}"
+        return found, why
+
     def place_by_relations(self, media, kind: str, reason: str,
                            shows: list[RelatedShow] | None = None) -> tuple[Resolution | None, str]:
-        """An entry no dataset places, placed on the Trakt show of a mapped prequel, sequel or
-        parent (or `shows`) where its dated episodes match exactly one run of Trakt episodes.
+        """An entry no dataset places, placed on one of `shows` (its mapped prequel, sequel or
+        parent; the show a dataset found; a title search's shows) where its dated episodes match
+        exactly one run of Trakt episodes, on one show only.
         (None, why) when it stays unmapped; why is "" when the dates had nothing to go on."""
         if kind != "show" or (media.format or "").upper() not in DATED_FORMATS or self.airdates is None:
             return None, ""
-        if shows is None:
-            shows = self.related_shows(media.id) if self.related_shows is not None else []
-        by_show = {s.trakt_id: s for s in shows}
+        by_show = {s.trakt_id: s for s in shows or () if s.trakt_id is not None}
         if not by_show:
             return None, ""
         raw = self.airdates(media.id) or {}

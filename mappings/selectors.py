@@ -209,11 +209,13 @@ SHOW_RELATIONS = ("PREQUEL", "SEQUEL", "PARENT")
 
 
 def related_shows(*, related) -> list:
-    """The Trakt shows AniList's related entries (PREQUEL, SEQUEL, PARENT) are mapped to, as
-    `RelatedShow`s, best known first; entries that are unmapped, movies or held are left out."""
+    """AniList's related entries that may share the entry's Trakt show (PREQUEL, SEQUEL, PARENT),
+    as `RelatedShow`s: with the Trakt show each is mapped to, or `trakt_id` None while it is
+    unmapped, held, or a movie."""
     from mappings.resolver import RelatedShow
 
     kinds = {anilist_id: kind for anilist_id, kind in related if kind in SHOW_RELATIONS}
-    rows = Mapping.objects.filter(anilist_id__in=list(kinds), type=Mapping.Type.SHOW, trakt_id__isnull=False,
-                                  unmapped_reason="").order_by("anilist_id")
-    return [RelatedShow(r.anilist_id, kinds[r.anilist_id], r.trakt_id, r.trakt_title, r.trakt_slug) for r in rows]
+    rows = {r.anilist_id: r for r in Mapping.objects.filter(anilist_id__in=list(kinds), type=Mapping.Type.SHOW,
+                                                            trakt_id__isnull=False, unmapped_reason="")}
+    return [RelatedShow(aid, kind, rows[aid].trakt_id, rows[aid].trakt_title, rows[aid].trakt_slug)
+            if aid in rows else RelatedShow(aid, kind, None) for aid, kind in sorted(kinds.items())]

@@ -369,6 +369,22 @@ class TraktClient:
                                         title=item.get("title") or "", year=item.get("year"), ids=ids))
         return results
 
+    def search_title(self, *, query: str, kind: str, year: int | None = None, limit: int = 5) -> list[SearchResult]:
+        """Text search (`GET /search/{type}?query=&years=`), best match first: only for an entry
+        no dataset knows, whose air dates must then match one run of the show uniquely."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be 'show' or 'movie', not {kind!r}")
+        params = {"query": query, "limit": limit, **({"years": year} if year else {})}
+        rows = self._json("GET", f"/search/{kind}", params=params, authed=False)
+        out = []
+        for row in rows or []:
+            item = row.get(kind) if isinstance(row, dict) and row.get("type") == kind else None
+            ids = (item or {}).get("ids") or {}
+            if item and ids.get("trakt"):
+                out.append(SearchResult(kind=kind, trakt_id=ids["trakt"], slug=ids.get("slug"),
+                                        title=item.get("title") or "", year=item.get("year"), ids=ids))
+        return out
+
     def show(self, trakt_id: int | str) -> dict:
         return self._json("GET", f"/shows/{trakt_id}", params={"extended": "full"}, authed=False)
 

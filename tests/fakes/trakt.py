@@ -202,6 +202,7 @@ class FakeTrakt(FakeServer):
         r("GET", r"/shows/([\w-]+)", lambda req, i: self._summary(self.shows, i))
         r("GET", r"/movies/([\w-]+)", lambda req, i: self._summary(self.movies, i))
         r("GET", r"/search/(trakt|tmdb|tvdb|imdb)/([\w-]+)", self._search)
+        r("GET", r"/search/(show|movie)", self._search_text)
         r("POST", r"/sync/ratings", lambda req: self._record(self.ratings_posts, req))
         r("POST", r"/sync/watchlist", lambda req: self._record(self.watchlist_posts, req))
 
@@ -431,6 +432,16 @@ class FakeTrakt(FakeServer):
                 if str(item["ids"].get(id_type)) == value:
                     results.append({"type": k, "score": None, k: {x: y for x, y in item.items() if x not in ("seasons", "aired")}})
         return Response(200, results)
+
+    def _search_text(self, request: Request, kind: str) -> Response:
+        """Titles containing every word of `query` (case-insensitive), of `years` when given."""
+        words = request.query.get("query", "").lower().split()
+        year = request.query.get("years")
+        catalogue = self.shows if kind == "show" else self.movies
+        results = [{"type": kind, "score": 100.0, kind: {x: y for x, y in item.items() if x not in ("seasons", "aired")}}
+                   for item in catalogue.values()
+                   if words and all(w in item["title"].lower() for w in words) and (not year or str(item["year"]) == year)]
+        return Response(200, results[: int(request.query.get("limit", 10))])
 
     def _record(self, store: list, request: Request) -> Response:
         with self.lock:

@@ -232,3 +232,71 @@ def test_a_dataset_that_later_knows_the_entry_takes_over_from_the_dates(fake_tra
     fribb_says(S3, 50)  # the next dataset refresh has the row
     row = mapping_resolve(media=media(S3, format="TV", episodes=16))
     assert (row.start_season, row.start_episode, row.source) == (1, 51, f"fribb tmdb {REZERO_TMDB}; start fribb")
+
+
+# --- a first season no dataset knows: Trakt's text search, then the same unique match --------
+
+FRIEREN = 198225
+
+
+def frieren_media(anilist_id=154587, *, year=2023, fmt="TV"):
+    from syncer.clients.anilist import AniListMedia, FuzzyDate
+
+    return AniListMedia(id=anilist_id, id_mal=None, format=fmt, episodes=28, title_romaji="Sousou no Frieren",
+                        title_english="Frieren: Beyond Journey's End", title_native=None, start_date=FuzzyDate(),
+                        season_year=year)
+
+
+def frieren_on_trakt(fake_trakt, trakt_id=FRIEREN, *, first="2023-09-29", year=2023):
+    times = broadcasts(first, 28, doubles=(2, 3, 4))  # a four-episode premiere night
+    fake_trakt.add_show(trakt_id, title="Frieren: Beyond Journey's End", year=year, seasons={1: 28},
+                        aired={(1, n): t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                               for n, t in enumerate(times, start=1)})
+    return times
+
+
+@pytest.mark.django_db
+def test_a_first_season_no_dataset_knows_is_found_by_title_and_year_and_placed_by_dates(fake_trakt, fake_anilist):
+    times = frieren_on_trakt(fake_trakt)
+    fake_anilist.schedules[154587] = schedule(times)
+    row = mapping_resolve(media=frieren_media())
+    assert (row.trakt_id, row.start_season, row.start_episode) == (FRIEREN, 1, 1)
+    assert row.source == "trakt search title \"Frieren: Beyond Journey's End\" 2023; start air dates S1E1"
+    search = fake_trakt.requests_to(r"/search/show")[0]
+    assert (search.query["query"], search.query["years"]) == ("Frieren: Beyond Journey's End", "2023")
+
+
+@pytest.mark.django_db
+def test_a_title_search_whose_shows_do_not_match_the_dates_places_nothing(fake_trakt, fake_anilist):
+    frieren_on_trakt(fake_trakt)
+    fake_anilist.schedules[154587] = schedule(broadcasts("2022-09-30", 28))  # another show of that title
+    row = mapping_resolve(media=frieren_media())
+    assert row.trakt_id is None
+    assert row.unmapped_reason == (f"no source knows this entry; air dates: Trakt show {FRIEREN}: no run of Trakt "
+                                   "episodes aired when its episodes did")
+
+
+@pytest.mark.django_db
+def test_two_shows_of_one_title_with_the_same_dates_place_nothing(fake_trakt, fake_anilist):
+    times = frieren_on_trakt(fake_trakt)
+    frieren_on_trakt(fake_trakt, trakt_id=FRIEREN + 1)  # a duplicate Trakt entry of the same broadcasts
+    fake_anilist.schedules[154587] = schedule(times)
+    row = mapping_resolve(media=frieren_media())
+    assert row.trakt_id is None
+    assert "its air dates match runs on several Trakt shows" in row.unmapped_reason
+
+
+@pytest.mark.django_db
+def test_a_sequel_whose_prequel_is_not_mapped_is_never_searched_by_title(fake_trakt, fake_anilist):
+    times = frieren_on_trakt(fake_trakt)
+    fake_anilist.schedules[154587] = schedule(times)
+    fake_anilist.relations[154587] = [(1, "PREQUEL")]  # a prequel no one mapped
+    assert mapping_resolve(media=frieren_media()).trakt_id is None
+    assert not fake_trakt.requests_to(r"/search/show")
+
+
+@pytest.mark.django_db
+def test_no_title_search_without_dates(fake_trakt, fake_anilist):
+    frieren_on_trakt(fake_trakt)
+    assert mapping_resolve(media=frieren_media()).unmapped_reason == "no source knows this entry"
+    assert not fake_trakt.requests_to(r"/search/show")
