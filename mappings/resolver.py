@@ -95,6 +95,7 @@ class RelatedShow:
 DATED_FORMATS = ("TV", "TV_SHORT", "ONA")
 NO_START = "no source gives the season and episode of this entry on Trakt"
 TITLE_RESULTS = 3  # shows of a title search whose seasons are read (one Trakt request each)
+TITLE_SEARCH = "trakt search title"
 
 
 @dataclass(frozen=True)
@@ -434,14 +435,14 @@ class Resolver:
             except self.not_found:
                 continue
             for r in results:
-                shows.setdefault(int(r.trakt_id), RelatedShow(0, f"title {title!r} {year}", int(r.trakt_id),
+                shows.setdefault(int(r.trakt_id), RelatedShow(0, f"{title!r} {year}", int(r.trakt_id),
                                                               r.title or "", r.slug or ""))
         if not shows:
             return None, f"Trakt search found no show titled {' / '.join(titles)} ({year})"
         found, why = self.place_by_relations(media, kind, reason, shows=list(shows.values())[:TITLE_RESULTS])
         if found is not None:
             show = shows[found.trakt_id]
-            found.source = f"trakt search {show.relation}; start {found.source}"
+            found.source = f"{TITLE_SEARCH} {show.relation}; start {found.source}"
         return found, why
 
     def place_by_relations(self, media, kind: str, reason: str,
@@ -605,6 +606,10 @@ class Resolver:
                 reasons.append(spill)
                 continue
             verdict = self.check_dates(candidate, start, seasons, media)
+            if verdict.outcome == "corrected" and overflow(candidate, verdict.start, seasons, media.episodes):
+                # The shifted run would leave the season the source names: not the same run.
+                verdict = Verdict("refuted", None, f"air dates put it at S{verdict.start[0]}E{verdict.start[1]}, "
+                                                   "which runs into the next Trakt season: map it manually")
             if verdict.outcome == "refuted" or (refuted and verdict.outcome == "unknown"):
                 refuted = True
                 reasons.append(f"{candidate.source}: {verdict.reason or 'its start is not confirmed by air dates'}")

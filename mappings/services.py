@@ -267,8 +267,9 @@ def _forget_dates_placements_a_dataset_now_knows(kept: dict[int, Mapping], media
     the dataset's answer (itself checked against the dates) replaces the guess-free but
     dataset-less placement."""
     from mappings.models import AIR_DATES
+    from mappings.resolver import TITLE_SEARCH
 
-    by_dates = [m for m in medias if m.id in kept and kept[m.id].source.startswith(AIR_DATES)]
+    by_dates = [m for m in medias if m.id in kept and kept[m.id].source.startswith((AIR_DATES, TITLE_SEARCH))]
     if not by_dates:
         return
     for anilist_id, facts in source_facts_many(medias=by_dates).items():

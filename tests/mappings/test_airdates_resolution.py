@@ -300,3 +300,30 @@ def test_no_title_search_without_dates(fake_trakt, fake_anilist):
     frieren_on_trakt(fake_trakt)
     assert mapping_resolve(media=frieren_media()).unmapped_reason == "no source knows this entry"
     assert not fake_trakt.requests_to(r"/search/show")
+
+
+@pytest.mark.django_db
+def test_a_first_season_found_by_title_yields_to_a_dataset_that_later_knows_it(fake_trakt, fake_anilist):
+    times = frieren_on_trakt(fake_trakt)
+    fake_trakt.shows[FRIEREN]["ids"]["tmdb"] = 209867
+    fake_anilist.schedules[154587] = schedule(times)
+    assert mapping_resolve(media=frieren_media()).source.startswith("trakt search title")
+    FribbEntry.objects.create(anilist_id=154587, kind="TV", tmdb_tv=209867, tmdb_season=1, tmdb_offset=0,
+                              has_season_data=True)
+    row = mapping_resolve(media=frieren_media())
+    assert (row.trakt_id, row.start_episode, row.source) == (FRIEREN, 1, "fribb tmdb 209867; start fribb")
+
+
+@pytest.mark.django_db
+def test_a_correction_that_would_run_into_the_next_season_is_held_instead(fake_trakt, fake_anilist):
+    weeks = broadcasts("2022-01-08", 25)  # S1 13 episodes, S2 12 more straight after
+    fake_trakt.add_show(500, ids={"tmdb": 5000}, seasons={1: 13, 2: 12},
+                        aired={(1 if i < 13 else 2, i + 1 if i < 13 else i - 12): t.astimezone(UTC).strftime(
+                            "%Y-%m-%dT%H:%M:%S.000Z") for i, t in enumerate(weeks)})
+    FribbEntry.objects.create(anilist_id=77, kind="TV", tmdb_tv=5000, tmdb_season=1, tmdb_offset=0,
+                              has_season_data=True)
+    fake_anilist.schedules[77] = schedule(weeks[2:14])  # aired as S1E3-S2E1
+    row = mapping_resolve(media=media(77, format="TV", episodes=12))
+    assert row.trakt_id is None and row.held_trakt_id == 500
+    assert row.unmapped_reason == ("fribb: air dates put it at S1E3, which runs into the next Trakt season: "
+                                   "map it manually")
