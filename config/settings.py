@@ -242,6 +242,8 @@ TRAKT_WRITE_INTERVAL_SECONDS = env.float("TRAKT_WRITE_INTERVAL_SECONDS", default
 TRAKT_READS_PER_5_MINUTES = env.int("TRAKT_READS_PER_5_MINUTES", default=1000)
 TRAKT_BATCH_SIZE = env.int("TRAKT_BATCH_SIZE", default=100)
 TRAKT_SEASON_CACHE_DAYS = env.int("TRAKT_SEASON_CACHE_DAYS", default=7)
+# Check dataset placements against air dates (AniList airingSchedule vs Trakt first_aired).
+AIRDATES_ENABLED = env.bool("AIRDATES_ENABLED", default=True)
 
 # --- Sync -----------------------------------------------------------------------------------
 SYNC_INTERVAL_HOURS = env.int("SYNC_INTERVAL_HOURS", default=6)

@@ -66,6 +66,21 @@ class SourceFilter(admin.SimpleListFilter):
         return queryset.filter(source__istartswith=self.value()) if self.value() else queryset
 
 
+class AirDatesFilter(admin.SimpleListFilter):
+    """Every decision the air dates made (mappings/airdates.py), to check them by eye."""
+
+    title = "air dates"
+    parameter_name = "airdates"
+
+    def lookups(self, request, model_admin):
+        return [("placed", "Placed or corrected by air dates"), ("held", "Held by air dates")]
+
+    def queryset(self, request, queryset):
+        from mappings.selectors import mappings_by_air_dates
+
+        return mappings_by_air_dates(queryset, held=self.value() == "held") if self.value() else queryset
+
+
 class EpisodeOverrideInline(admin.TabularInline):
     model = EpisodeOverride
     formset = EpisodeOverrideFormSet
@@ -80,7 +95,7 @@ class MappingAdmin(admin.ModelAdmin):
     # Seven narrow columns, so Source and Unmapped reason stay on screen at 1280 px and a title
     # wraps over two lines at most (mappings/admin-list.css gives the title its room).
     list_display = ["anilist_id", "title", "type", "trakt_id", "starts_at", "source", "unmapped"]
-    list_filter = [SourceFilter, "is_manual", "type", UnmappedFilter]
+    list_filter = [SourceFilter, "is_manual", "type", UnmappedFilter, AirDatesFilter]
     search_fields = ["title", "trakt_title", "trakt_slug", "imdb_id"]
     search_help_text = "Title, any id (AniList, Trakt, MAL, TMDB, TVDB, IMDb) or an AniList/Trakt URL."
     readonly_fields = ["trakt_id", "trakt_title", "trakt_slug", "mal_id", "tmdb_id", "tvdb_id", "imdb_id",

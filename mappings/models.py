@@ -1,6 +1,9 @@
 from django.db import models
 from django.db.models.functions import Now
 
+# The words every air-date decision leaves in `Mapping.source` (the admin filter looks for them).
+AIR_DATES = "air dates"
+
 
 class Mapping(models.Model):
     """AniList entry -> Trakt show (with start season/episode) or Trakt movie (`mappings`).
@@ -53,6 +56,11 @@ class Mapping(models.Model):
     @property
     def is_mapped(self) -> bool:
         return self.trakt_id is not None
+
+    @property
+    def placed_by_dates(self) -> bool:
+        """Placed or corrected by air dates (mappings/airdates.py), as `source` says."""
+        return AIR_DATES in (self.source or "")
 
     @property
     def placed_by(self) -> str:
@@ -231,3 +239,23 @@ class SourceStatus(models.Model):
     @property
     def ok(self) -> bool:
         return not self.last_error
+
+
+class AiringScheduleCache(models.Model):
+    """When an AniList entry's first episodes aired (the air-date check, mappings/airdates.py).
+
+    `aired` is small: [[episode, airingAt], ...] for at most the first 16 aired episodes, and
+    `related` [[AniList id, relationType], ...] (a sequel is placed next to its prequel). A row
+    with 16 episodes never changes; a shorter one (still airing) is asked again a day later.
+    """
+
+    anilist_id = models.IntegerField(primary_key=True)
+    aired = models.JSONField(default=list)
+    related = models.JSONField(default=list)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "airing_schedule_cache"
+
+    def __str__(self) -> str:
+        return f"AniList {self.anilist_id}: {len(self.aired)} dated episodes"

@@ -53,6 +53,9 @@ class MappingSpec:
     # exists; for a movie the last one completes it (a two-part OVA filed as one movie).
     episodes: int | None = None
     ranges: tuple[EpisodeRange, ...] = field(default_factory=tuple)
+    # Shown beside every play the plan posts for the entry (a start the air dates placed or
+    # corrected): placement ignores it.
+    note: str = field(default="", compare=False)
 
 
 def place_episode(

@@ -15,13 +15,16 @@ Two questions, each with its own order of sources (docs/mapping-decisions.md say
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mappings.airdates import Verdict, day_of, place_by_dates, verify_start
 from mappings.placement import EpisodeRange, MappingSpec, locate, normalised_start, place_episode
 
 MOVIE_FORMAT = "MOVIE"
+logger = logging.getLogger("mappings.resolver")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,26 @@ class Lookup:
     id_type: str  # "trakt", "tmdb", "imdb", "tvdb"
     value: int | str
     source: str
+
+
+@dataclass(frozen=True)
+class RelatedShow:
+    """An AniList PREQUEL/SEQUEL/PARENT of the entry and the Trakt show it is mapped to (None:
+    not mapped to a show)."""
+
+    anilist_id: int
+    relation: str
+    trakt_id: int | None
+    trakt_title: str = ""
+    trakt_slug: str = ""
+
+
+# Formats whose episodes air week by week on a show's regular seasons: the only ones the dates
+# may place without a dataset (a movie, an OVA or a special follows the datasets).
+DATED_FORMATS = ("TV", "TV_SHORT", "ONA")
+NO_START = "no source gives the season and episode of this entry on Trakt"
+TITLE_RESULTS = 3  # shows of a title search whose seasons are read (one Trakt request each)
+TITLE_SEARCH = "trakt search title"
 
 
 @dataclass(frozen=True)
@@ -340,14 +363,21 @@ def _ids_of(obj) -> dict:
 class Resolver:
     """`trakt` has `search(*, id_type, external_id, kind)`, `show(id)`, `movie(id)` (raising
     `not_found` errors); `tmdb` has `enabled` and `external_ids(*, kind, tmdb_id)`;
-    `seasons(trakt_id)` returns the show's seasons (or None when they cannot be had)."""
+    `seasons(trakt_id)` returns the show's seasons (or None when they cannot be had);
+    `airdates(anilist_id)` returns {episode: airingAt (Unix s)} of the entry's aired episodes
+    (None or {}: unknown), asked only when Trakt dates the show's episodes; `related_shows(
+    anilist_id)` the `RelatedShow`s of its mapped prequels, sequels and parent."""
 
     def __init__(self, *, trakt, tmdb=None, seasons: Callable[[int], Sequence | None],
-                 not_found: tuple[type[BaseException], ...] = (LookupError,)):
+                 not_found: tuple[type[BaseException], ...] = (LookupError,),
+                 airdates: Callable[[int], dict | None] | None = None,
+                 related_shows: Callable[[int], list[RelatedShow]] | None = None):
         self.trakt = trakt
         self.tmdb = tmdb
         self.seasons = seasons
         self.not_found = not_found
+        self.airdates = airdates
+        self.related_shows = related_shows
 
     def resolve(self, media, facts: SourceFacts, *, pinned: Pinned | None = None) -> Resolution:
         if pinned is not None:
@@ -360,12 +390,100 @@ class Resolver:
             reason = "no source knows this entry" if not tried else (
                 "Trakt search found nothing for " + ", ".join(tried)
             )
-            return Resolution(kind=kind, unmapped_reason=reason, **self._ids(kind, facts))
+            relatives = self._relatives(media, kind)
+            by_dates, why = self.place_by_relations(media, kind, reason, shows=relatives)
+            if by_dates is None and not why and not any(r.relation in ("PREQUEL", "PARENT") for r in relatives):
+                by_dates, why = self.place_by_title(media, kind, reason)
+            return by_dates or Resolution(kind=kind, unmapped_reason=reason + (f"; air dates: {why}" if why else ""),
+                                          **self._ids(kind, facts))
         res = Resolution(kind=kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
                          source=found.source, **self._ids(kind, facts, found.ids))
         if kind == "show":
             self.place_start(res, facts, found, media)
+            if res.unmapped_reason == NO_START:
+                # The datasets know the show but not where the entry starts (a new season):
+                # the dates may place it there, on that show only.
+                by_dates, why = self.place_by_relations(media, kind, NO_START, shows=[RelatedShow(
+                    0, "dataset", found.trakt_id, found.title, found.slug)])
+                res.unmapped_reason += f"; air dates: {why}" if why else ""
+                if by_dates is not None:
+                    by_dates.source = f"{found.source}; start {by_dates.source}"
+                    by_dates.tmdb_id, by_dates.tvdb_id, by_dates.imdb_id = res.tmdb_id, res.tvdb_id, res.imdb_id
+                    return by_dates
         return res
+
+    def _relatives(self, media, kind: str) -> list[RelatedShow]:
+        if (kind != "show" or (media.format or "").upper() not in DATED_FORMATS or self.airdates is None
+                or self.related_shows is None):
+            return []
+        return self.related_shows(media.id)
+
+    def place_by_title(self, media, kind: str, reason: str) -> tuple[Resolution | None, str]:
+        """A first season no dataset knows (no prequel, no parent): Trakt's text search by title
+        and year, then the same unique air-date match as for a sequel, over every show found."""
+        if kind != "show" or (media.format or "").upper() not in DATED_FORMATS or self.airdates is None:
+            return None, ""
+        search = getattr(self.trakt, "search_title", None)
+        year = getattr(media, "season_year", None) or getattr(getattr(media, "start_date", None), "year", None)
+        titles = [t for t in dict.fromkeys((media.title_english, media.title_romaji)) if t]
+        if search is None or not year or not titles or not self.airdates(media.id):
+            return None, ""
+        shows: dict[int, RelatedShow] = {}
+        for title in titles:
+            try:
+                results = search(query=title, kind="show", year=year, limit=TITLE_RESULTS)
+            except self.not_found:
+                continue
+            for r in results:
+                shows.setdefault(int(r.trakt_id), RelatedShow(0, f"{title!r} {year}", int(r.trakt_id),
+                                                              r.title or "", r.slug or ""))
+        if not shows:
+            return None, f"Trakt search found no show titled {' / '.join(titles)} ({year})"
+        found, why = self.place_by_relations(media, kind, reason, shows=list(shows.values())[:TITLE_RESULTS])
+        if found is not None:
+            show = shows[found.trakt_id]
+            found.source = f"{TITLE_SEARCH} {show.relation}; start {found.source}"
+        return found, why
+
+    def place_by_relations(self, media, kind: str, reason: str,
+                           shows: list[RelatedShow] | None = None) -> tuple[Resolution | None, str]:
+        """An entry no dataset places, placed on one of `shows` (its mapped prequel, sequel or
+        parent; the show a dataset found; a title search's shows) where its dated episodes match
+        exactly one run of Trakt episodes, on one show only.
+        (None, why) when it stays unmapped; why is "" when the dates had nothing to go on."""
+        if kind != "show" or (media.format or "").upper() not in DATED_FORMATS or self.airdates is None:
+            return None, ""
+        by_show = {s.trakt_id: s for s in shows or () if s.trakt_id is not None}
+        if not by_show:
+            return None, ""
+        raw = self.airdates(media.id) or {}
+        schedule = {int(e): d for e, d in ((e, day_of(t)) for e, t in raw.items()) if d is not None}
+        if not schedule:
+            return None, ""
+        placed, why = [], []
+        for trakt_id, show in by_show.items():
+            seasons = self.seasons(trakt_id)
+            if not seasons:
+                continue
+            start, problem = place_by_dates(seasons, schedule, media.episodes)
+            if start is None:
+                why.append(f"Trakt show {trakt_id}: {problem}")
+            else:
+                placed.append((show, start))
+        if len(placed) != 1:
+            if len(placed) > 1:
+                why.append("its air dates match runs on several Trakt shows ("
+                           + ", ".join(str(s.trakt_id) for s, _ in placed) + ")")
+            logger.info("AniList %s not placed by air dates: %s", media.id, "; ".join(why))
+            return None, "; ".join(why)
+        show, (season, number) = placed[0]
+        related = f" ({show.relation.lower()} AniList {show.anilist_id})" if show.anilist_id else ""
+        res = Resolution(kind="show", trakt_id=show.trakt_id, start_season=season, start_episode=number,
+                         trakt_title=show.trakt_title, trakt_slug=show.trakt_slug,
+                         source=f"air dates S{season}E{number}{related}")
+        logger.info("AniList %s placed by air dates on Trakt %s S%sE%s%s (%s)", media.id, show.trakt_id, season,
+                    number, related, reason)
+        return res, ""
 
     def resolve_pinned(self, media, facts: SourceFacts, pinned: Pinned) -> Resolution | None:
         """Keep the pinned Trakt id and find where the entry starts, never assuming S1E1. None:
@@ -474,9 +592,10 @@ class Resolver:
         show_tmdb = found.ids.get("tmdb")
         candidates = start_candidates(facts, show_tmdb, media.format, media.episodes)
         if not candidates:
-            res.unmapped_reason = "no source gives the season and episode of this entry on Trakt"
+            res.unmapped_reason = NO_START
             return
         reasons = []
+        refuted = False  # once the dates refuted a source, only a start they agree with is taken
         for candidate in candidates:
             start, why = check_start(candidate, seasons)
             if start is None:
@@ -486,11 +605,41 @@ class Resolver:
             if spill:
                 reasons.append(spill)
                 continue
-            res.start_season, res.start_episode = start
+            verdict = self.check_dates(candidate, start, seasons, media)
+            if verdict.outcome == "corrected" and overflow(candidate, verdict.start, seasons, media.episodes):
+                # The shifted run would leave the season the source names: not the same run.
+                verdict = Verdict("refuted", None, f"air dates put it at S{verdict.start[0]}E{verdict.start[1]}, "
+                                                   "which runs into the next Trakt season: map it manually")
+            if verdict.outcome == "refuted" or (refuted and verdict.outcome == "unknown"):
+                refuted = True
+                reasons.append(f"{candidate.source}: {verdict.reason or 'its start is not confirmed by air dates'}")
+                continue
             res.ranges = list(collapse_ranges(candidate, seasons))
+            if verdict.outcome == "corrected":
+                res.start_season, res.start_episode = verdict.start
+                res.source += (f"; start {candidate.source} S{start[0]}E{start[1]}, corrected to "
+                               f"S{verdict.start[0]}E{verdict.start[1]} by air dates")
+                logger.info("AniList %s: %s (%s)", media.id, res.source, verdict.reason)
+                return
+            res.start_season, res.start_episode = start
             moved = start != (candidate.season, candidate.episode) and not candidate.ranges
             res.source += f"; start {candidate.source}" + (
                 f" S{candidate.season}E{candidate.episode} = Trakt S{start[0]}E{start[1]}" if moved else ""
             )
             return
         res.unmapped_reason = "; ".join(reasons)
+        if refuted:
+            # Kept visible on the unmapped list: the show is right, only where it starts is not.
+            res.held_trakt_id = found.trakt_id
+            logger.warning("AniList %s held by air dates: %s", media.id, res.unmapped_reason)
+
+    def check_dates(self, candidate: StartCandidate, start: tuple[int, int], seasons, media) -> Verdict:
+        """What the air dates say about a one-start candidate. Movies, specials, explicit ranges
+        and entries or shows without dates are "unknown": they follow the sources as before."""
+        if (self.airdates is None or seasons is None or candidate.ranges or start[0] == 0
+                or (media.format or "").upper() == MOVIE_FORMAT
+                or not any(getattr(s, "aired", ()) for s in seasons if s.number > 0)):
+            return Verdict("unknown")
+        raw = self.airdates(media.id) or {}
+        schedule = {int(e): d for e, d in ((e, day_of(t)) for e, t in raw.items()) if d is not None}
+        return verify_start(seasons, start, schedule, media.episodes)

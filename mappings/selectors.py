@@ -86,7 +86,16 @@ def mapping_spec(mapping: Mapping) -> MappingSpec | None:
         start_episode=mapping.start_episode or 1,
         episodes=mapping.episodes,
         ranges=ranges,
+        note=_air_dates_note(mapping),
     )
+
+
+def _air_dates_note(mapping: Mapping) -> str:
+    """The part of `source` that says what the air dates decided ("start fribb S1E27, corrected
+    to S1E26 by air dates"), for the preview line of each play; "" for any other mapping."""
+    if not mapping.placed_by_dates:
+        return ""
+    return next((part for part in reversed(mapping.source.split("; ")) if "air dates" in part), mapping.source)
 
 
 def source_facts_many(*, medias: Iterable) -> dict[int, SourceFacts]:
@@ -184,3 +193,29 @@ def held_episodes(*, anilist_ids: Iterable[int], seasons_for: SeasonsFor) -> dic
                 for episode in episodes:
                     held[mine.anilist_id].setdefault(episode, other)
     return dict(held)
+
+
+def mappings_by_air_dates(queryset, *, held: bool = False):
+    """The mappings the air dates placed or corrected, or (`held`) the ones they held back."""
+    from mappings.models import AIR_DATES
+
+    if held:
+        return queryset.filter(trakt_id__isnull=True, unmapped_reason__icontains=AIR_DATES)
+    return queryset.filter(trakt_id__isnull=False, source__icontains=AIR_DATES)
+
+
+# AniList relations whose mapped Trakt show may hold the entry too (a side story does not).
+SHOW_RELATIONS = ("PREQUEL", "SEQUEL", "PARENT")
+
+
+def related_shows(*, related) -> list:
+    """AniList's related entries that may share the entry's Trakt show (PREQUEL, SEQUEL, PARENT),
+    as `RelatedShow`s: with the Trakt show each is mapped to, or `trakt_id` None while it is
+    unmapped, held, or a movie."""
+    from mappings.resolver import RelatedShow
+
+    kinds = {anilist_id: kind for anilist_id, kind in related if kind in SHOW_RELATIONS}
+    rows = {r.anilist_id: r for r in Mapping.objects.filter(anilist_id__in=list(kinds), type=Mapping.Type.SHOW,
+                                                            trakt_id__isnull=False, unmapped_reason="")}
+    return [RelatedShow(aid, kind, rows[aid].trakt_id, rows[aid].trakt_title, rows[aid].trakt_slug)
+            if aid in rows else RelatedShow(aid, kind, None) for aid, kind in sorted(kinds.items())]

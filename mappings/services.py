@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import DataError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from mappings import importer
-from mappings.models import LegacyEpisodeOverride, Mapping, SourceStatus
+from mappings.models import AiringScheduleCache, LegacyEpisodeOverride, Mapping, SourceStatus
 from mappings.resolver import Pinned, Resolution, Resolver
 from mappings.selectors import source_facts_many
 
@@ -139,6 +141,66 @@ def overlaps_report(row: Mapping, seasons_of) -> list[str]:
     return lines
 
 
+def airing_cached(*, anilist_ids: Iterable[int], client=None) -> dict:
+    """{AniList id: `Airing`} (first aired episodes, related anime) from the cache, asking
+    AniList (in batches) only for the entries it lacks or whose short schedule (still airing)
+    is a day old. AniList down: entries without a cached row have no dates and follow the
+    datasets as before."""
+    from syncer.clients.anilist import SCHEDULE_NODES, Airing
+    from syncer.http import ApiError
+
+    ids = list(dict.fromkeys(anilist_ids))
+    day_old = timezone.now() - timedelta(days=1)
+    rows = AiringScheduleCache.objects.in_bulk(ids)
+    out = {i: Airing({int(e): t for e, t in rows[i].aired}, tuple((r, k) for r, k in rows[i].related))
+           for i in ids if i in rows}
+    missing = [i for i in ids if i not in rows or (len(rows[i].aired) < SCHEDULE_NODES and rows[i].fetched_at < day_old)]
+    if not missing:
+        return out
+    try:
+        if client is None:
+            from syncer.clients import anilist_client
+
+            client = anilist_client()
+        fetched = client.airing(media_ids=missing)
+    except ApiError as exc:
+        logger.warning("AniList air dates unavailable now (%s): placements follow the datasets", exc.__class__.__name__)
+        return out
+    now = timezone.now()
+    for anilist_id, airing in fetched.items():
+        AiringScheduleCache.objects.update_or_create(anilist_id=anilist_id, defaults={
+            "aired": sorted([e, t] for e, t in airing.aired.items()), "related": [list(r) for r in airing.related],
+            "fetched_at": now})
+        out[anilist_id] = airing
+    return out
+
+
+class _AiringLookup:
+    """The resolver's `airdates` and `related_shows`: the first entry that needs them fetches
+    them for every entry of the batch being resolved, in as few AniList requests as possible."""
+
+    def __init__(self, medias: Iterable):
+        self.pending = [m.id for m in medias if (m.format or "").upper() != "MOVIE"]
+        self.known: dict | None = None
+
+    def _get(self, anilist_id: int):
+        if self.known is None or anilist_id not in self.known:
+            ids = [anilist_id] + [i for i in self.pending if i != anilist_id]
+            self.known = {**(self.known or {}), **airing_cached(anilist_ids=ids)}
+            self.pending = []
+        return self.known.get(anilist_id)
+
+    def airdates(self, anilist_id: int) -> dict[int, int]:
+        airing = self._get(anilist_id)
+        return airing.aired if airing is not None else {}
+
+    def related_shows(self, anilist_id: int) -> list:
+        from mappings.selectors import related_shows
+
+        airing = self._get(anilist_id)
+        return related_shows(related=airing.related) if airing is not None else []
+
+
 def mapping_resolve(*, media, force: bool = False, resolver: Resolver | None = None) -> Mapping:
     return mapping_resolve_many(medias=[media], force=force, resolver=resolver)[media.id]
 
@@ -147,12 +209,26 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
     medias = list({m.id: m for m in medias}.values())
     saved = Mapping.objects.in_bulk([m.id for m in medias])
     out = {m.id: saved[m.id] for m in medias if _keep_saved(saved.get(m.id), force=force)}
+    _forget_dates_placements_a_dataset_now_knows(out, medias)
     _fill_episode_counts(out, {m.id: m for m in medias})
     todo = [m for m in medias if m.id not in out]
     if not todo:
         return out
     facts = source_facts_many(medias=todo)
     resolver = resolver or default_resolver()
+    lent = getattr(resolver, "airdates", "absent") is None and settings.AIRDATES_ENABLED
+    if lent:
+        lookup = _AiringLookup(todo)
+        resolver.airdates, resolver.related_shows = lookup.airdates, lookup.related_shows
+    try:
+        _resolve_each(todo, facts, saved, out, force=force, resolver=resolver)
+    finally:
+        if lent:
+            resolver.airdates = resolver.related_shows = None
+    return out
+
+
+def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: bool, resolver: Resolver) -> None:
     from syncer.http import ApiError, NotFound
 
     for media in todo:
@@ -184,7 +260,21 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
         if row.unmapped_reason:
             logger.warning("Unmapped AniList %s (%s): %s", media.id, row.title, row.unmapped_reason)
         out[media.id] = row
-    return out
+
+
+def _forget_dates_placements_a_dataset_now_knows(kept: dict[int, Mapping], medias: list) -> None:
+    """An entry the air dates placed because no dataset knew it is resolved again once one does:
+    the dataset's answer (itself checked against the dates) replaces the guess-free but
+    dataset-less placement."""
+    from mappings.models import AIR_DATES
+    from mappings.resolver import TITLE_SEARCH
+
+    by_dates = [m for m in medias if m.id in kept and kept[m.id].source.startswith((AIR_DATES, TITLE_SEARCH))]
+    if not by_dates:
+        return
+    for anilist_id, facts in source_facts_many(medias=by_dates).items():
+        if facts.otaku is not None or facts.fribb is not None or facts.anibridge:
+            del kept[anilist_id]
 
 
 def _unsavable(media, exc: DataError) -> Mapping:

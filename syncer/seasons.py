@@ -12,11 +12,15 @@ from syncer.models import TraktSeasonCache
 
 
 def _to_json(seasons: list[Season]) -> list[dict]:
-    return [{"number": s.number, "episodes": list(s.episodes)} for s in seasons]
+    # Air dates as [episode, day number] pairs, only where Trakt has one: a few bytes per
+    # episode, and rows cached before dates were read simply have none.
+    return [{"number": s.number, "episodes": list(s.episodes), **({"aired": [list(a) for a in s.aired]} if s.aired else {})}
+            for s in seasons]
 
 
 def _from_json(rows: list[dict]) -> list[Season]:
-    return [Season(number=r["number"], episodes=tuple(r["episodes"])) for r in rows]
+    return [Season(number=r["number"], episodes=tuple(r["episodes"]), aired=tuple(tuple(a) for a in r.get("aired") or ()))
+            for r in rows]
 
 
 def trakt_show_seasons(*, trakt_id: int, client: TraktClient | None = None) -> list[Season]:

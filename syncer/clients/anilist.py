@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import httpx
 from django.conf import settings
@@ -140,6 +140,22 @@ query ($userId: Int!, $since: Int, $page: Int, $perPage: Int) {{
   }}
 }}"""
 MEDIA_QUERY = f"query ($id: Int!) {{ Media(id: $id, type: ANIME) {{ {MEDIA_FIELDS} }} }}"
+# Air dates of several entries in one request: only the first SCHEDULE_NODES aired episodes of
+# each (enough to check where a run starts), so a 1,100-episode show costs one slot of one
+# request, like any other. SCHEDULE_BATCH x SCHEDULE_NODES stays well inside AniList's query
+# complexity limit.
+SCHEDULE_BATCH = 25
+SCHEDULE_NODES = 16
+SCHEDULE_QUERY = f"""
+query ($ids: [Int]) {{
+  Page(page: 1, perPage: {SCHEDULE_BATCH}) {{
+    media(id_in: $ids, type: ANIME) {{
+      id
+      airingSchedule(notYetAired: false, page: 1, perPage: {SCHEDULE_NODES}) {{ nodes {{ episode airingAt }} }}
+      relations {{ edges {{ relationType(version: 2) node {{ id type }} }} }}
+    }}
+  }}
+}}"""
 ENTRY_QUERY = f"""
 query ($userId: Int!, $mediaId: Int!) {{
   MediaList(userId: $userId, mediaId: $mediaId) {{ {ENTRY_FIELDS} }}
@@ -158,6 +174,23 @@ def parse_media(raw: dict) -> AniListMedia:
         title_native=title.get("native"),
         start_date=FuzzyDate.parse(raw.get("startDate")),
         season_year=raw.get("seasonYear"),
+    )
+
+
+@dataclass(frozen=True)
+class Airing:
+    aired: dict[int, int] = field(default_factory=dict)  # episode -> airingAt (Unix s)
+    related: tuple[tuple[int, str], ...] = ()  # (AniList id, relationType) of related anime
+
+
+def parse_airing(raw: dict) -> Airing:
+    nodes = (raw.get("airingSchedule") or {}).get("nodes") or []
+    edges = (raw.get("relations") or {}).get("edges") or []
+    return Airing(
+        aired={n["episode"]: n["airingAt"] for n in nodes
+               if isinstance(n.get("episode"), int) and isinstance(n.get("airingAt"), int)},
+        related=tuple((e["node"]["id"], e.get("relationType") or "") for e in edges
+                      if isinstance((e.get("node") or {}).get("id"), int) and (e["node"].get("type") or "ANIME") == "ANIME"),
     )
 
 
@@ -327,6 +360,20 @@ class AniListClient:
         if not raw:
             raise NotFound("AniList", 404, f"media {media_id} not found")
         return parse_media(raw)
+
+    def airing(self, *, media_ids: Sequence[int]) -> dict[int, Airing]:
+        """The first aired episodes and the related anime of each entry, SCHEDULE_BATCH entries
+        per request. An entry AniList does not answer for has neither."""
+        out: dict[int, Airing] = {}
+        ids = list(dict.fromkeys(media_ids))
+        for at in range(0, len(ids), SCHEDULE_BATCH):
+            chunk = ids[at : at + SCHEDULE_BATCH]
+            data = self.query(SCHEDULE_QUERY, {"ids": chunk})
+            out.update({i: Airing() for i in chunk})
+            for raw in ((data.get("Page") or {}).get("media") or []):
+                if isinstance(raw, dict) and isinstance(raw.get("id"), int):
+                    out[raw["id"]] = parse_airing(raw)
+        return out
 
     def list_entry(self, *, user_id: int, media_id: int) -> ListEntry | None:
         try:

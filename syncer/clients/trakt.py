@@ -79,6 +79,26 @@ class HistoryItem:
 class Season:
     number: int
     episodes: tuple[int, ...]
+    # (episode number, day of `first_aired` as `date.toordinal()`) for the episodes Trakt dates:
+    # the air-date check of a mapping (mappings/airdates.py) reads them.
+    aired: tuple[tuple[int, int], ...] = ()
+
+
+def _aired_day(value) -> int | None:
+    """`first_aired` ("2020-07-08T15:00:00.000Z", or null before it airs) as a day number."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date().toordinal()
+    except ValueError:
+        return None
+
+
+def _season(raw: dict) -> Season:
+    episodes = raw.get("episodes") or []
+    days = ((e["number"], _aired_day(e.get("first_aired"))) for e in episodes)
+    return Season(number=raw["number"], episodes=tuple(sorted(e["number"] for e in episodes)),
+                  aired=tuple(sorted((n, d) for n, d in days if d is not None)))
 
 
 @dataclass(frozen=True)
@@ -328,12 +348,9 @@ class TraktClient:
     # --- catalogue
 
     def show_seasons(self, trakt_id: int) -> list[Season]:
-        rows = self._json("GET", f"/shows/{trakt_id}/seasons", params={"extended": "episodes"}, authed=False)
-        return sorted(
-            (Season(number=s["number"], episodes=tuple(sorted(e["number"] for e in s.get("episodes") or [])))
-             for s in rows or []),
-            key=lambda s: s.number,
-        )
+        # `full` with `episodes` adds each episode's `first_aired`, in the same one request.
+        rows = self._json("GET", f"/shows/{trakt_id}/seasons", params={"extended": "full,episodes"}, authed=False)
+        return sorted((_season(s) for s in rows or []), key=lambda s: s.number)
 
     def search(self, *, id_type: str, external_id: str | int, kind: str) -> list[SearchResult]:
         """Look up by external id. `kind` is always sent: a tvdb/tmdb id may also match an episode."""
@@ -351,6 +368,22 @@ class TraktClient:
             results.append(SearchResult(kind=kind, trakt_id=ids.get("trakt"), slug=ids.get("slug"),
                                         title=item.get("title") or "", year=item.get("year"), ids=ids))
         return results
+
+    def search_title(self, *, query: str, kind: str, year: int | None = None, limit: int = 5) -> list[SearchResult]:
+        """Text search (`GET /search/{type}?query=&years=`), best match first: only for an entry
+        no dataset knows, whose air dates must then match one run of the show uniquely."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be 'show' or 'movie', not {kind!r}")
+        params = {"query": query, "limit": limit, **({"years": year} if year else {})}
+        rows = self._json("GET", f"/search/{kind}", params=params, authed=False)
+        out = []
+        for row in rows or []:
+            item = row.get(kind) if isinstance(row, dict) and row.get("type") == kind else None
+            ids = (item or {}).get("ids") or {}
+            if item and ids.get("trakt"):
+                out.append(SearchResult(kind=kind, trakt_id=ids["trakt"], slug=ids.get("slug"),
+                                        title=item.get("title") or "", year=item.get("year"), ids=ids))
+        return out
 
     def show(self, trakt_id: int | str) -> dict:
         return self._json("GET", f"/shows/{trakt_id}", params={"extended": "full"}, authed=False)

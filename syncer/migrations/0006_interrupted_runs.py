@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncer', '0005_issue10_library_mode'),
+        ('syncer', '0005_library_mode'),
     ]
 
     operations = [

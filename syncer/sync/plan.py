@@ -88,7 +88,7 @@ def build_plan(
         else:
             planned.setdefault(aid, set()).add(episode)
             targets[key] = aid
-        items.append(PlanItem(event, POST, target))
+        items.append(PlanItem(event, POST, target, spec.note))  # "": the datasets placed it
     return items
 
 

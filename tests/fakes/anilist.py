@@ -8,6 +8,7 @@ the real API could return for it, and checks the variables the real API insists 
 from __future__ import annotations
 
 import math
+import re
 import time
 
 from tests.fakes.server import FakeServer, Request, Response
@@ -32,6 +33,8 @@ class FakeAniList(FakeServer):
         self.lists: list[dict] = []  # {"name", "isCustomList", "status", "entries": [entry, ...]}
         self.activities: list[dict] = []  # any order; served ID_DESC
         self.medias: dict[int, dict] = {}
+        self.schedules: dict[int, dict[int, int]] = {}  # media id -> {episode: airingAt (Unix s)}
+        self.relations: dict[int, list[tuple[int, str]]] = {}  # media id -> [(related id, relationType)]
         self.requests_per_minute: int | None = None  # requests per minute; None: unlimited
         self.rate_limit_reset = 60  # seconds until the window resets (sent in X-RateLimit-Reset)
         self._window: list[float] = []
@@ -113,6 +116,8 @@ class FakeAniList(FakeServer):
     def _graphql(self, request: Request) -> Response:
         body = request.json() or {}
         query, variables = body.get("query") or "", body.get("variables") or {}
+        if "airingSchedule" in query:
+            return self._schedules(query, variables)
         if "Viewer" in query:
             return Response(200, {"data": {"Viewer": self.viewer}})
         if "MediaListCollection" in query:
@@ -129,6 +134,18 @@ class FakeAniList(FakeServer):
                 return _error(404, "Not Found.")
             return Response(200, {"data": {"Media": media}})
         return _error(400, "Unknown query (fake)")
+
+    def _schedules(self, query: str, v: dict) -> Response:
+        """Aired episodes in order, the first `perPage` of each (read from the query, like the
+        real API applies it); unknown ids are left out, like `id_in` does."""
+        match = re.search(r"airingSchedule\([^)]*perPage:\s*(\d+)", query)
+        limit = int(match.group(1)) if match else 25
+        media = [{"id": i, "airingSchedule": {"nodes": [
+            {"episode": e, "airingAt": t} for e, t in sorted(self.schedules.get(i, {}).items())[:limit]]},
+            "relations": {"edges": [{"relationType": kind, "node": {"id": r, "type": "ANIME"}}
+                                    for r, kind in self.relations.get(i, [])]}}
+            for i in v.get("ids") or [] if i in self.schedules or i in self.relations]
+        return Response(200, {"data": {"Page": {"media": media}}})
 
     def _collection(self, v: dict) -> Response:
         if not v.get("userId"):

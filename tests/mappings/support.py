@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from mappings.placement import MappingSpec, place_episode
@@ -149,3 +150,37 @@ def place(mapping, episode: int, *, seasons_by_show=None, overrides=None):
     if target is None:
         return None
     return ("movie", target.trakt_id) if target.kind == "movie" else (target.trakt_id, target.season, target.number)
+
+
+# --- air dates ---------------------------------------------------------------------------------
+# Broadcast times as AniList gives them (airingAt, Unix s; JST evenings) and first_aired days as
+# Trakt gives them (TMDB's date of the same broadcast, sometimes a day later).
+
+JST = timezone(timedelta(hours=9))
+
+
+def broadcasts(first: str, count: int, *, every_days: int = 7, doubles: tuple[int, ...] = (),
+               hour: int = 23) -> list[datetime]:
+    """`count` JST broadcasts from `first` (YYYY-MM-DD), one per `every_days`; an episode in
+    `doubles` airs right after the one before it (a double-episode week)."""
+    day, out = date.fromisoformat(first), []
+    for n in range(1, count + 1):
+        if n in doubles and out:
+            out.append(out[-1] + timedelta(minutes=30))
+            continue
+        out.append(datetime.combine(day, time(hour), tzinfo=JST))
+        day += timedelta(days=every_days)
+    return out
+
+
+def schedule(times: list[datetime], *, first_episode: int = 1) -> dict[int, int]:
+    """AniList's {episode: airingAt} for those broadcasts."""
+    return {first_episode + i: int(t.timestamp()) for i, t in enumerate(times)}
+
+
+def aired_season(number: int, times: list[datetime | None], *, first_episode: int = 1,
+                 days_later: int = 0) -> Season:
+    """A Trakt season whose episodes aired at those times (None: not dated), as TMDB dates them."""
+    aired = tuple((first_episode + i, (t.date() + timedelta(days=days_later)).toordinal())
+                  for i, t in enumerate(times) if t is not None)
+    return Season(number, tuple(range(first_episode, first_episode + len(times))), aired)

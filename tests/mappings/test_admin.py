@@ -61,6 +61,19 @@ def test_filters_for_unmapped_manual_kind_and_source(admin_client, rows):
     assert listed(admin_client.get(url, {"from": "fribb"})) == [104578]
 
 
+def test_a_filter_lists_what_the_air_dates_placed_corrected_or_held(admin_client, rows):
+    Mapping.objects.create(anilist_id=108632, title="Re:Zero S2 Part 1", type="show", trakt_id=104310,
+                           start_season=1, start_episode=26,
+                           source="fribb tmdb 65942; start fribb S1E27, corrected to S1E26 by air dates")
+    Mapping.objects.create(anilist_id=189046, title="Re:Zero S3", type="show", held_trakt_id=104310,
+                           source="fribb tmdb 65942",
+                           unmapped_reason="fribb: air dates disagree with S1E54 (...): map it manually")
+    url = reverse(CHANGELIST)
+    assert listed(admin_client.get(url, {"airdates": "placed"})) == [108632]
+    assert listed(admin_client.get(url, {"airdates": "held"})) == [189046]
+    assert "Placed or corrected by air dates" in admin_client.get(url).content.decode()
+
+
 def test_a_trakt_url_fixes_an_unmapped_entry_as_a_manual_mapping(admin_client, rows, trakt_stub):
     url = reverse("admin:mappings_mapping_change", args=[190327])
     page = admin_client.get(url)
