@@ -60,6 +60,19 @@ def source_url(name: str) -> str:
     return getattr(settings, SOURCES[name].setting)
 
 
+def _network_words(exc: httpx.HTTPError) -> str:
+    """What went wrong, as a person says it (the dashboard shows it), not an exception name."""
+    try:
+        host = exc.request.url.host
+    except RuntimeError:  # an error raised before a request existed
+        host = "the server"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not reach {host}"
+    return f"the connection to {host} broke off"
+
+
 def download(url: str, dest: Path, *, client: httpx.Client | None = None) -> int:
     """Stream `url` into `dest`; a zstd file (AniBridge's `mappings.json.zst`) is decompressed
     into `dest`. Returns the size of `dest`. Raises SourceError with the reason."""
@@ -73,7 +86,7 @@ def download(url: str, dest: Path, *, client: httpx.Client | None = None) -> int
             with open(raw, "wb") as fh:
                 _write_capped(response.iter_bytes(), fh, url)
     except httpx.HTTPError as exc:
-        raise SourceError(f"download failed: {type(exc).__name__} for {url}") from exc
+        raise SourceError(f"download failed: {_network_words(exc)} ({url}); the next refresh tries again") from exc
     finally:
         if own:
             client.close()
