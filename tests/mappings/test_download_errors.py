@@ -1,6 +1,8 @@
 """A failed download of a mapping source is explained in words on the dashboard."""
 
-import httpx, pytest
+import httpx
+import pytest
+
 from mappings.importer import SourceError, download
 
 
