@@ -28,6 +28,8 @@ from syncer.sync.events import WatchEvent
 
 READING = "Reading Trakt seasons"
 POSTING = "Posting to Trakt"
+# How each stream reads as the second one on a progress line.
+STREAMS = {READING: "Reading seasons {done:,}/{total:,}", POSTING: "Posted {done:,}/{total:,}"}
 
 
 @dataclass

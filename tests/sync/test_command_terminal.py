@@ -123,3 +123,20 @@ def test_a_retry_notice_replaces_the_step_name_without_a_doubled_ellipsis():
     line = ProgressLine(OutputWrapper(term))
     line(0, 0, "Could not reach AniList (connection refused); retrying 3 more times…")
     assert screen(term.getvalue())[-1] == "Could not reach AniList (connection refused); retrying 3 more times…"
+
+
+def test_a_pipelined_run_shows_both_streams_on_the_terminal_line():
+    from django.core.management.base import OutputWrapper
+
+    from syncer.management.commands.sync import ProgressLine
+    from syncer.sync import pipeline
+
+    line = ProgressLine(OutputWrapper(Terminal()))
+    line(812, 2000, pipeline.READING)
+    line(9400, 24162, pipeline.POSTING)
+    assert line.text.startswith("Posting to Trakt [") and line.text.endswith("9400/24162 · Reading seasons 812/2,000")
+    line(813, 2000, pipeline.READING)
+    assert line.text.startswith("Reading Trakt seasons [") and line.text.endswith("813/2000 · Posted 9,400/24,162")
+    line(2000, 2000, pipeline.READING)
+    line(9500, 24162, pipeline.POSTING)
+    assert "Reading seasons" not in line.text  # every list read: one stream left

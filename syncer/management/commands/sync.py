@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from syncer.models import SyncRun, SyncRunItem
 from syncer.refs import parse_anilist_id
+from syncer.sync import pipeline
 from syncer.sync.lease import SyncAlreadyRunning
 from syncer.sync.selectors import run_items, run_unmapped
 from syncer.sync.services import sync_run
@@ -151,6 +152,9 @@ class ProgressLine:
     def __init__(self, stdout):
         self.stdout = stdout
         self.text = ""
+        # A pipelined run reads season lists and posts at once, reporting the two in turns: the
+        # bar follows the step reporting now, the other stream stays on the line as a count.
+        self.streams: dict[str, tuple[int, int]] = {}
 
     def __call__(self, done: int, total: int, label: str) -> None:
         if total:
@@ -159,6 +163,11 @@ class ProgressLine:
         else:
             label = label if label.endswith("…") else f"{label}…"
             self.text = f"{label} {done}" if done else label
+        if label in pipeline.STREAMS:
+            self.streams[label] = (done, total)
+            other = [pipeline.STREAMS[name].format(done=d, total=t) for name, (d, t) in self.streams.items()
+                     if name != label and t and (d < t or name == pipeline.POSTING)]
+            self.text = " · ".join([self.text, *other])
         self._draw()
 
     def _draw(self) -> None:
