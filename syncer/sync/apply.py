@@ -47,6 +47,33 @@ class BatchFailed(Exception):
     """A POST Trakt refused outright (authentication, account limit, ...): the run stops."""
 
 
+UNCERTAIN = object()  # `batch_send`'s answer when Trakt may or may not have applied the batch
+
+
+def batch_send(batch, send: Callable[[], object], *, mark: Callable[[object, str, str], None]) -> object:
+    """Send one written-ahead batch (a history add or remove) and sort the outcome: Trakt's
+    answer; `UNCERTAIN` (batch marked so) after a timeout, a 5xx or an unreadable 2xx, which the
+    caller reconciles against Trakt history; `BatchFailed` (batch marked failed) when Trakt
+    refused it, which proves nothing was applied. The one place that decides which failures
+    prove that, for every kind of batch."""
+    try:
+        return send()
+    except DEFINITE_FAILURES as exc:
+        mark(batch, batch.State.FAILED, str(exc))
+        raise BatchFailed(str(exc)) from exc
+    except BadResponse as exc:
+        if exc.status and exc.status >= 400:
+            mark(batch, batch.State.FAILED, str(exc))
+            raise BatchFailed(str(exc)) from exc
+        mark(batch, batch.State.UNCERTAIN, str(exc))
+        return UNCERTAIN
+    except Exception as exc:  # noqa: BLE001 - timeouts, 5xx, anything: Trakt may have applied it
+        mark(batch, batch.State.UNCERTAIN, str(exc))
+        logger.warning("Trakt may or may not have applied %s %s (%s): it is checked against Trakt history "
+                       "before anything is sent again", type(batch).__name__, batch.pk, exc)
+        return UNCERTAIN
+
+
 def payload_row(item: SyncRunItem, *, cycle: int | None = None, total: int | None = None) -> dict:
     """A planned play as the batch records it: enough to post or reconcile it on its own."""
     return {
@@ -172,21 +199,8 @@ def batch_post(*, batch: SyncBatch, trakt, guard: Callable[[], None] | None = No
         # posted_at is the time of the latest attempt: reconciliation waits from it.
         SyncBatch.objects.filter(pk=batch.pk).update(posted_at=timezone.now())
 
-    try:
-        result = trakt.add_to_history(plays, before_send=before_send)
-    except DEFINITE_FAILURES as exc:
-        _mark(batch, SyncBatch.State.FAILED, str(exc))
-        raise BatchFailed(str(exc)) from exc
-    except BadResponse as exc:
-        if exc.status and exc.status >= 400:
-            _mark(batch, SyncBatch.State.FAILED, str(exc))
-            raise BatchFailed(str(exc)) from exc
-        _mark(batch, SyncBatch.State.UNCERTAIN, str(exc))
-        return False
-    except Exception as exc:  # noqa: BLE001 - timeouts, 5xx, anything: Trakt may have applied it
-        _mark(batch, SyncBatch.State.UNCERTAIN, str(exc))
-        logger.warning("Trakt may or may not have applied batch %s (%s): it will be checked against "
-                       "Trakt history before anything is posted again", batch.pk, exc)
+    result = batch_send(batch, lambda: trakt.add_to_history(plays, before_send=before_send), mark=_mark)
+    if result is UNCERTAIN:
         return False
     missing = Counter(_play_key(p) for p in result.not_found)
     accepted, not_found = [], []

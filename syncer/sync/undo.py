@@ -32,10 +32,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from syncer.clients.trakt import HistoryItem
-from syncer.http import BadResponse, ServiceUnavailable
+from syncer.http import ServiceUnavailable
 from syncer.models import ProgressBefore, RemoveBatch, SyncProgress, SyncRun, SyncRunItem
 from syncer.sync import runs
-from syncer.sync.apply import DEFINITE_FAILURES, MAX_REPOSTS, BatchFailed
+from syncer.sync.apply import MAX_REPOSTS, UNCERTAIN, batch_send
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
 
 logger = logging.getLogger("syncer.sync")
@@ -259,20 +259,9 @@ def remove_rows(*, trakt, run: SyncRun, rows: Sequence[dict], guard: Callable[[]
 def _remove(batch: RemoveBatch, trakt) -> bool:
     """POST one remove batch: True when Trakt's answer is known, False when uncertain."""
     RemoveBatch.objects.filter(pk=batch.pk).update(posted_at=timezone.now())
-    try:
-        answer = trakt.remove_from_history([r["history_id"] for r in batch.payload])
-    except DEFINITE_FAILURES as exc:
-        _mark(batch, RemoveBatch.State.FAILED, str(exc))
-        raise BatchFailed(str(exc)) from exc
-    except BadResponse as exc:
-        if exc.status and exc.status >= 400:
-            _mark(batch, RemoveBatch.State.FAILED, str(exc))
-            raise BatchFailed(str(exc)) from exc
-        _mark(batch, RemoveBatch.State.UNCERTAIN, str(exc))
-        return False
-    except Exception as exc:  # noqa: BLE001 - timeouts, 5xx: Trakt may have removed them
-        _mark(batch, RemoveBatch.State.UNCERTAIN, str(exc))
-        logger.warning("Trakt may or may not have applied remove batch %s (%s): checking its history", batch.pk, exc)
+    answer = batch_send(batch, lambda: trakt.remove_from_history([r["history_id"] for r in batch.payload]),
+                        mark=_mark)
+    if answer is UNCERTAIN:
         return False
     unknown = set(((answer or {}).get("not_found") or {}).get("ids") or [])
     _confirm(batch, removed=[r for r in batch.payload if r["history_id"] not in unknown],
