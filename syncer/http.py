@@ -485,8 +485,23 @@ def observe_outcomes(observer: Callable[[str, ApiError | None], None] | None) ->
     _observer = observer
 
 
+_observed: ContextVar[bool] = ContextVar("observed", default=True)
+
+
+@contextmanager
+def unobserved():
+    """Requests made inside are not reported to the observer: for a thread that must not
+    write to the database (the pipelined run's season reader; the observer stores its
+    outcome in a row the run's own thread may hold locked)."""
+    reset = _observed.set(False)
+    try:
+        yield
+    finally:
+        _observed.reset(reset)
+
+
 def _observe(service: str, failure: ApiError | None) -> None:
-    if _observer:
+    if _observer and _observed.get():
         _observer(service, failure)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from django.db import connections
 
 from mappings.placement import MappingSpec
-from syncer.http import NotFound
+from syncer.http import NotFound, unobserved
 from syncer.sync.events import WatchEvent
 
 READING = "Reading Trakt seasons"
@@ -99,7 +99,10 @@ class SeasonReader:
 
     def _work(self) -> None:
         try:
-            self._read_all()
+            # This thread writes nothing: the outcome of its reads is not recorded as the
+            # service's status (that row may be locked by the run's thread, which waits on us).
+            with unobserved():
+                self._read_all()
         finally:
             # The HTTP layer's log lines (a retry, a 429) may reach the database log handler,
             # which opens a connection of this thread's own: it ends with the thread.

@@ -147,3 +147,19 @@ def test_the_progress_line_shows_both_streams_while_reading_and_posting_alone_af
     assert pipeline.progress_line(read=812, to_read=2000, posted=9400, to_post=24162) == (
         "Reading seasons 812/2,000 · Posted 9,400/24,162")
     assert pipeline.progress_line(read=2000, to_read=2000, posted=9400, to_post=24162) == "Posted 9,400/24,162"
+
+
+def test_the_season_reader_thread_reports_no_outcome_to_the_database(db, anilist, trakt, monkeypatch):
+    """The run's thread may hold the service-status row locked while it waits for a season
+    list: a reader that wrote that row would wait for the run, and the run for the reader."""
+    from syncer import http
+
+    seen = []
+    monkeypatch.setattr(http, "_observer", lambda service, failure: seen.append(threading.current_thread().name))
+    for n in (1, 2):
+        trakt.add_show(100 * n, seasons={1: 3})
+        map_show(n, 100 * n)
+        anilist.add_entry(10 + n, n, status="COMPLETED", progress=3, episodes=3)
+    assert sync_run(mode="completed").state == SyncRun.State.SUCCEEDED
+    assert len(season_reads(trakt)) == 2  # both lists were read by the reader thread
+    assert seen and set(seen) == {threading.main_thread().name}
