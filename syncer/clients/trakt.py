@@ -347,9 +347,11 @@ class TraktClient:
 
     # --- catalogue
 
-    def show_seasons(self, trakt_id: int) -> list[Season]:
+    def show_seasons(self, trakt_id: int, *, before_send: Callable[[], None] | None = None) -> list[Season]:
+        """`before_send` runs before every attempt (see `HttpService.request`)."""
         # `full` with `episodes` adds each episode's `first_aired`, in the same one request.
-        rows = self._json("GET", f"/shows/{trakt_id}/seasons", params={"extended": "full,episodes"}, authed=False)
+        rows = self._json("GET", f"/shows/{trakt_id}/seasons", params={"extended": "full,episodes"}, authed=False,
+                          before_send=before_send)
         return sorted((_season(s) for s in rows or []), key=lambda s: s.number)
 
     def search(self, *, id_type: str, external_id: str | int, kind: str) -> list[SearchResult]:

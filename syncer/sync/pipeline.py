@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connections
 
 from mappings.placement import MappingSpec
@@ -64,14 +65,19 @@ def shows_to_read(groups: Sequence[ShowGroup], cached: set[int]) -> list[int]:
     return [g.trakt_show for g in groups if g.trakt_show is not None and g.trakt_show not in cached]
 
 
+class _Stopped(Exception):
+    """The run no longer wants the reads (raised before a request or a retry goes out)."""
+
+
 class SeasonReader:
     """Reads season lists in a thread of its own, in order, and hands each one over as it
     arrives (`get`). The thread leaves the database to the caller (which stores what it reads),
     so every write of the run stays in the run's own thread and transaction rules.
 
     A read's error is handed over like a result and raised by `get`, in the caller's thread.
-    `stop()` (also on leaving the `with` block) makes the thread give up before its next read:
-    a run that fails or loses its lease reads no further."""
+    `stop()` (also on leaving the `with` block) makes the thread give up before its next read
+    or retry, and leaving the block waits for it: a run that ends, fails or loses its lease
+    leaves no thread behind still asking Trakt (and logging its retries)."""
 
     def __init__(self, trakt_ids: Sequence[int], *, read: Callable[[int], object]):
         self._todo = list(trakt_ids)
@@ -89,6 +95,8 @@ class SeasonReader:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+        if self._thread.is_alive():
+            self._thread.join(settings.HTTP_TIMEOUT_SECONDS + 5)  # at most one request is in flight
 
     def stop(self) -> None:
         self._stop.set()
@@ -113,7 +121,9 @@ class SeasonReader:
             if self._stop.is_set():
                 return
             try:
-                result = self._read(trakt_id)
+                result = self._read(trakt_id, before_send=self._go_on)
+            except _Stopped:
+                return
             except NotFound as exc:
                 result = exc
             except Exception as exc:  # noqa: BLE001 - raised again by `get`, where the run can record it
@@ -121,6 +131,10 @@ class SeasonReader:
                 return
             self.done += 1  # only this thread writes it
             self._results.put((trakt_id, result))
+
+    def _go_on(self) -> None:
+        if self._stop.is_set():
+            raise _Stopped()
 
     def get(self, trakt_id: int, *, waiting: Callable[[], None], every: float = 1.0):
         """The season list of `trakt_id` (or the `NotFound` its read raised); `waiting()` is

@@ -163,3 +163,25 @@ def test_the_season_reader_thread_reports_no_outcome_to_the_database(db, anilist
     assert sync_run(mode="completed").state == SyncRun.State.SUCCEEDED
     assert len(season_reads(trakt)) == 2  # both lists were read by the reader thread
     assert seen and set(seen) == {threading.main_thread().name}
+
+
+def test_a_stopped_reader_sends_no_further_request_and_ends_with_the_run():
+    """A run that ends (or fails) while a season list is being retried leaves no thread
+    behind still asking Trakt and logging its retries."""
+    stop_after_first = threading.Event()
+    attempts = []
+
+    def read(trakt_id, *, before_send):
+        while True:  # a read that keeps being retried, as against a Trakt answering 503
+            before_send()
+            attempts.append(trakt_id)
+            stop_after_first.set()
+            time.sleep(0.01)
+
+    reader = pipeline.SeasonReader([100, 200], read=read)
+    with reader:
+        assert stop_after_first.wait(5)
+    assert not reader._thread.is_alive()
+    sent = len(attempts)
+    time.sleep(0.05)
+    assert len(attempts) == sent and set(attempts) == {100}
