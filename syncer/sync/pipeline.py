@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connections
 
+from logs.context import current_run_id, log_to_run
 from mappings.placement import MappingSpec
 from syncer.http import NotFound, unobserved
 from syncer.sync.events import WatchEvent
@@ -87,6 +88,7 @@ class SeasonReader:
         self._thread = threading.Thread(target=self._work, name="season-reader", daemon=True)
         self.done = 0  # lists read so far (the reading stream of the progress line)
         self._arrived: dict[int, object] = {}
+        self._run_id = current_run_id.get()  # the thread's log lines belong to the run too
 
     def __enter__(self) -> SeasonReader:
         if self._todo:
@@ -109,7 +111,7 @@ class SeasonReader:
         try:
             # This thread writes nothing: the outcome of its reads is not recorded as the
             # service's status (that row may be locked by the run's thread, which waits on us).
-            with unobserved():
+            with unobserved(), log_to_run(self._run_id):
                 self._read_all()
         finally:
             # The HTTP layer's log lines (a retry, a 429) may reach the database log handler,

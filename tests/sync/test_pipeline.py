@@ -5,6 +5,8 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from mappings.models import Mapping
 from syncer.models import SyncRun, SyncRunItem
 from syncer.seasons import trakt_show_seasons
@@ -185,3 +187,17 @@ def test_a_stopped_reader_sends_no_further_request_and_ends_with_the_run():
     sent = len(attempts)
     time.sleep(0.05)
     assert len(attempts) == sent and set(attempts) == {100}
+
+
+@pytest.mark.django_db(transaction=True)  # the reader thread's connection must see the run's row
+def test_the_season_readers_log_lines_belong_to_the_run(postgres_only, anilist, trakt):
+    from logs.models import LogEntry
+
+    trakt.add_show(100, seasons={1: 3})
+    map_show(1, 100)
+    anilist.add_entry(11, 1, status="COMPLETED", progress=3, episodes=3)
+    trakt.fail(r"/shows/\d+/seasons", status=503, times=1)
+    run = sync_run(mode="completed")
+    assert run.state == SyncRun.State.SUCCEEDED
+    retries = LogEntry.objects.filter(message__contains="retrying")
+    assert retries.exists() and set(retries.values_list("run_id", flat=True)) == {run.pk}
