@@ -42,6 +42,10 @@ class Mapping(models.Model):
     # The Trakt show the sources point at while the row is held back (two entries claiming the
     # same start), so the clash stays visible until a person decides.
     held_trakt_id = models.IntegerField(null=True, blank=True)
+    # When the placement was last derived: a show's season list cached after it (new episodes,
+    # new air dates) has the placement derived again (`mappings.services`). NULL: never since
+    # air dates were read, so the next dated season list re-checks it.
+    dates_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "mappings"

@@ -96,6 +96,8 @@ DATED_FORMATS = ("TV", "TV_SHORT", "ONA")
 NO_START = "no source gives the season and episode of this entry on Trakt"
 TITLE_RESULTS = 3  # shows of a title search whose seasons are read (one Trakt request each)
 TITLE_SEARCH = "trakt search title"
+# In `source` after the Trakt show a dataset found: the start came from the dates, not a dataset.
+START_BY_DATES = "; start air dates"
 
 
 @dataclass(frozen=True)
@@ -396,6 +398,12 @@ class Resolver:
                 by_dates, why = self.place_by_title(media, kind, reason)
             return by_dates or Resolution(kind=kind, unmapped_reason=reason + (f"; air dates: {why}" if why else ""),
                                           **self._ids(kind, facts))
+        return self.place_on(media, facts, found, kind)
+
+    def place_on(self, media, facts: SourceFacts, found: Found, kind: str = "show") -> Resolution:
+        """The entry on the Trakt object `found`: for a show, where it starts (the datasets,
+        checked by the dates; the dates alone where the datasets know the show but no start).
+        Asks Trakt nothing beyond `seasons`, so a saved show can be placed again from the cache."""
         res = Resolution(kind=kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
                          source=found.source, **self._ids(kind, facts, found.ids))
         if kind == "show":

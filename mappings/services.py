@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DataError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from mappings import importer
@@ -85,6 +85,7 @@ def _apply(row: Mapping, media, res: Resolution) -> Mapping:
     row.source = res.source
     row.unmapped_reason = res.unmapped_reason
     row.held_trakt_id = None if res.is_mapped else res.held_trakt_id
+    row.dates_checked_at = timezone.now()
     return row
 
 
@@ -207,28 +208,36 @@ def mapping_resolve(*, media, force: bool = False, resolver: Resolver | None = N
 
 def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Resolver | None = None) -> dict[int, Mapping]:
     medias = list({m.id: m for m in medias}.values())
-    saved = Mapping.objects.in_bulk([m.id for m in medias])
+    saved = _saved_rows([m.id for m in medias])
     out = {m.id: saved[m.id] for m in medias if _keep_saved(saved.get(m.id), force=force)}
     _forget_dates_placements_a_dataset_now_knows(out, medias)
     _fill_episode_counts(out, {m.id: m for m in medias})
+    due, cached = ([], {}) if force else _placements_due(out, medias)
     todo = [m for m in medias if m.id not in out]
-    if not todo:
+    posted = _posted(saved, todo, due, force=force)
+    _keep_moved_holds(saved, todo, out, posted)
+    todo = [m for m in todo if m.id not in out]
+    if not todo and not due:
         return out
-    facts = source_facts_many(medias=todo)
     resolver = resolver or default_resolver()
     lent = getattr(resolver, "airdates", "absent") is None and settings.AIRDATES_ENABLED
     if lent:
-        lookup = _AiringLookup(todo)
+        lookup = _AiringLookup([m for m in medias if m.id in {r.anilist_id for r in due}] + todo)
         resolver.airdates, resolver.related_shows = lookup.airdates, lookup.related_shows
     try:
-        _resolve_each(todo, facts, saved, out, force=force, resolver=resolver)
+        if due:
+            _rederive_each(due, {m.id: m for m in medias}, cached, out, posted=posted, resolver=resolver)
+        if todo:
+            _resolve_each(todo, source_facts_many(medias=todo), saved, out, force=force, resolver=resolver,
+                          posted=posted)
     finally:
         if lent:
             resolver.airdates = resolver.related_shows = None
     return out
 
 
-def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: bool, resolver: Resolver) -> None:
+def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: bool, resolver: Resolver,
+                  posted: frozenset[int] = frozenset()) -> None:
     from syncer.http import ApiError, NotFound
 
     for media in todo:
@@ -250,7 +259,11 @@ def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: boo
             continue
         try:
             with transaction.atomic():
-                row = _apply(previous or Mapping(anilist_id=media.id), media, res)
+                if not force and _placed(previous):
+                    # A placement re-derived (a dataset now knows an entry the dates placed).
+                    row = _settle(previous, media, res, posted=media.id in posted)
+                else:
+                    row = _apply(previous or Mapping(anilist_id=media.id), media, res)
                 _check_collision(row)
                 row.save()
                 overlaps_report(row, resolver.seasons)
@@ -275,6 +288,153 @@ def _forget_dates_placements_a_dataset_now_knows(kept: dict[int, Mapping], media
     for anilist_id, facts in source_facts_many(medias=by_dates).items():
         if facts.otaku is not None or facts.fribb is not None or facts.anibridge:
             del kept[anilist_id]
+
+
+# The words that start the reason of an entry held because its start moved after plays were
+# posted; such a row stays held (not resolved again) while its plays are on record.
+MOVED = "its start moved"
+
+
+def _placed(row: Mapping | None) -> bool:
+    """A saved, non-manual placement with a start (what a re-derivation may move)."""
+    return (row is not None and not row.is_manual and row.trakt_id is not None and not row.unmapped_reason
+            and row.type == Mapping.Type.SHOW and row.start_season is not None)
+
+
+def _rederivable(row: Mapping) -> bool:
+    """A dataset start in a regular season: the placements the dates verify. Movies, specials,
+    explicit ranges and placements by the dates alone follow their rules as before."""
+    from mappings.models import AIR_DATES
+    from mappings.resolver import TITLE_SEARCH
+
+    return (_placed(row) and row.start_season != 0 and not row.episode_ranges
+            and not row.source.startswith((AIR_DATES, TITLE_SEARCH)))
+
+
+def _saved_rows(anilist_ids: list[int]) -> dict[int, Mapping]:
+    """The saved rows, each with `seasons_read_at`: when its show's season list was last read
+    from Trakt (None: not cached), in the same single query."""
+    from syncer.models import TraktSeasonCache
+
+    read_at = TraktSeasonCache.objects.filter(trakt_id=OuterRef("trakt_id")).values("fetched_at")[:1]
+    return Mapping.objects.annotate(seasons_read_at=Subquery(read_at)).in_bulk(anilist_ids)
+
+
+def _placements_due(kept: dict[int, Mapping], medias: list) -> tuple[list[Mapping], dict]:
+    """The kept placements to derive again, and the cached seasons to do it with: the show's
+    season list was read, with air dates, after the placement was derived, or the dates
+    placed an entry on a dataset's show and the dataset now gives its start. Nothing here asks
+    Trakt or AniList; a show with no cached season list waits for the run that reads it."""
+    from mappings.resolver import START_BY_DATES
+    from syncer.seasons import cached_show_seasons
+
+    rows = {m.id: kept[m.id] for m in medias if m.id in kept and _rederivable(kept[m.id])}
+    read = {i: r for i, r in rows.items() if getattr(r, "seasons_read_at", None) is not None and (
+        r.dates_checked_at is None or r.seasons_read_at > r.dates_checked_at)}
+    by_dates = [m for m in medias if m.id in rows and m.id not in read and START_BY_DATES in rows[m.id].source]
+    known = _dataset_starts(by_dates, rows) if by_dates else set()
+    if not read and not known:
+        return [], {}
+    cached = cached_show_seasons(trakt_ids={rows[i].trakt_id for i in {*read, *known}})
+    undated = [i for i in read if not any(s.aired for s in cached.get(rows[i].trakt_id) or () if s.number > 0)]
+    if undated:
+        # Nothing to check against yet: derived again when a season list brings dates.
+        Mapping.objects.filter(pk__in=undated).update(dates_checked_at=timezone.now())
+    due = [rows[m.id] for m in medias if (m.id in read and m.id not in undated) or m.id in known]
+    return [r for r in due if r.trakt_id in cached], cached
+
+
+def _dataset_starts(medias: list, rows: dict[int, Mapping]) -> set[int]:
+    """Those of the entries the dates placed on a dataset's show whose dataset now gives a start."""
+    from mappings.resolver import start_candidates
+
+    facts = source_facts_many(medias=medias)
+    return {m.id for m in medias if start_candidates(facts[m.id], rows[m.id].tmdb_id, m.format, m.episodes)}
+
+
+def _posted(saved: dict[int, Mapping], todo: list, due: list[Mapping], *, force: bool) -> frozenset[int]:
+    """Which of the entries whose placement may move already have plays on Trakt (one query,
+    only when there is such an entry)."""
+    from syncer.models import SyncProgress
+
+    ids = {r.anilist_id for r in due} | {m.id for m in todo if not force and (
+        _placed(saved.get(m.id)) or (saved.get(m.id) is not None and saved[m.id].unmapped_reason.startswith(MOVED)))}
+    if not ids:
+        return frozenset()
+    return frozenset(SyncProgress.objects.filter(anilist_id__in=ids, last_abs__gt=0).values_list("anilist_id", flat=True))
+
+
+def _keep_moved_holds(saved: dict[int, Mapping], todo: list, out: dict, posted: frozenset[int]) -> None:
+    """An entry held because its start moved after plays were posted stays held until a person
+    decides (a manual mapping, undoing its plays, the admin's re-resolve): resolving it again
+    would post at the new start next to the plays at the old one."""
+    for media in todo:
+        row = saved.get(media.id)
+        if row is not None and row.unmapped_reason.startswith(MOVED) and media.id in posted:
+            out[media.id] = row
+
+
+def _rederive_each(due: list[Mapping], medias: dict, cached: dict, out: dict, *, posted: frozenset[int],
+                   resolver: Resolver) -> None:
+    """Place each due entry again on its saved Trakt show, from the cached seasons only (the
+    show is not looked up again), and settle the result (`_settle`): a saved dataset start
+    only once the dates disagree with it, a start the dates gave once its dataset gives one."""
+    from mappings.resolver import START_BY_DATES, Found, StartCandidate
+
+    facts = source_facts_many(medias=[medias[r.anilist_id] for r in due])
+    own_seasons = resolver.seasons
+    resolver.seasons = cached.get  # no Trakt request: the run reads (or has read) these lists itself
+    try:
+        for row in due:
+            media = medias[row.anilist_id]
+            start = (row.start_season, row.start_episode)
+            if START_BY_DATES not in row.source and resolver.check_dates(
+                    StartCandidate(*start, "saved"), start, cached.get(row.trakt_id), media).outcome in ("unknown",
+                                                                                                       "confirmed"):
+                # The new dates do not disagree with the saved start: it stands, as it would have
+                # without them (a dataset row gone or changed since is no reason to move it).
+                Mapping.objects.filter(pk=row.pk).update(dates_checked_at=timezone.now())
+                continue
+            found = Found(row.trakt_id, row.trakt_title, row.trakt_slug,
+                          {"tmdb": row.tmdb_id, "tvdb": row.tvdb_id, "imdb": row.imdb_id},
+                          row.source.split("; start ")[0])
+            res = resolver.place_on(media, facts[media.id], found)
+            try:
+                with transaction.atomic():
+                    settled = _settle(row, media, res, posted=media.id in posted)
+                    _check_collision(settled)
+                    settled.save()
+            except DataError as exc:
+                out[media.id] = _unsavable(media, exc)
+                continue
+            out[media.id] = settled
+    finally:
+        resolver.seasons = own_seasons
+
+
+def _settle(row: Mapping, media, res: Resolution, *, posted: bool) -> Mapping:
+    """A saved placement derived again. The same start: kept (its `source` says what now backs
+    it). Another start, or none, with nothing posted yet: the new result as at a first
+    resolution. Plays already posted at the old start: held with both starts named, so no play
+    lands at a new position next to (or instead of) those already on Trakt; a person decides."""
+    before = f"S{row.start_season}E{row.start_episode}"
+    after = (f"S{res.start_season}E{res.start_episode}" + (" (by ranges)" if res.ranges else "")
+             if res.is_mapped else None)
+    if res.is_mapped and res.trakt_id == row.trakt_id and after == before:
+        return _apply(row, media, res)
+    if not posted:
+        logger.warning("AniList %s (%s): start %s of Trakt show %s derived again: %s", row.anilist_id, row.title,
+                       before, row.trakt_id, f"now {after} ({res.source})" if after else res.unmapped_reason)
+        return _apply(row, media, res)
+    new = (f"to {after}" + (f" of Trakt show {res.trakt_id}" if res.trakt_id != row.trakt_id else "")
+           + f" ({res.source})") if after else f"and cannot be placed now ({res.unmapped_reason})"
+    row.unmapped_reason = (f"{MOVED} from {before} of Trakt show {row.trakt_id} {new} after plays were posted "
+                           f"at the old start: held so nothing is posted twice or in the wrong place; check "
+                           "its plays on Trakt, then map it manually (or undo its plays to take the new start)")
+    row.held_trakt_id, row.trakt_id = row.trakt_id, None
+    row.dates_checked_at = timezone.now()
+    logger.warning("Held AniList %s (%s): %s", row.anilist_id, row.title, row.unmapped_reason)
+    return row
 
 
 def _unsavable(media, exc: DataError) -> Mapping:
