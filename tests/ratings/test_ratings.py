@@ -160,6 +160,13 @@ def test_the_watching_mode_sends_ratings_too(scored, anilist):
     assert scored.ratings == {"season:100:1": 6}
 
 
+def test_the_library_mode_rates_every_status_it_syncs(scored, anilist):
+    anilist.add_entry(15, 5, status="DROPPED", progress=3, episodes=12, score=40)
+    map_show(5, 100, season=1)
+    sync_run(mode="library")
+    assert scored.ratings == {"season:100:2": 9, "movie:300": 7, "season:100:1": 4}
+
+
 def test_ratings_are_off_by_default(scored, settings):
     settings.SYNC_RATINGS = False
     run = sync_run(mode="completed")
