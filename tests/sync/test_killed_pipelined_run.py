@@ -1,7 +1,6 @@
 """A `manage.py sync` process killed (SIGKILL) while it posts one show and still reads the
 season list of the next, then rerun: every play on Trakt once, none missing."""
 
-import os
 import signal
 import sys
 import threading
@@ -12,7 +11,7 @@ import pytest
 
 from tests.fakes.trakt import FakeTrakt
 from tests.sync.fakes import SyncFakeAniList
-from tests.sync.test_killed_run import KILLED_RUN, manage
+from tests.sync.test_killed_run import KILLED_RUN, manage, migrate_and_seed, subprocess_env
 
 SEED = """
 from mappings.models import Mapping
@@ -32,18 +31,8 @@ def test_a_run_killed_while_reading_and_posting_is_finished_by_the_next_run_with
         anilist.add_entry(11, 1, status="COMPLETED", progress=24, episodes=24)
         anilist.add_entry(12, 2, status="COMPLETED", progress=12)
         anilist.add_entry(13, 3, status="COMPLETED", progress=12)
-        token = trakt.issue_token()
-        env = {**os.environ, "ENV_FILE": "/dev/null", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               "ANILIST_API_URL": anilist.url, "ANILIST_ACCESS_TOKEN": anilist.token,
-               "TRAKT_API_URL": trakt.url, "TRAKT_AUTH_URL": trakt.auth_url, "TRAKT_CLIENT_ID": trakt.client_id,
-               "TRAKT_CLIENT_SECRET": trakt.client_secret, "TRAKT_ACCESS_TOKEN": token["access_token"],
-               "TRAKT_REFRESH_TOKEN": token["refresh_token"], "TRAKT_BATCH_SIZE": "6",
-               "TRAKT_WRITE_INTERVAL_SECONDS": "0.01", "SYNC_RECONCILE_DELAY_SECONDS": "0",
-               "HTTP_TIMEOUT_SECONDS": "30", "SECRET_KEY": "kill-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"}
-        env.pop("TEST_DATABASE_NAME", None)
-        for args in (("migrate", "--noinput"), ("shell", "-c", SEED)):
-            out = manage(env, *args).communicate(timeout=120)[0]
-            assert "Error" not in out, out
+        env = subprocess_env(tmp_path, anilist, trakt)
+        migrate_and_seed(env, SEED)
 
         # Show 300's season list is held back; Trakt applies the third POST (show 100's third
         # batch) and hangs before answering: the process dies with a read and a POST in flight.

@@ -35,6 +35,25 @@ def manage(env, *args, **kwargs):
     return subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
 
+def subprocess_env(tmp_path, anilist, trakt) -> dict:
+    """The environment of a `manage.py` child pointed at the fakes, with its own SQLite file."""
+    token = trakt.issue_token()
+    env = {**os.environ, "ENV_FILE": "/dev/null", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+           "ANILIST_API_URL": anilist.url, "ANILIST_ACCESS_TOKEN": anilist.token,
+           "TRAKT_API_URL": trakt.url, "TRAKT_AUTH_URL": trakt.auth_url, "TRAKT_CLIENT_ID": trakt.client_id,
+           "TRAKT_CLIENT_SECRET": trakt.client_secret, "TRAKT_ACCESS_TOKEN": token["access_token"],
+           "TRAKT_REFRESH_TOKEN": token["refresh_token"], "TRAKT_BATCH_SIZE": "6",
+           "TRAKT_WRITE_INTERVAL_SECONDS": "0.01", "SYNC_RECONCILE_DELAY_SECONDS": "0",
+           "HTTP_TIMEOUT_SECONDS": "30", "SECRET_KEY": "kill-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"}
+    env.pop("TEST_DATABASE_NAME", None)
+    return env
+
+
+def migrate_and_seed(env, seed: str) -> None:
+    for args in (("migrate", "--noinput"), ("shell", "-c", seed)):
+        out = manage(env, *args).communicate(timeout=120)[0]
+        assert "Error" not in out, out
+
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_a_run_killed_mid_post_is_finished_by_the_next_run_without_duplicates(tmp_path):
@@ -43,18 +62,8 @@ def test_a_run_killed_mid_post_is_finished_by_the_next_run_without_duplicates(tm
         trakt.add_show(200, seasons={1: 12})
         anilist.add_entry(11, 1, status="COMPLETED", progress=24, episodes=24)
         anilist.add_entry(12, 2, status="COMPLETED", progress=12)
-        token = trakt.issue_token()
-        env = {**os.environ, "ENV_FILE": "/dev/null", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               "ANILIST_API_URL": anilist.url, "ANILIST_ACCESS_TOKEN": anilist.token,
-               "TRAKT_API_URL": trakt.url, "TRAKT_AUTH_URL": trakt.auth_url, "TRAKT_CLIENT_ID": trakt.client_id,
-               "TRAKT_CLIENT_SECRET": trakt.client_secret, "TRAKT_ACCESS_TOKEN": token["access_token"],
-               "TRAKT_REFRESH_TOKEN": token["refresh_token"], "TRAKT_BATCH_SIZE": "6",
-               "TRAKT_WRITE_INTERVAL_SECONDS": "0.01", "SYNC_RECONCILE_DELAY_SECONDS": "0",
-               "HTTP_TIMEOUT_SECONDS": "30", "SECRET_KEY": "kill-test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"}
-        env.pop("TEST_DATABASE_NAME", None)
-        for args in (("migrate", "--noinput"), ("shell", "-c", SEED)):
-            out = manage(env, *args).communicate(timeout=120)[0]
-            assert "Error" not in out, out
+        env = subprocess_env(tmp_path, anilist, trakt)
+        migrate_and_seed(env, SEED)
 
         # Trakt applies the third POST, then hangs before answering: the process dies not knowing.
         original = trakt.handle
