@@ -48,7 +48,7 @@ def scenario(how: str, workdir: Path) -> dict:
     from django.test import Client
 
     from syncer.models import SyncRun
-    from syncer.trakt_auth import trakt_token_save
+    from syncer.trakt_connection.tokens import trakt_token_save
     from tests.fakes.anilist import FakeAniList
     from tests.fakes.trakt import FakeTrakt
     from tests.sync import worker as w

@@ -134,7 +134,7 @@ def main() -> None:
 
     from syncer.clients.anilist import viewer_cache_clear
     from syncer.sync.services import sync_run
-    from syncer.trakt_auth import trakt_token_save
+    from syncer.trakt_connection.tokens import trakt_token_save
     from tests.fakes.trakt import FakeTrakt
     from tests.sync.fakes import SyncFakeAniList
 

@@ -16,7 +16,7 @@ TRAKT_URL = re.compile(r"trakt\.tv/(shows|movies)/([\w-]+)", re.I)
 
 def trakt_factory():
     """The Trakt client the form checks with (tests replace this)."""
-    from syncer.clients import trakt_client
+    from syncer.connections import trakt_client
 
     return trakt_client(authenticated=False)
 

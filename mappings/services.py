@@ -15,13 +15,14 @@ from mappings import importer
 from mappings.models import AiringScheduleCache, LegacyEpisodeOverride, Mapping, SourceStatus
 from mappings.resolver import Pinned, Resolution, Resolver
 from mappings.selectors import source_facts_many
+from syncer import status_keys
 
 logger = logging.getLogger("mappings.resolver")
 
 
 def default_resolver() -> Resolver:
     """The resolver wired to the real clients (search and catalogue calls need no user token)."""
-    from syncer.clients import tmdb_client, trakt_client
+    from syncer.connections import tmdb_client, trakt_client
     from syncer.http import NotFound
 
     trakt = trakt_client(authenticated=False)
@@ -160,7 +161,7 @@ def airing_cached(*, anilist_ids: Iterable[int], client=None) -> dict:
         return out
     try:
         if client is None:
-            from syncer.clients import anilist_client
+            from syncer.connections import anilist_client
 
             client = anilist_client()
         fetched = client.airing(media_ids=missing)
@@ -517,9 +518,6 @@ def mapping_reset_progress(*, anilist_ids: Iterable[int]) -> int:
     return deleted
 
 
-LEGACY_STATUS_KEYS = {"otaku": "status:otaku:last-sync", "fribb": "status:fribbs:last-sync"}
-
-
 def sources_refresh(*, source: str, progress=None, client=None, force: bool = False) -> SourceStatus:
     """Download, validate and atomically replace one source; a failure keeps the old data and
     is recorded on the returned status (`status.last_error`). `force` accepts a file the shrink
@@ -527,11 +525,9 @@ def sources_refresh(*, source: str, progress=None, client=None, force: bool = Fa
     if source not in importer.SOURCES:
         raise ValueError(f"unknown mapping source {source!r}")
     status = importer.refresh(source, progress=progress, client=client, force=force)
-    if status.ok and source in LEGACY_STATUS_KEYS:
+    if status.ok and source in status_keys.SOURCE_LAST_SYNC:
         # The original app's dashboard (and an adopted database) read these keys.
-        from syncer.sync.runs import config_set, now_iso
-
-        config_set(LEGACY_STATUS_KEYS[source], now_iso())
+        status_keys.stamp(status_keys.SOURCE_LAST_SYNC[source])
     return status
 
 

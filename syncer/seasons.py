@@ -32,7 +32,7 @@ def trakt_show_seasons(*, trakt_id: int, client: TraktClient | None = None) -> l
     if cached is not None:
         return _from_json(cached.seasons)
     if client is None:
-        from syncer.clients import trakt_client
+        from syncer.connections import trakt_client
 
         client = trakt_client(authenticated=False)
     seasons = client.show_seasons(trakt_id)

@@ -18,11 +18,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from syncer import status_keys
 from syncer.http import ApiError, AuthError, Locked, RateLimited, ServiceUnavailable, UncertainWrite
 from syncer.models import SystemConfig
 
 logger = logging.getLogger("syncer.http")
-KEY = "status:service:{service}"
+KEY = status_keys.SERVICE
 SUCCESS_REWRITE_SECONDS = 60.0
 
 _lock = threading.Lock()

@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from mappings.models import SourceStatus
 from mappings.selectors import source_statuses
 from mappings.services import sources_refresh
+from syncer import status_keys
 from syncer.api.serializers import config_value, iso
 from syncer.api.validation import (
     Field,
@@ -20,10 +21,7 @@ from syncer.models import SystemConfig
 
 # The original's keys, read when this install has not imported a source yet (an adopted
 # database), so a dashboard shows the same dates until the first refresh here.
-LEGACY_LAST_SYNC = {
-    SourceStatus.Source.OTAKU: "status:otaku:last-sync",
-    SourceStatus.Source.FRIBB: "status:fribbs:last-sync",
-}
+LEGACY_LAST_SYNC = status_keys.SOURCE_LAST_SYNC
 
 
 def legacy(key: str):
@@ -39,10 +37,10 @@ def check_body(status: SourceStatus) -> dict:
     last_sync = iso(status.refreshed_at) or legacy(LEGACY_LAST_SYNC[status.source])
     if status.source == SourceStatus.Source.OTAKU:
         # Otaku's own "last updated" (its `activities` table).
-        last_activity = iso(status.upstream_updated_at) or legacy("status:otaku:last-activity")
+        last_activity = iso(status.upstream_updated_at) or legacy(status_keys.OTAKU_LAST_ACTIVITY)
         return {"count": status.row_count, "lastSync": last_sync, "lastActivity": last_activity}
     # The original answered with the incremental sync's cursor here; kept for parity.
-    return {"count": status.row_count, "lastSync": last_sync, "lastFullSync": legacy("lastSyncTimestamp")}
+    return {"count": status.row_count, "lastSync": last_sync, "lastFullSync": legacy(status_keys.CURSOR)}
 
 
 def refresh_route(request, source: str):

@@ -18,7 +18,7 @@ from syncer.api.validation import (
 )
 from syncer.http import ApiError, AuthError
 from syncer.models import TraktDeviceCode
-from syncer.trakt_auth import (
+from syncer.trakt_connection.oauth import (
     trakt_authorize_url,
     trakt_code_exchange,
     trakt_device_poll,

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from logs.models import LogEntry
 from mappings.models import Mapping
+from syncer import status_keys
 from syncer.api import serializers
 from syncer.api.services import manual_mapping_save
 from syncer.api.validation import (
@@ -26,14 +27,13 @@ from syncer.api.validation import (
     query_params,
 )
 from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
-from syncer.sync import runs
 
 # The original's status keys, as the sync engine writes them.
 STATUS_KEYS = {
-    "lastManualSync": runs.LAST_RUN,
-    "lastAutomatedSync": runs.LAST_RUN_AUTO,
-    "lastCompletedSync": runs.MODE_KEYS[SyncRun.Mode.COMPLETED],
-    "lastWatchingSync": runs.MODE_KEYS[SyncRun.Mode.WATCHING],
+    "lastManualSync": status_keys.LAST_RUN,
+    "lastAutomatedSync": status_keys.LAST_RUN_AUTO,
+    "lastCompletedSync": status_keys.MODE_LAST_RUN["completed"],
+    "lastWatchingSync": status_keys.MODE_LAST_RUN["watching"],
 }
 LOG_LIMIT = 200
 

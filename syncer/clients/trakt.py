@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
 from syncer.http import AccountLimit, AuthError, BadResponse, HttpService, pacer, parse_json
+from syncer.isotime import js_iso
 
 HISTORY_PAGE_LIMIT = 250  # Trakt clamps larger limits to 250; always send one
 WATCHED_PAGE_LIMIT = 100  # /sync/watched/* come in pages of 100 shows or movies
@@ -114,10 +115,7 @@ class SearchResult:
 def trakt_time(value: datetime) -> str:
     """Trakt's UTC form, `2014-09-01T09:10:11.000Z`. A naive datetime is refused: its zone is a
     guess, and a guessed date is a wrong play."""
-    if value.tzinfo is None:
-        raise ValueError("watched_at must be timezone-aware")
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return js_iso(value)
 
 
 def parse_time(value: str | None) -> datetime | None:

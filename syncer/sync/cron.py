@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from syncer.isotime import js_iso as _iso
 from syncer.models import SyncRun
-
-
-def _iso(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+from syncer.status_keys import LAST_RUN_AUTO, config_get, config_set
 
 
 def last_automated_run() -> datetime | None:
-    from syncer.sync.runs import LAST_RUN_AUTO, config_get
-
     raw = (config_get(LAST_RUN_AUTO) or "").strip().strip('"')
     parsed = parse_datetime(raw) if raw else None
     if parsed is not None and timezone.is_naive(parsed):
@@ -44,8 +39,6 @@ def sync_cron(*, now: datetime | None = None, inline: bool = False) -> dict:
         return {"message": "a sync is already running", "runId": exc.run_id}
     if not inline:
         # Mark the gate now, so a second call before the worker starts is skipped too.
-        from syncer.sync.runs import LAST_RUN_AUTO, config_set
-
         config_set(LAST_RUN_AUTO, _iso(now))
     message = {SyncRun.State.SUCCEEDED: "Sync complete!", SyncRun.State.FAILED: "Sync failed",
                SyncRun.State.REFUSED: "Sync not started"}.get(run.state, "Sync started")

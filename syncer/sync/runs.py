@@ -18,39 +18,27 @@ from syncer.http import (
     ServiceUnavailable,
     UncertainWrite,
 )
-from syncer.models import SyncProgress, SyncRun, SystemConfig
+from syncer.models import SyncProgress, SyncRun
+from syncer.status_keys import (
+    CURSOR,
+    LAST_RUN,
+    LAST_RUN_AUTO,
+    MODE_LAST_RUN,
+    config_get,
+    config_set,
+    stamp,
+)
 from syncer.sync.apply import BatchFailed
 from syncer.sync.lease import LeaseLost, lease_renew
 
 logger = logging.getLogger("syncer.sync")
 
-CURSOR_KEY = "lastSyncTimestamp"
 MILLISECONDS_THRESHOLD = 100_000_000_000  # Unix seconds reach this in the year 5138
-LAST_RUN = "status:sync:last-run"
-LAST_RUN_AUTO = "status:sync:last-run-auto"
-MODE_KEYS = {
-    SyncRun.Mode.COMPLETED: "status:sync:completed:last-run",
-    SyncRun.Mode.WATCHING: "status:sync:watching:last-run",
-}
-
-
-def config_get(key: str) -> str | None:
-    return SystemConfig.objects.filter(key=key).values_list("value", flat=True).first()
-
-
-def config_set(key: str, value: str) -> None:
-    SystemConfig.objects.update_or_create(key=key, defaults={"value": value})
-
-
-def now_iso() -> str:
-    """The original's format (JavaScript `toISOString()`)."""
-    now = timezone.now()
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def cursor_get() -> int:
     """`lastSyncTimestamp`: Unix seconds (the original stored a number, sometimes JSON-quoted)."""
-    raw = (config_get(CURSOR_KEY) or "0").strip().strip('"')
+    raw = (config_get(CURSOR) or "0").strip().strip('"')
     try:
         value = int(float(raw))
     except ValueError:
@@ -67,7 +55,7 @@ def never_synced() -> bool:
 
 
 def cursor_set(value: int) -> None:
-    config_set(CURSOR_KEY, str(int(value)))
+    config_set(CURSOR, str(int(value)))
 
 
 def next_cursor(*, floor: int, seen: int, unhandled: list[int]) -> int:
@@ -82,15 +70,14 @@ def status_mark_started(run: SyncRun) -> None:
     # Written at the start so the cron gate measures the interval between starts, not from the
     # end of a long run.
     if run.trigger == SyncRun.Trigger.SCHEDULED and run.mode == SyncRun.Mode.INCREMENTAL:
-        config_set(LAST_RUN_AUTO, now_iso())
+        stamp(LAST_RUN_AUTO)
 
 
 def status_mark_finished(run: SyncRun) -> None:
-    stamp = now_iso()
     if run.mode != SyncRun.Mode.SHOW and run.trigger != SyncRun.Trigger.SCHEDULED:
-        config_set(LAST_RUN, stamp)
-    if run.mode in MODE_KEYS:
-        config_set(MODE_KEYS[run.mode], stamp)
+        stamp(LAST_RUN)
+    if run.mode in MODE_LAST_RUN:
+        stamp(MODE_LAST_RUN[run.mode])
 
 
 NEXT_RUN_FINISHES = "nothing was lost, the next run will finish it. Try again later"
@@ -166,7 +153,7 @@ def _auth_failure(cause: AuthError) -> str:
         return ("AniList refused the token: check ANILIST_ACCESS_TOKEN in `.env` (a new token is made at "
                 "anilist.co/settings/developer), then restart.")
     # The Trakt token store already says "reconnect"; say it once, with the real page.
-    from syncer.trakt_auth import RECONNECT
+    from syncer.trakt_connection.tokens import RECONNECT
 
     detail = cause.message.replace(RECONNECT, "").strip(" .") or "Trakt refused the token"
     if "must be set" in detail:

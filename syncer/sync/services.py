@@ -203,7 +203,7 @@ def _progress_of(ids) -> dict[int, int]:
 
 
 def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
-    from syncer.clients import anilist_client, trakt_client
+    from syncer.connections import anilist_client, trakt_client
 
     run.state, run.started_at = SyncRun.State.RUNNING, timezone.now()
     run.save(update_fields=["state", "started_at"])
@@ -284,7 +284,7 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
     (watched there by hand or by another app) is not posted again: `plan_inputs` reads Trakt's
     watched list, before any season list, when a first-time play may be posted. A run with
     nothing new asks Trakt nothing."""
-    from syncer.clients import trakt_client
+    from syncer.connections import trakt_client
     from syncer.seasons import fresh_show_seasons, show_seasons_store
     from syncer.sync.inputs import plan_inputs, show_inputs
 

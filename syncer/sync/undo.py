@@ -152,7 +152,7 @@ def undo_run(*, run_id: int, dry_run: bool = False, trigger: str = SyncRun.Trigg
     undo run. Raises `UndoRefused` (nothing created) when the run cannot be undone, and
     `SyncAlreadyRunning` when a sync holds the lease."""
     from logs.context import log_to_run
-    from syncer.clients import trakt_client
+    from syncer.connections import trakt_client
     from syncer.notify import notify_run_finished
 
     target = SyncRun.objects.get(pk=run_id)

@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from syncer import status_keys
 from syncer.http import AccountLimit, ApiError
 from syncer.models import SyncRun, SyncRunItem, SystemConfig, WatchlistAdded
 
 logger = logging.getLogger("syncer.sync")
-FULL_KEY = "status:watchlist:full"
+FULL_KEY = status_keys.WATCHLIST_FULL
 Item = SyncRunItem
 
 
@@ -93,7 +94,7 @@ def watchlist_phase(*, run: SyncRun, produced, trakt, list_mode: bool) -> None:
 def _entries(run: SyncRun, produced, list_mode: bool) -> tuple[dict, dict]:
     from mappings.selectors import mapping_spec
     from mappings.services import mapping_resolve_many
-    from syncer.clients import anilist_client
+    from syncer.connections import anilist_client
 
     if list_mode:
         anilist = anilist_client()

@@ -5,12 +5,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from syncer import selectors
-from syncer.clients import anilist_client
+from syncer.connections import anilist_client
 from syncer.http import ApiError
 from syncer.refs import page_number
 from syncer.service_status import problem_of, service_status
 from syncer.sync.watchlist import full_status as watchlist_full_status
-from syncer.trakt_auth import trakt_token_status
+from syncer.trakt_connection.tokens import trakt_token_status
 from syncer.views.notify import notify_context
 from syncer.views.sources import sources_context
 

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from mappings.models import Mapping
 from mappings.services import mapping_set_manual
-from syncer.clients import anilist_client, trakt_client
 from syncer.clients.trakt import TraktClient
+from syncer.connections import anilist_client, trakt_client
 from syncer.forms import ManualMappingForm, TraktRef, TraktTarget, parse_anilist_id
 from syncer.http import ApiError, NotFound
 from syncer.seasons import trakt_show_seasons

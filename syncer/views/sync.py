@@ -9,7 +9,7 @@ from syncer.forms import SyncStartForm
 from syncer.models import SyncRun
 from syncer.sync.runs import never_synced
 from syncer.sync.services import SyncAlreadyRunning, sync_enqueue
-from syncer.trakt_auth import trakt_token_status
+from syncer.trakt_connection.tokens import trakt_token_status
 from syncer.views.runs import run_context
 
 MODES = [

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from syncer.models import TraktDeviceCode, TraktToken
-from syncer.trakt_auth import trakt_token_status
+from syncer.trakt_connection.tokens import trakt_token_status
 
 pytestmark = pytest.mark.django_db
 

@@ -68,7 +68,7 @@ def fake_trakt(settings):
 @pytest.fixture
 def trakt_connected(fake_trakt, db):
     """The fake Trakt with a valid token pair saved in the token store (TraktToken row)."""
-    from syncer.trakt_auth import trakt_token_save
+    from syncer.trakt_connection.tokens import trakt_token_save
 
     trakt_token_save(payload=fake_trakt.issue_token(), username=fake_trakt.username)
     return fake_trakt

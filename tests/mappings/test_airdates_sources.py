@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from syncer.clients import anilist_client
 from syncer.clients.anilist import SCHEDULE_BATCH, SCHEDULE_NODES
 from syncer.clients.trakt import TraktClient
+from syncer.connections import anilist_client
 from syncer.models import TraktSeasonCache
 from syncer.seasons import cached_show_seasons, trakt_show_seasons
 from tests.mappings.support import broadcasts, schedule

@@ -5,12 +5,12 @@ import logging
 import pytest
 
 from logs.models import LogEntry
-from syncer.clients import trakt_client
+from syncer.connections import trakt_client
 from syncer.http import AuthError
 from syncer.models import NotifiedUnmapped, SyncRun, TraktToken
 from syncer.notify import notify_send, notify_test, notify_unmapped
 from syncer.sync.services import sync_run
-from syncer.trakt_auth import trakt_token_status
+from syncer.trakt_connection.tokens import trakt_token_status
 from tests.sync.conftest import map_show
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
-from syncer.clients import trakt_client
 from syncer.clients.trakt import HistoryItem, HistoryWriteResult
+from syncer.connections import trakt_client
 from syncer.models import SyncBatch, SyncLease, SyncProgress, SyncRun, SyncRunItem, SystemConfig
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows
 from syncer.sync.services import sync_run

@@ -8,7 +8,7 @@ from pathlib import Path
 from syncer.models import SyncBatch, SyncProgress, SyncRun, SyncRunItem
 from syncer.sync.plan import ON_TRAKT
 from syncer.sync.services import sync_run
-from syncer.trakt_auth import trakt_authorize_url, trakt_device_start
+from syncer.trakt_connection.oauth import trakt_authorize_url, trakt_device_start
 from tests.sync.conftest import map_show
 
 ROOT = Path(__file__).resolve().parents[2]

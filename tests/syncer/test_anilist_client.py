@@ -3,8 +3,8 @@ import json
 import httpx
 import pytest
 
-from syncer.clients import anilist_client
 from syncer.clients.anilist import AniListClient, FuzzyDate, parse_progress
+from syncer.connections import anilist_client
 from syncer.http import AuthError, BadResponse, NotFound, pacer
 
 

@@ -1,8 +1,8 @@
 import httpx
 import pytest
 
-from syncer.clients import tmdb_client
 from syncer.clients.tmdb import ExternalIds, TmdbClient
+from syncer.connections import tmdb_client
 from syncer.http import AuthError, NotFound
 
 

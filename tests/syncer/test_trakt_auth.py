@@ -9,17 +9,19 @@ from django.db import connection
 from django.utils import timezone
 
 from logs.models import LogEntry
-from syncer.clients import trakt_client
-from syncer.crypto import decrypt
+from syncer.connections import trakt_client
 from syncer.http import AuthError
 from syncer.models import SystemConfig, TraktDeviceCode, TraktToken
-from syncer.trakt_auth import (
-    trakt_access_token,
+from syncer.trakt_connection.crypto import decrypt
+from syncer.trakt_connection.oauth import (
     trakt_authorize_url,
     trakt_code_exchange,
     trakt_device_poll,
     trakt_device_start,
     trakt_disconnect,
+)
+from syncer.trakt_connection.tokens import (
+    trakt_access_token,
     trakt_token_refresh,
     trakt_token_save,
     trakt_token_status,

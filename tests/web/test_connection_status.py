@@ -2,7 +2,7 @@
 
 import pytest
 
-from syncer.clients import trakt_client
+from syncer.connections import trakt_client
 from syncer.http import AuthError, ServiceUnavailable
 from syncer.service_status import service_seen, service_status, service_status_forget
 

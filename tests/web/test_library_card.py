@@ -13,7 +13,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture(autouse=True)
 def ready(settings):
-    from syncer.trakt_auth import trakt_token_save
+    from syncer.trakt_connection.tokens import trakt_token_save
 
     settings.ANILIST_ACCESS_TOKEN = "anilist-token"
     settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "client-id", "client-secret"

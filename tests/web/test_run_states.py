@@ -72,7 +72,7 @@ def test_a_single_show_not_on_the_list_says_so_in_the_result(staff_client):
 
 @pytest.fixture
 def ready(settings):
-    from syncer.trakt_auth import trakt_token_save
+    from syncer.trakt_connection.tokens import trakt_token_save
 
     settings.ANILIST_ACCESS_TOKEN = "anilist-token"
     settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "client-id", "client-secret"

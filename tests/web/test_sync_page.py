@@ -16,7 +16,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture(autouse=True)
 def ready(settings):
     """AniList and the Trakt app configured and Trakt connected: what a run needs to start."""
-    from syncer.trakt_auth import trakt_token_save
+    from syncer.trakt_connection.tokens import trakt_token_save
 
     settings.ANILIST_ACCESS_TOKEN = "anilist-token"
     settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "client-id", "client-secret"

@@ -6,14 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from syncer.http import ApiError
 from syncer.models import TraktDeviceCode
-from syncer.trakt_auth import (
+from syncer.trakt_connection.oauth import (
     trakt_authorize_url,
     trakt_code_exchange,
     trakt_device_poll,
     trakt_device_start,
     trakt_disconnect,
-    trakt_token_status,
 )
+from syncer.trakt_connection.tokens import trakt_token_status
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Trakt connection: the token store (encrypted, rotation-safe) and the OAuth flows.
+"""The Trakt token store: encrypted at rest, rotation-safe, seeded from an adopted database
+or the environment.
 
 Refresh tokens are single-use. A refresh therefore runs under a row lock and re-reads the
 row first: if another process rotated meanwhile (`version` changed) its new token is used
@@ -10,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
@@ -18,21 +18,20 @@ from django.utils import timezone
 
 from logs.redact import register_secret
 from syncer.clients.trakt import TraktClient
-from syncer.crypto import TokenDecryptError, decrypt, encrypt
 from syncer.http import ApiError, AuthError, BadResponse
-from syncer.models import SystemConfig, TraktDeviceCode, TraktToken
+from syncer.models import SystemConfig, TraktToken
+from syncer.notify import notify_trakt_reconnect
+from syncer.trakt_connection.crypto import TokenDecryptError, decrypt, encrypt
 
-logger = logging.getLogger("syncer.trakt_auth")
+logger = logging.getLogger("syncer.trakt_connection")
 
 REFRESH_AHEAD_FRACTION = 0.1  # refresh when less than 10 % of the token's lifetime is left
 RECONNECT = "Trakt needs to be reconnected on the Trakt page (/trakt/) or with `manage.py trakt_auth`"
 LEGACY_KEYS = ("trakt:token", "trakt:refresh_token")
 
 
-# --- Token store ----------------------------------------------------------------------------
 
-
-def _oauth_client(client: TraktClient | None) -> TraktClient:
+def oauth_client(client: TraktClient | None) -> TraktClient:
     if not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET):
         raise AuthError("Trakt", None, "TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET must be set")
     return client or TraktClient()
@@ -104,8 +103,6 @@ def _mark_reconnect(row: TraktToken, reason: str) -> None:
     row.save(update_fields=["state", "last_error", "updated_at"])
     logger.error("Trakt token unusable: %s. %s", reason, RECONNECT)
     if newly:  # once per loss of the connection; after the commit, never inside the row lock
-        from syncer.notify import notify_trakt_reconnect
-
         transaction.on_commit(lambda: notify_trakt_reconnect(reason))
 
 
@@ -210,7 +207,7 @@ def trakt_token_refresh(*, reason: str, seen_version: int | None = None,
             failure = "no refresh token is stored"
         else:
             try:
-                payload = _oauth_client(client).oauth_refresh(refresh)
+                payload = oauth_client(client).oauth_refresh(refresh)
             except (AuthError, BadResponse) as exc:
                 if exc.status not in (400, 401, 403):
                     raise
@@ -224,7 +221,7 @@ def trakt_token_refresh(*, reason: str, seen_version: int | None = None,
 
 
 class DatabaseTokenStore:
-    """The `TokenStore` the Trakt client uses in the app (see `syncer.clients.trakt_client`)."""
+    """The `TokenStore` the Trakt client uses in the app (see `syncer.connections.trakt_client`)."""
 
     def __init__(self, client: TraktClient | None = None):
         self.client = client
@@ -236,121 +233,3 @@ class DatabaseTokenStore:
 
     def refresh(self, *, reason: str) -> str:
         return trakt_token_refresh(reason=reason, seen_version=self.version, client=self.client)
-
-
-# --- Connecting -----------------------------------------------------------------------------
-
-DEVICE_OUTCOMES = {
-    404: (TraktDeviceCode.State.INVALID, "Trakt did not recognise the code; start again"),
-    409: (TraktDeviceCode.State.USED, "This code was already used; start again"),
-    410: (TraktDeviceCode.State.EXPIRED, "The code expired before it was entered; start again"),
-    418: (TraktDeviceCode.State.DENIED, "Access was denied on Trakt"),
-}
-
-
-def _fetch_username(client: TraktClient, access_token: str) -> str:
-    from syncer.clients.trakt import StaticTokenStore
-
-    try:
-        probe = TraktClient(token_store=StaticTokenStore(access_token), client=client.api.client,
-                            base_url=client.api.base_url, auth_url=client.auth.base_url)
-        return ((probe.user_settings() or {}).get("user") or {}).get("username") or ""
-    except ApiError as exc:
-        logger.warning("Connected to Trakt, but the username could not be read: %s", exc)
-        return ""
-
-
-def _connected(payload: dict, client: TraktClient) -> TraktToken:
-    register_secret(payload.get("access_token"))
-    username = _fetch_username(client, payload.get("access_token") or "")
-    row = trakt_token_save(payload=payload, username=username)
-    logger.info("Trakt connected%s", f" as {username}" if username else "")
-    return row
-
-
-def trakt_device_start(*, client: TraktClient | None = None) -> TraktDeviceCode:
-    body = _oauth_client(client).oauth_device_code()
-    register_secret(body.get("device_code"))
-    return TraktDeviceCode.objects.create(
-        device_code=encrypt(body["device_code"]),
-        user_code=body["user_code"],
-        verification_url=body.get("verification_url") or "https://trakt.tv/activate",
-        interval=int(body["interval"] if body.get("interval") is not None else 5),
-        expires_at=timezone.now() + timedelta(seconds=int(body.get("expires_in") or 600)),
-        message="Enter the code on Trakt",
-    )
-
-
-def trakt_device_poll(*, device: TraktDeviceCode, client: TraktClient | None = None) -> TraktDeviceCode:
-    """Poll once (no sleeping here; callers wait `device.interval` between polls)."""
-    if device.state != TraktDeviceCode.State.PENDING:
-        return device
-    now = timezone.now()
-    if now >= device.expires_at:
-        device.state, device.message = DEVICE_OUTCOMES[410]
-        device.save(update_fields=["state", "message"])
-        return device
-    if device.last_polled_at and now < device.last_polled_at + timedelta(seconds=device.interval):
-        return device  # too early: polling faster only earns a 429
-    client = _oauth_client(client)
-    try:
-        code = decrypt(device.device_code)
-    except TokenDecryptError:
-        device.state, device.message = TraktDeviceCode.State.FAILED, "The code cannot be read; start again"
-        device.save(update_fields=["state", "message"])
-        return device
-    status, payload = client.oauth_device_token(code)
-    device.last_polled_at = now
-    if status == 200 and payload:
-        _connected(payload, client)
-        device.state, device.message = TraktDeviceCode.State.CONNECTED, "Connected to Trakt"
-    elif status == 400:
-        device.message = "Waiting for the code to be entered on Trakt"
-    elif status == 429:
-        device.interval += 5  # "slow down", as RFC 8628 says
-        device.message = "Trakt asked to poll more slowly"
-    else:
-        device.state, device.message = DEVICE_OUTCOMES.get(
-            status, (TraktDeviceCode.State.FAILED, f"Unexpected answer from Trakt (HTTP {status})"))
-    device.save()
-    return device
-
-
-def trakt_authorize_url() -> str:
-    query = urlencode({"response_type": "code", "client_id": settings.TRAKT_CLIENT_ID,
-                       "redirect_uri": settings.TRAKT_REDIRECT_URI})
-    return f"{settings.TRAKT_AUTH_URL.rstrip('/')}/oauth/authorize?{query}"
-
-
-def trakt_code_exchange(*, code: str, client: TraktClient | None = None) -> dict:
-    """The authorization-code flow: exchange a code pasted from the authorize page."""
-    client = _oauth_client(client)
-    register_secret(code)
-    try:
-        payload = client.oauth_exchange_code(code.strip())
-    except (AuthError, BadResponse) as exc:
-        raise AuthError("Trakt", exc.status, "Trakt refused the code (wrong, used or expired)") from None
-    _connected(payload, client)
-    return trakt_token_status()
-
-
-def trakt_disconnect(*, client: TraktClient | None = None) -> None:
-    """Revoke the token on Trakt (best effort) and forget it here."""
-    with transaction.atomic():
-        row = TraktToken.objects.select_for_update().filter(id=1).first() or TraktToken(id=1)
-        try:
-            access = decrypt(row.access_token)
-        except TokenDecryptError:
-            access = ""
-        if access:
-            try:
-                _oauth_client(client).oauth_revoke(access)
-            except ApiError as exc:
-                logger.warning("Trakt token could not be revoked (forgotten anyway): %s", exc)
-        row.access_token = row.refresh_token = ""
-        row.expires_at = row.token_created_at = None
-        row.username = row.scope = row.last_error = ""
-        row.state = TraktToken.State.DISCONNECTED
-        row.version += 1
-        row.save()
-    logger.info("Trakt disconnected")
