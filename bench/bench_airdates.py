@@ -64,7 +64,7 @@ def seed_prequels(anilist, trakt, prequels):
     """The prequels, mapped and synced before: their show's season list is in the cache, as the
     sync that posted their plays left it (read through the client, so it counts as before)."""
     from mappings.models import Mapping
-    from syncer.seasons import trakt_show_seasons
+    from mappings.seasons import trakt_show_seasons
 
     for n, _lead in prequels:
         Mapping.objects.create(anilist_id=100_000 + n, type="show", trakt_id=10_000 + n, start_season=1,
@@ -96,9 +96,8 @@ def main() -> None:
 
     from django.conf import settings
 
-    from mappings.models import AiringScheduleCache, Mapping
+    from mappings.models import AiringScheduleCache, Mapping, TraktSeasonCache
     from mappings.services import mapping_resolve_many
-    from syncer.models import TraktSeasonCache
     from tests.fakes.anilist import FakeAniList
     from tests.fakes.trakt import FakeTrakt
 

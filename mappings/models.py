@@ -263,3 +263,20 @@ class AiringScheduleCache(models.Model):
 
     def __str__(self) -> str:
         return f"AniList {self.anilist_id}: {len(self.aired)} dated episodes"
+
+
+class TraktSeasonCache(models.Model):
+    """A Trakt show's seasons and their episode numbers, cached with a time-to-live.
+
+    `seasons` is small: `[{"number": 1, "episodes": [1, 2, ...]}, ...]` (One Piece: ~6 KB).
+    """
+
+    trakt_id = models.IntegerField(primary_key=True)
+    seasons = models.JSONField(default=list)
+    fetched_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "trakt_season_cache"
+
+    def __str__(self) -> str:
+        return f"Trakt show {self.trakt_id} seasons"

@@ -27,7 +27,7 @@ def default_resolver() -> Resolver:
 
     trakt = trakt_client(authenticated=False)
     try:
-        from syncer.seasons import trakt_show_seasons
+        from mappings.seasons import trakt_show_seasons
 
         def seasons(trakt_id):
             return trakt_show_seasons(trakt_id=trakt_id, client=trakt)
@@ -315,7 +315,7 @@ def _rederivable(row: Mapping) -> bool:
 def _saved_rows(anilist_ids: list[int]) -> dict[int, Mapping]:
     """The saved rows, each with `seasons_read_at`: when its show's season list was last read
     from Trakt (None: not cached), in the same single query."""
-    from syncer.models import TraktSeasonCache
+    from mappings.models import TraktSeasonCache
 
     read_at = TraktSeasonCache.objects.filter(trakt_id=OuterRef("trakt_id")).values("fetched_at")[:1]
     return Mapping.objects.annotate(seasons_read_at=Subquery(read_at)).in_bulk(anilist_ids)
@@ -327,7 +327,7 @@ def _placements_due(kept: dict[int, Mapping], medias: list) -> tuple[list[Mappin
     placed an entry on a dataset's show and the dataset now gives its start. Nothing here asks
     Trakt or AniList; a show with no cached season list waits for the run that reads it."""
     from mappings.resolver import START_BY_DATES
-    from syncer.seasons import cached_show_seasons
+    from mappings.seasons import cached_show_seasons
 
     rows = {m.id: kept[m.id] for m in medias if m.id in kept and _rederivable(kept[m.id])}
     read = {i: r for i, r in rows.items() if getattr(r, "seasons_read_at", None) is not None and (
@@ -488,7 +488,7 @@ def mapping_set_manual(
 def _cached_seasons(trakt_id: int):
     """The show's seasons from the sync's cache, without a request (the manual form has already
     asked Trakt about the show); None (unknown) counts from the start instead."""
-    from syncer.seasons import cached_show_seasons
+    from mappings.seasons import cached_show_seasons
 
     return cached_show_seasons(trakt_ids={trakt_id}).get(trakt_id)
 

@@ -179,23 +179,6 @@ class TraktDeviceCode(models.Model):
         return f"{self.user_code} ({self.state})"
 
 
-class TraktSeasonCache(models.Model):
-    """A Trakt show's seasons and their episode numbers, cached with a time-to-live.
-
-    `seasons` is small: `[{"number": 1, "episodes": [1, 2, ...]}, ...]` (One Piece: ~6 KB).
-    """
-
-    trakt_id = models.IntegerField(primary_key=True)
-    seasons = models.JSONField(default=list)
-    fetched_at = models.DateTimeField()
-
-    class Meta:
-        db_table = "trakt_season_cache"
-
-    def __str__(self) -> str:
-        return f"Trakt show {self.trakt_id} seasons"
-
-
 class SyncBatch(models.Model):
     """The write-ahead record of one history POST: saved (and committed) before the POST, so a
     crash, a timeout or a 5xx that Trakt may have applied leaves a `pending`/`uncertain` row the

@@ -174,8 +174,8 @@ def disputed_episodes() -> list:
     """Pairs of entries that claim the same Trakt episodes (`mappings.selectors.Dispute`): those
     episodes are held for both until a person decides. Season lists come from the sync's cache
     only, so the dashboard never waits on Trakt."""
+    from mappings.seasons import cached_show_seasons
     from mappings.selectors import disputes
-    from syncer.seasons import cached_show_seasons
 
     return disputes(seasons_for=lambda ids: cached_show_seasons(trakt_ids=ids))
 

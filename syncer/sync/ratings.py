@@ -126,10 +126,10 @@ def decide(*, wanted: Sequence[Wanted], on_trakt: dict[str, int], ours: dict[str
 
 def wanted_ratings(entries: Iterable, *, trakt) -> list[Wanted]:
     """The ratings the run's entries ask for: resolves their mappings, reads seasons (cached)."""
+    from mappings.seasons import trakt_show_seasons
     from mappings.selectors import mapping_spec
     from mappings.services import mapping_resolve_many
     from syncer.http import NotFound
-    from syncer.seasons import trakt_show_seasons
 
     scored = {e.media.id: (e, r) for e in entries if (r := trakt_rating(e.score))}
     if not scored:

@@ -284,8 +284,8 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
     (watched there by hand or by another app) is not posted again: `plan_inputs` reads Trakt's
     watched list, before any season list, when a first-time play may be posted. A run with
     nothing new asks Trakt nothing."""
+    from mappings.seasons import fresh_show_seasons, show_seasons_store
     from syncer.connections import trakt_client
-    from syncer.seasons import fresh_show_seasons, show_seasons_store
     from syncer.sync.inputs import plan_inputs, show_inputs
 
     inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt)

@@ -8,12 +8,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from mappings.models import Mapping
+from mappings.seasons import trakt_show_seasons
 from mappings.services import mapping_set_manual
 from syncer.clients.trakt import TraktClient
 from syncer.connections import anilist_client, trakt_client
 from syncer.forms import ManualMappingForm, TraktRef, TraktTarget, parse_anilist_id
 from syncer.http import ApiError, NotFound
-from syncer.seasons import trakt_show_seasons
 
 logger = logging.getLogger("syncer.web")
 

@@ -27,8 +27,8 @@ def s2_part1():
 def season_list_refreshed_with_dates(fake_trakt) -> None:
     """What a sync's reading thread does once the cached list is old: read it (now with
     `first_aired` on every episode) and cache it."""
+    from mappings.seasons import show_seasons_store
     from syncer.connections import trakt_client
-    from syncer.seasons import show_seasons_store
 
     fake_trakt.shows[REZERO]["aired"] = first_aired()
     show_seasons_store(trakt_id=REZERO, seasons=trakt_client(authenticated=False).show_seasons(REZERO))
@@ -114,8 +114,8 @@ def test_nothing_is_asked_again_when_nothing_changed_since_the_last_check(
 
 @pytest.mark.django_db
 def test_a_season_list_read_again_without_dates_changes_nothing(fake_trakt, fake_anilist):
+    from mappings.seasons import show_seasons_store
     from syncer.connections import trakt_client
-    from syncer.seasons import show_seasons_store
 
     rezero_on_trakt(fake_trakt, aired={})
     fribb_says(S2_PART1, 26)

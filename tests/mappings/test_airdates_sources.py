@@ -5,11 +5,11 @@ from datetime import date
 
 import pytest
 
+from mappings.models import TraktSeasonCache
+from mappings.seasons import cached_show_seasons, trakt_show_seasons
 from syncer.clients.anilist import SCHEDULE_BATCH, SCHEDULE_NODES
 from syncer.clients.trakt import TraktClient
 from syncer.connections import anilist_client
-from syncer.models import TraktSeasonCache
-from syncer.seasons import cached_show_seasons, trakt_show_seasons
 from tests.mappings.support import broadcasts, schedule
 
 

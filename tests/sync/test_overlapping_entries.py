@@ -68,7 +68,7 @@ def test_the_pair_posts_exactly_once_under_faults(pair, settings, fault):
 
 
 def test_the_dashboard_lists_the_pair_with_both_entries_and_a_way_to_decide(pair, client, admin_user):
-    from syncer.seasons import trakt_show_seasons
+    from mappings.seasons import trakt_show_seasons
 
     trakt_show_seasons(trakt_id=REZERO)  # cached, as after a sync
     client.force_login(admin_user)

@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from mappings.models import Mapping
+from mappings.seasons import trakt_show_seasons
 from syncer.models import SyncRun, SyncRunItem
-from syncer.seasons import trakt_show_seasons
 from syncer.sync import pipeline
 from syncer.sync.events import WatchEvent
 from syncer.sync.services import sync_preview, sync_run

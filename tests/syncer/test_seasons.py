@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from mappings.models import TraktSeasonCache
+from mappings.seasons import trakt_season_cache_clear, trakt_show_seasons
 from syncer.http import NotFound
-from syncer.models import TraktSeasonCache
-from syncer.seasons import trakt_season_cache_clear, trakt_show_seasons
 
 pytestmark = pytest.mark.django_db
 

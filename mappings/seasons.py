@@ -1,4 +1,5 @@
-"""A Trakt show's seasons, cached in the database so a sync does not refetch them."""
+"""A Trakt show's seasons (episode numbers and air dates), cached in the database so a sync does
+not refetch them: the placement data every mapping is checked against."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from mappings.models import TraktSeasonCache
 from syncer.clients.trakt import Season, TraktClient
-from syncer.models import TraktSeasonCache
+from syncer.connections import trakt_client
 
 
 def _to_json(seasons: list[Season]) -> list[dict]:
@@ -32,8 +34,6 @@ def trakt_show_seasons(*, trakt_id: int, client: TraktClient | None = None) -> l
     if cached is not None:
         return _from_json(cached.seasons)
     if client is None:
-        from syncer.connections import trakt_client
-
         client = trakt_client(authenticated=False)
     seasons = client.show_seasons(trakt_id)
     show_seasons_store(trakt_id=trakt_id, seasons=seasons)
