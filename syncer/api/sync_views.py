@@ -22,8 +22,9 @@ from syncer.api.validation import (
     query_params,
 )
 from syncer.models import SyncRun, SyncRunItem
-from syncer.sync.extras import EXTRA_ACTIONS
-from syncer.sync.services import SyncAlreadyRunning, sync_cron, sync_enqueue, sync_preview, sync_run
+from syncer.sync.cron import sync_cron
+from syncer.sync.selectors import run_plays
+from syncer.sync.services import SyncAlreadyRunning, sync_enqueue, sync_preview, sync_run
 
 API = SyncRun.Trigger.API
 PREVIEW_NEEDS_POST = (
@@ -139,7 +140,7 @@ def preview_items(run: SyncRun, *, totals: bool = False) -> list[dict]:
     episode count, null while unknown): `totals` adds it.
     """
     entries: dict[int, dict] = {}
-    plan = SyncRunItem.objects.filter(run=run).exclude(action__in=EXTRA_ACTIONS)  # plays only
+    plan = run_plays(run=run)
     for item in plan.order_by("position").iterator(chunk_size=2000):
         entry = entries.setdefault(item.anilist_id, {"anilistShowId": item.anilist_id, "progress": 0})
         if item.anilist_episode >= entry["progress"]:
@@ -157,7 +158,7 @@ def preview_items(run: SyncRun, *, totals: bool = False) -> list[dict]:
 def library_body(run: SyncRun, mode: str) -> dict:
     """The original's counts: `found` entries with something to do, `alreadySyncedShows`
     entries with nothing left to post, `batches` history POSTs."""
-    items = SyncRunItem.objects.filter(run=run).exclude(action__in=EXTRA_ACTIONS)
+    items = run_plays(run=run)
     shows = set(items.values_list("anilist_id", flat=True).distinct())
     doing = set(items.exclude(action=SyncRunItem.Action.ALREADY_SYNCED).values_list("anilist_id", flat=True))
     return {

@@ -15,7 +15,7 @@ from syncer.api.validation import (
     query_params,
 )
 from syncer.models import SyncRun
-from syncer.sync.lease import SyncAlreadyRunning
+from syncer.sync.services import SyncAlreadyRunning
 from syncer.sync.undo import UndoRefused, undo_enqueue, undo_run
 
 API = SyncRun.Trigger.API

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from syncer.isotime import js_iso as _iso
 from syncer.models import SyncRun
 from syncer.status_keys import LAST_RUN_AUTO, config_get, config_set
+from syncer.sync.services import SyncAlreadyRunning, sync_enqueue, sync_run
 
 
 def last_automated_run() -> datetime | None:
@@ -24,9 +25,6 @@ def last_automated_run() -> datetime | None:
 def sync_cron(*, now: datetime | None = None, inline: bool = False) -> dict:
     """Run the automated incremental sync if more than SYNC_INTERVAL_HOURS passed since the last
     automated one; queued for the worker unless `inline`."""
-    from syncer.sync.lease import SyncAlreadyRunning
-    from syncer.sync.services import sync_enqueue, sync_run
-
     now = now or timezone.now()
     last = last_automated_run()
     interval = timedelta(hours=settings.SYNC_INTERVAL_HOURS)

@@ -15,6 +15,7 @@ from django.conf import settings
 from syncer.http import ApiError
 from syncer.models import SyncRun, SyncRunItem
 from syncer.sync import ratings
+from syncer.sync.selectors import run_next_position
 
 logger = logging.getLogger("syncer.sync")
 # The modes that read whole AniList lists (one tuple: a new list mode is added here only).
@@ -22,8 +23,6 @@ LIST_MODES = (SyncRun.Mode.COMPLETED, SyncRun.Mode.WATCHING, SyncRun.Mode.LIBRAR
 # Every mode rates the entries it read (incremental: those changed since the cursor).
 RATING_MODES = (*LIST_MODES, SyncRun.Mode.INCREMENTAL, SyncRun.Mode.SHOW)
 Item = SyncRunItem
-# The lines this phase adds after a run's plan (not plays: the original's shapes leave them out).
-EXTRA_ACTIONS = (Item.Action.RATE, Item.Action.WATCHLIST, Item.Action.UNWATCHLIST)
 
 
 def extras_run(*, run: SyncRun, produced, trakt) -> None:
@@ -36,11 +35,6 @@ def extras_run(*, run: SyncRun, produced, trakt) -> None:
         watchlist_phase(run=run, produced=produced, trakt=trakt, list_mode=run.mode in LIST_MODES)
 
 
-def next_position(run: SyncRun) -> int:
-    last = run.items.order_by("-position").values_list("position", flat=True).first()
-    return 0 if last is None else last + 1
-
-
 def _ratings_phase(run: SyncRun, entries, trakt) -> None:
     try:
         decisions = ratings.ratings_plan(entries, trakt=trakt, overwrite=settings.SYNC_RATINGS_OVERWRITE)
@@ -48,7 +42,7 @@ def _ratings_phase(run: SyncRun, entries, trakt) -> None:
         logger.warning("Ratings not compared this run: %s", exc)
         return
     to_send = [d for d in decisions if d.action == ratings.RATE]
-    start = next_position(run)
+    start = run_next_position(run=run)
     lines = Item.objects.bulk_create([
         Item(run=run, position=start + n, anilist_id=d.anilist_ids[0], title=d.title[:500], anilist_episode=0,
              action=Item.Action.RATE, kind=d.target.kind, trakt_id=d.target.trakt_id, season=d.target.season,

@@ -18,7 +18,7 @@ from syncer.http import (
     ServiceUnavailable,
     UncertainWrite,
 )
-from syncer.models import SyncProgress, SyncRun
+from syncer.models import SyncRun
 from syncer.status_keys import (
     CURSOR,
     LAST_RUN,
@@ -47,11 +47,6 @@ def cursor_get() -> int:
     # A JavaScript `Date.now()` (milliseconds) would ask AniList for activities from the year
     # 50,000 and silently find none.
     return value // 1000 if value > MILLISECONDS_THRESHOLD else value
-
-
-def never_synced() -> bool:
-    """No cursor and no per-show progress: this install has never written to Trakt."""
-    return cursor_get() == 0 and not SyncProgress.objects.exists()
 
 
 def cursor_set(value: int) -> None:

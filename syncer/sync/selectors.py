@@ -1,10 +1,18 @@
-"""Reads for the sync views and the API."""
+"""The engine's reads, for the pages, the API, the command line and the engine itself."""
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import QuerySet
 
-from syncer.models import SyncRun, SyncRunItem
+from syncer import status_keys
+from syncer.models import SyncProgress, SyncRun, SyncRunItem
+from syncer.sync.runs import cursor_get
+
+# The lines a run adds after its plan (ratings, watchlist): not plays, so the original's shapes
+# (`/api/` previews and plans) leave them out.
+EXTRA_ACTIONS = (SyncRunItem.Action.RATE, SyncRunItem.Action.WATCHLIST, SyncRunItem.Action.UNWATCHLIST)
 
 
 def run_items(*, run: SyncRun) -> QuerySet[SyncRunItem]:
@@ -19,3 +27,25 @@ def run_unmapped(*, run: SyncRun) -> list[dict]:
                                           "reason": item.reason, "episodes": []})["episodes"].append(
             item.anilist_episode)
     return list(seen.values())
+
+
+def run_plays(*, run: SyncRun) -> QuerySet[SyncRunItem]:
+    """A run's plan without its ratings and watchlist lines."""
+    return run_items(run=run).exclude(action__in=EXTRA_ACTIONS)
+
+
+def run_next_position(*, run: SyncRun) -> int:
+    """Where the next line of a run's plan goes (after the plays, the extras phases add theirs)."""
+    last = run.items.order_by("-position").values_list("position", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+def never_synced() -> bool:
+    """No cursor and no per-show progress: this install has never written to Trakt."""
+    return cursor_get() == 0 and not SyncProgress.objects.exists()
+
+
+def watchlist_full() -> dict | None:
+    """The dashboard's notice: {"limit", "size", "at"} while the watchlist is known to be full."""
+    raw = status_keys.config_get(status_keys.WATCHLIST_FULL)
+    return json.loads(raw) if raw else None

@@ -22,15 +22,15 @@ from syncer.models import SyncProgress, SyncRun, SyncRunItem
 from syncer.sync import pipeline, runs, sources
 from syncer.sync import plan as plan_mod
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
-from syncer.sync.cron import sync_cron  # noqa: F401 - part of this module's contract
 from syncer.sync.events import RECONCILED_STATUSES, parse_statuses
 from syncer.sync.extras import extras_run
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
 from syncer.sync.liveness import Heartbeat, run_claim, run_refuse, runs_interrupt_dead
+from syncer.sync.selectors import never_synced
 
 logger = logging.getLogger("syncer.sync")
 Progress = Callable[[int, int, str], None]
-__all__ = ["SyncAlreadyRunning", "sync_cron", "sync_enqueue", "sync_preview", "sync_run"]
+__all__ = ["SyncAlreadyRunning", "sync_enqueue", "sync_preview", "sync_run"]
 
 
 def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
@@ -137,7 +137,7 @@ def _first_sync_left_to_the_user(run: SyncRun) -> bool:
     """The first real sync can post a whole library; a user whose Trakt history already holds
     some of it must see the preview first, so a schedule never makes that first write."""
     return (run.trigger == SyncRun.Trigger.SCHEDULED and not run.dry_run
-            and run.mode == SyncRun.Mode.INCREMENTAL and runs.never_synced())
+            and run.mode == SyncRun.Mode.INCREMENTAL and never_synced())
 
 
 def sync_preview(*, mode: str, anilist_id: int | None = None, trigger: str = SyncRun.Trigger.MANUAL,

@@ -27,7 +27,8 @@ from django.utils import timezone
 
 from syncer import status_keys
 from syncer.http import AccountLimit, ApiError
-from syncer.models import SyncRun, SyncRunItem, SystemConfig, WatchlistAdded
+from syncer.models import SyncRun, SyncRunItem, WatchlistAdded
+from syncer.sync.selectors import run_next_position, watchlist_full
 
 logger = logging.getLogger("syncer.sync")
 FULL_KEY = status_keys.WATCHLIST_FULL
@@ -60,15 +61,7 @@ def watch_plan(*, planning: dict[int, tuple[str, int, str]], left: dict[int, Wat
     return lines
 
 
-def full_status() -> dict | None:
-    """The dashboard's notice: {"limit", "size", "at"} while the watchlist is known to be full."""
-    row = SystemConfig.objects.filter(key=FULL_KEY).first()
-    return json.loads(row.value) if row else None
-
-
 def watchlist_phase(*, run: SyncRun, produced, trakt, list_mode: bool) -> None:
-    from syncer.sync.extras import next_position
-
     try:
         planning, left = _entries(run, produced, list_mode)
         if not planning and not left:
@@ -79,7 +72,7 @@ def watchlist_phase(*, run: SyncRun, produced, trakt, list_mode: bool) -> None:
         return
     lines = watch_plan(planning=planning, left=left, on_trakt=on_trakt)
     _forget_gone(left, on_trakt)
-    start = next_position(run)
+    start = run_next_position(run=run)
     items = Item.objects.bulk_create([
         Item(run=run, position=start + n, anilist_id=line.anilist_id, title=line.title[:500], anilist_episode=0,
              action=line.action, kind=line.kind, trakt_id=line.trakt_id, reason=line.reason)
@@ -150,7 +143,7 @@ def _apply(trakt, pairs, *, watchlist_size: int) -> None:
 
 
 def _add(trakt, adds, *, watchlist_size: int) -> None:
-    full = full_status()
+    full = watchlist_full()
     if full and watchlist_size >= full["size"]:
         _mark(adds, Item.State.FAILED, f"not added: the Trakt watchlist is full (since {full['at'][:10]}); "
                                        "remove items there or upgrade, then the next run adds these")
@@ -162,8 +155,8 @@ def _add(trakt, adds, *, watchlist_size: int) -> None:
         try:
             trakt.watchlist_add(_payload(chunk))
         except AccountLimit as exc:
-            SystemConfig.objects.update_or_create(key=FULL_KEY, defaults={"value": json.dumps(
-                {"message": str(exc), "size": watchlist_size, "at": timezone.now().isoformat()})})
+            status_keys.config_set(FULL_KEY, json.dumps(
+                {"message": str(exc), "size": watchlist_size, "at": timezone.now().isoformat()}))
             _mark(adds[start:], Item.State.FAILED, f"not added: {exc}")
             logger.warning("Watchlist: %s. Adding stops (no retry) until it has room again", exc)
             return
@@ -171,7 +164,7 @@ def _add(trakt, adds, *, watchlist_size: int) -> None:
             _mark(adds[start:], Item.State.FAILED, f"not added: {exc}")
             logger.warning("Watchlist: entries not added: %s", exc)
             return
-        SystemConfig.objects.filter(key=FULL_KEY).delete()
+        status_keys.config_forget(FULL_KEY)
         for line, _ in chunk:
             WatchlistAdded.objects.update_or_create(anilist_id=line.anilist_id, defaults={
                 "kind": line.kind, "trakt_id": line.trakt_id, "title": line.title})

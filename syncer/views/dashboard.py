@@ -9,7 +9,7 @@ from syncer.connections import anilist_client
 from syncer.http import ApiError
 from syncer.refs import page_number
 from syncer.service_status import problem_of, service_status
-from syncer.sync.watchlist import full_status as watchlist_full_status
+from syncer.sync.selectors import watchlist_full
 from syncer.trakt_connection.tokens import trakt_token_status
 from syncer.views.notify import notify_context
 from syncer.views.sources import sources_context
@@ -52,7 +52,7 @@ def connections_partial(request):
         # outage shows here even while the stored connection still looks fine.
         "trakt_seen": service_status("Trakt"),
         "trakt_app_missing": not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
-        "watchlist_full": watchlist_full_status(),
+        "watchlist_full": watchlist_full(),
     }
     return render(request, "syncer/_connections.html", context)
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from syncer import selectors
 from syncer.forms import SyncStartForm
 from syncer.models import SyncRun
-from syncer.sync.runs import never_synced
+from syncer.sync.selectors import never_synced
 from syncer.sync.services import SyncAlreadyRunning, sync_enqueue
 from syncer.trakt_connection.tokens import trakt_token_status
 from syncer.views.runs import run_context

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from syncer.models import SyncRun
-from syncer.sync.lease import SyncAlreadyRunning
+from syncer.sync.services import SyncAlreadyRunning
 from syncer.sync.undo import UndoRefused, undo_enqueue, undo_refusal, undo_run
 
 

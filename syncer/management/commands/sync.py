@@ -11,9 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from syncer.models import SyncRun, SyncRunItem
 from syncer.refs import parse_anilist_id
 from syncer.sync import pipeline
-from syncer.sync.lease import SyncAlreadyRunning
 from syncer.sync.selectors import run_items, run_unmapped
-from syncer.sync.services import sync_run
+from syncer.sync.services import SyncAlreadyRunning, sync_run
 
 
 class Command(BaseCommand):
