@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.statuses import parse_statuses
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -251,8 +253,6 @@ SYNC_REWATCHES = env.bool("SYNC_REWATCHES", default=False)
 # The AniList statuses synced, everywhere (list modes, activities, reconciliation); see docs/sync.md.
 SYNC_STATUSES = env("SYNC_STATUSES", default="CURRENT,REPEATING,COMPLETED,PAUSED,DROPPED")
 try:
-    from syncer.sync.events import parse_statuses
-
     SYNC_STATUSES = parse_statuses(SYNC_STATUSES)
 except ValueError as _exc:
     raise ImproperlyConfigured(str(_exc)) from None

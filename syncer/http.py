@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 
 logger = logging.getLogger("syncer.http")
 
@@ -273,8 +274,6 @@ def retry_after_seconds(response: httpx.Response, *, now: float | None = None) -
         try:
             until = json.loads(trakt).get("until")
             if until:
-                from django.utils.dateparse import parse_datetime
-
                 parsed = parse_datetime(until)
                 if parsed:
                     return max(0.0, parsed.timestamp() - now)

@@ -5,6 +5,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_q.models import Schedule
+
+from mappings.models import SourceStatus
+from mappings.selectors import sources_never_imported
 
 FIRST_IMPORT_NAME = "Import mapping sources (first start)"
 # An install that already has sources gets a newly configured one (AniBridge, on by default
@@ -43,11 +47,6 @@ def schedules_setup() -> dict[str, int]:
     """Create or update every periodic job, drop our jobs that no longer exist, and, while no
     mapping source has ever been imported, have the worker import them once right away (a
     first sync without them would find every entry unmapped). Idempotent."""
-    from django_q.models import Schedule
-
-    from mappings.models import SourceStatus
-    from mappings.selectors import sources_never_imported
-
     jobs = periodic_jobs()
     for job in jobs:
         Schedule.objects.update_or_create(

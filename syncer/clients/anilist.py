@@ -19,6 +19,7 @@ from syncer.http import (
     NotFound,
     RateLimited,
     pacer,
+    retry_after_seconds,
 )
 
 ALL_STATUSES = ("CURRENT", "COMPLETED", "PAUSED", "DROPPED", "PLANNING", "REPEATING")
@@ -245,8 +246,6 @@ def _adapt_pace(response: httpx.Response) -> None:
     except (KeyError, ValueError):
         return
     if remaining <= 0 and response.status_code != 429:
-        from syncer.http import retry_after_seconds
-
         shared.block_for(retry_after_seconds(response) or 60.0)
 
 

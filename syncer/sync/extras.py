@@ -16,6 +16,7 @@ from syncer.http import ApiError
 from syncer.models import SyncRun, SyncRunItem
 from syncer.sync import ratings
 from syncer.sync.selectors import run_next_position
+from syncer.sync.watchlist import watchlist_phase
 
 logger = logging.getLogger("syncer.sync")
 # The modes that read whole AniList lists (one tuple: a new list mode is added here only).
@@ -30,8 +31,6 @@ def extras_run(*, run: SyncRun, produced, trakt) -> None:
     if settings.SYNC_RATINGS and run.mode in RATING_MODES:
         _ratings_phase(run, produced.entries, trakt)
     if settings.SYNC_WATCHLIST:
-        from syncer.sync.watchlist import watchlist_phase
-
         watchlist_phase(run=run, produced=produced, trakt=trakt, list_mode=run.mode in LIST_MODES)
 
 

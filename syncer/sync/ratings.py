@@ -25,6 +25,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from mappings.placement import MappingSpec, covered_episodes
+from mappings.seasons import trakt_show_seasons
+from mappings.selectors import mapping_spec
+from mappings.services import mapping_resolve_many
+from syncer.clients.trakt import rating_key, ratings_payload
+from syncer.http import NotFound
+from syncer.models import RatingSent
 
 logger = logging.getLogger("syncer.sync")
 RATE, SAME, KEPT = "rate", "same", "kept"
@@ -38,8 +44,6 @@ class RatingTarget:
 
     @property
     def key(self) -> str:
-        from syncer.clients.trakt import rating_key
-
         return rating_key(self.kind, self.trakt_id, self.season)
 
 
@@ -126,11 +130,6 @@ def decide(*, wanted: Sequence[Wanted], on_trakt: dict[str, int], ours: dict[str
 
 def wanted_ratings(entries: Iterable, *, trakt) -> list[Wanted]:
     """The ratings the run's entries ask for: resolves their mappings, reads seasons (cached)."""
-    from mappings.seasons import trakt_show_seasons
-    from mappings.selectors import mapping_spec
-    from mappings.services import mapping_resolve_many
-    from syncer.http import NotFound
-
     scored = {e.media.id: (e, r) for e in entries if (r := trakt_rating(e.score))}
     if not scored:
         return []
@@ -151,8 +150,6 @@ def wanted_ratings(entries: Iterable, *, trakt) -> list[Wanted]:
 
 def ratings_plan(entries: Iterable, *, trakt, overwrite: bool) -> list[RatingDecision]:
     """Decisions for the run's entries. Trakt's ratings are read only when there is one to hold."""
-    from syncer.models import RatingSent
-
     wanted = wanted_ratings(entries, trakt=trakt)
     if not wanted:
         return []
@@ -170,8 +167,6 @@ def ratings_send(*, trakt, decisions: Sequence[RatingDecision], size: int) -> tu
     ours. Ratings already equal on Trakt are remembered as ours too (a lost answer of an
     earlier run). Setting a rating twice changes nothing, so no write-ahead batch is needed:
     a run that fails here simply compares again next time. Returns (sent, not found)."""
-    from syncer.clients.trakt import ratings_payload
-
     _remember([d for d in decisions if d.action == SAME])
     todo = [d for d in decisions if d.action == RATE]
     sent, missing = [], []
@@ -198,8 +193,6 @@ def _not_found_keys(answer: dict) -> set[tuple[str, int]]:
 
 
 def _remember(decisions: Sequence[RatingDecision]) -> None:
-    from syncer.models import RatingSent
-
     for d in decisions:
         RatingSent.objects.update_or_create(target=d.target.key, defaults={
             "rating": d.rating, "anilist_ids": list(d.anilist_ids)})

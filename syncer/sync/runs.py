@@ -30,6 +30,7 @@ from syncer.status_keys import (
 )
 from syncer.sync.apply import BatchFailed
 from syncer.sync.lease import LeaseLost, lease_renew
+from syncer.trakt_connection.tokens import RECONNECT
 
 logger = logging.getLogger("syncer.sync")
 
@@ -148,8 +149,6 @@ def _auth_failure(cause: AuthError) -> str:
         return ("AniList refused the token: check ANILIST_ACCESS_TOKEN in `.env` (a new token is made at "
                 "anilist.co/settings/developer), then restart.")
     # The Trakt token store already says "reconnect"; say it once, with the real page.
-    from syncer.trakt_connection.tokens import RECONNECT
-
     detail = cause.message.replace(RECONNECT, "").strip(" .") or "Trakt refused the token"
     if "must be set" in detail:
         return f"{detail} in `.env` (see README, Configuration), then restart."

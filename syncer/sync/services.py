@@ -17,12 +17,12 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.statuses import RECONCILED_STATUSES, parse_statuses
 from syncer.http import NotFound, retry_notices
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
 from syncer.sync import pipeline, runs, sources
 from syncer.sync import plan as plan_mod
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
-from syncer.sync.events import RECONCILED_STATUSES, parse_statuses
 from syncer.sync.extras import extras_run
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
 from syncer.sync.liveness import Heartbeat, run_claim, run_refuse, runs_interrupt_dead

@@ -30,10 +30,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_q.tasks import async_task
 
+from logs.context import log_to_run
 from syncer.clients.trakt import HistoryItem
+from syncer.connections import trakt_client
 from syncer.http import ServiceUnavailable
 from syncer.models import ProgressBefore, RemoveBatch, SyncProgress, SyncRun, SyncRunItem
+from syncer.notify import notify_run_finished
 from syncer.sync import runs
 from syncer.sync.apply import MAX_REPOSTS, UNCERTAIN, batch_send
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
@@ -151,10 +155,6 @@ def undo_run(*, run_id: int, dry_run: bool = False, trigger: str = SyncRun.Trigg
     """Undo run `run_id` (or preview it with `dry_run`) in this process; returns the finished
     undo run. Raises `UndoRefused` (nothing created) when the run cannot be undone, and
     `SyncAlreadyRunning` when a sync holds the lease."""
-    from logs.context import log_to_run
-    from syncer.connections import trakt_client
-    from syncer.notify import notify_run_finished
-
     target = SyncRun.objects.get(pk=run_id)
     if (reason := undo_refusal(target)) and undo is None:
         raise UndoRefused(reason)
@@ -188,8 +188,6 @@ def undo_run(*, run_id: int, dry_run: bool = False, trigger: str = SyncRun.Trigg
 
 def undo_enqueue(*, run_id: int, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
     """A queued (real) undo handed to django-q; refused at once when it cannot be undone."""
-    from django_q.tasks import async_task
-
     target = SyncRun.objects.get(pk=run_id)
     if reason := undo_refusal(target):
         raise UndoRefused(reason)

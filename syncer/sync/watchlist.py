@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from mappings.selectors import mapping_spec
+from mappings.services import mapping_resolve_many
 from syncer import status_keys
+from syncer.connections import anilist_client
 from syncer.http import AccountLimit, ApiError
 from syncer.models import SyncRun, SyncRunItem, WatchlistAdded
 from syncer.sync.selectors import run_next_position, watchlist_full
@@ -85,10 +88,6 @@ def watchlist_phase(*, run: SyncRun, produced, trakt, list_mode: bool) -> None:
 
 
 def _entries(run: SyncRun, produced, list_mode: bool) -> tuple[dict, dict]:
-    from mappings.selectors import mapping_spec
-    from mappings.services import mapping_resolve_many
-    from syncer.connections import anilist_client
-
     if list_mode:
         anilist = anilist_client()
         entries = anilist.list_entries(user_id=anilist.viewer().id, statuses=("PLANNING",))

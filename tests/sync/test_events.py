@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from config.statuses import parse_statuses
 from syncer.clients.anilist import Activity, AniListMedia, FuzzyDate, ListEntry, parse_progress
 from syncer.sync import events as ev
 
@@ -125,7 +126,7 @@ def test_scope_leaves_out_planning_and_statuses_not_synced_with_the_reason():
 
 
 def test_sync_statuses_parse_in_any_case_and_order_and_refuse_unknown_values():
-    assert ev.parse_statuses(" dropped,Current ") == ("CURRENT", "DROPPED")
-    assert ev.parse_statuses(("COMPLETED",)) == ("COMPLETED",)
+    assert parse_statuses(" dropped,Current ") == ("CURRENT", "DROPPED")
+    assert parse_statuses(("COMPLETED",)) == ("COMPLETED",)
     with pytest.raises(ValueError, match="unknown status"):
-        ev.parse_statuses("CURRENT,PLANNING")
+        parse_statuses("CURRENT,PLANNING")

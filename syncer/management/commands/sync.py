@@ -13,6 +13,7 @@ from syncer.refs import parse_anilist_id
 from syncer.sync import pipeline
 from syncer.sync.selectors import run_items, run_unmapped
 from syncer.sync.services import SyncAlreadyRunning, sync_run
+from syncer.sync.undo import UndoRefused, undo_run
 
 
 class Command(BaseCommand):
@@ -70,8 +71,6 @@ class Command(BaseCommand):
 
     def _undo(self, run_ref, dry_run):
         """`sync undo <run id> [--dry-run]`: the dry run lists the plays it would remove."""
-        from syncer.sync.undo import UndoRefused, undo_run
-
         run_ref = run_ref or ""
         if not (run_ref.isascii() and run_ref.isdigit()):
             raise CommandError("sync undo needs the id of the run to undo, e.g. sync undo 42")
