@@ -103,7 +103,8 @@ def _season(raw: dict) -> Season:
 
 
 @dataclass(frozen=True)
-class SearchResult:
+class TraktTitle:
+    """A show or a movie as Trakt names it: a search hit, or the summary of one id."""
     kind: str
     trakt_id: int
     slug: str | None
@@ -118,15 +119,16 @@ def trakt_time(value: datetime) -> str:
     return js_iso(value)
 
 
+def _title(kind: str, item: dict) -> TraktTitle:
+    ids = item.get("ids") or {}
+    if not ids.get("trakt"):
+        raise BadResponse("Trakt", 200, f"a {kind} without a Trakt id")
+    return TraktTitle(kind=kind, trakt_id=int(ids["trakt"]), slug=ids.get("slug"), title=item.get("title") or "",
+                      year=item.get("year"), ids=ids)
+
+
 def parse_time(value: str | None) -> datetime | None:
     return parse_datetime(value) if value else None
-
-
-def batches(plays: Sequence, size: int | None = None) -> Iterator[list]:
-    """Split plays into POST-sized batches (TRAKT_BATCH_SIZE by default)."""
-    size = size or settings.TRAKT_BATCH_SIZE
-    for start in range(0, len(plays), size):
-        yield list(plays[start:start + size])
 
 
 def history_payload(plays: Iterable[EpisodePlay | MoviePlay]) -> dict:
@@ -352,7 +354,7 @@ class TraktClient:
                           before_send=before_send)
         return sorted((_season(s) for s in rows or []), key=lambda s: s.number)
 
-    def search(self, *, id_type: str, external_id: str | int, kind: str) -> list[SearchResult]:
+    def search(self, *, id_type: str, external_id: str | int, kind: str) -> list[TraktTitle]:
         """Look up by external id. `kind` is always sent: a tvdb/tmdb id may also match an episode."""
         if id_type not in SEARCH_ID_TYPES:
             raise ValueError(f"unknown id type {id_type!r}")
@@ -364,12 +366,10 @@ class TraktClient:
             item = row.get(kind) if row.get("type") == kind else None
             if not item:
                 continue
-            ids = item.get("ids") or {}
-            results.append(SearchResult(kind=kind, trakt_id=ids.get("trakt"), slug=ids.get("slug"),
-                                        title=item.get("title") or "", year=item.get("year"), ids=ids))
+            results.append(_title(kind, item))
         return results
 
-    def search_title(self, *, query: str, kind: str, year: int | None = None, limit: int = 5) -> list[SearchResult]:
+    def search_title(self, *, query: str, kind: str, year: int | None = None, limit: int = 5) -> list[TraktTitle]:
         """Text search (`GET /search/{type}?query=&years=`), best match first: only for an entry
         no dataset knows, whose air dates must then match one run of the show uniquely."""
         if kind not in KINDS:
@@ -379,17 +379,17 @@ class TraktClient:
         out = []
         for row in rows or []:
             item = row.get(kind) if isinstance(row, dict) and row.get("type") == kind else None
-            ids = (item or {}).get("ids") or {}
-            if item and ids.get("trakt"):
-                out.append(SearchResult(kind=kind, trakt_id=ids["trakt"], slug=ids.get("slug"),
-                                        title=item.get("title") or "", year=item.get("year"), ids=ids))
+            if item and (item.get("ids") or {}).get("trakt"):
+                out.append(_title(kind, item))
         return out
 
-    def show(self, trakt_id: int | str) -> dict:
-        return self._json("GET", f"/shows/{trakt_id}", params={"extended": "full"}, authed=False)
+    def show(self, trakt_id: int | str) -> TraktTitle:
+        """The show with this Trakt id or slug; `NotFound` when Trakt has none."""
+        return _title("show", self._json("GET", f"/shows/{trakt_id}", authed=False) or {})
 
-    def movie(self, trakt_id: int | str) -> dict:
-        return self._json("GET", f"/movies/{trakt_id}", params={"extended": "full"}, authed=False)
+    def movie(self, trakt_id: int | str) -> TraktTitle:
+        """The movie with this Trakt id or slug; `NotFound` when Trakt has none."""
+        return _title("movie", self._json("GET", f"/movies/{trakt_id}", authed=False) or {})
 
     # --- account
 

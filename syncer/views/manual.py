@@ -62,9 +62,8 @@ def check_on_trakt(*, ref: TraktRef, kind: str, start_season: int, start_episode
         raise forms.ValidationError(f"Trakt has no {what}. Check the id or URL.") from None
     except ApiError as exc:
         raise forms.ValidationError(f"Trakt could not be asked about {what} ({exc}); try again.") from None
-    ids = summary.get("ids") or {}
-    title = summary.get("title") or what
-    target = TraktTarget(kind=kind, trakt_id=int(ids["trakt"]), title=title, slug=ids.get("slug") or "",
+    title = summary.title or what
+    target = TraktTarget(kind=kind, trakt_id=summary.trakt_id, title=title, slug=summary.slug or "",
                          start_season=start_season, start_episode=start_episode)
     if kind == "movie":
         return target

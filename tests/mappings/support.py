@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mappings.placement import MappingSpec, place_episode
 from syncer.clients.anilist import AniListMedia, FuzzyDate
-from syncer.clients.trakt import SearchResult, Season
+from syncer.clients.trakt import Season, TraktTitle
 from syncer.http import NotFound
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mapping-sources"
@@ -127,7 +127,7 @@ class FakeTrakt:
         self.calls.append(("search", id_type, external_id, kind))
         pool = self.shows if kind == "show" else self.movies
         return [
-            SearchResult(kind=kind, trakt_id=item["ids"]["trakt"], slug=item["ids"]["slug"], title=item["title"],
+            TraktTitle(kind=kind, trakt_id=item["ids"]["trakt"], slug=item["ids"]["slug"], title=item["title"],
                          year=item["year"], ids=item["ids"])
             for item in pool.values() if str(item["ids"].get(id_type)) == str(external_id)
         ]

@@ -10,7 +10,6 @@ from syncer.clients.trakt import (
     MoviePlay,
     StaticTokenStore,
     TraktClient,
-    batches,
     history_payload,
     trakt_time,
 )
@@ -39,12 +38,6 @@ def test_it_groups_plays_by_show_and_season():
                                    {"number": 2, "watched_at": trakt_time(WHEN)}]},
         {"number": 2, "episodes": [{"number": 1, "watched_at": trakt_time(WHEN)}]}]}]
     assert payload["movies"] == [{"ids": {"trakt": 9}, "watched_at": trakt_time(WHEN)}]
-
-
-def test_it_splits_plays_into_batches_of_the_configured_size(settings):
-    settings.TRAKT_BATCH_SIZE = 2
-    assert [len(b) for b in batches(list(range(5)))] == [2, 2, 1]
-    assert [len(b) for b in batches(list(range(5)), 4)] == [4, 1]
 
 
 def test_it_adds_plays_and_reports_the_ones_trakt_does_not_know(client, fake_trakt):
@@ -165,9 +158,12 @@ def test_it_searches_by_external_id_always_sending_the_type(client, fake_trakt):
         client.search(id_type="tmdb", external_id=1, kind="episode")
 
 
-def test_it_raises_not_found_for_an_unknown_show_or_movie(client, fake_trakt):
+def test_a_show_or_movie_comes_back_typed_and_an_unknown_one_is_not_found(client, fake_trakt):
     fake_trakt.add_show(7, title="Known")
-    assert client.show(7)["title"] == "Known"
+    fake_trakt.add_movie(9, title="Your Name")
+    show, movie = client.show(7), client.movie(9)
+    assert (show.kind, show.trakt_id, show.title) == ("show", 7, "Known")
+    assert (movie.kind, movie.trakt_id, movie.title) == ("movie", 9, "Your Name")
     with pytest.raises(NotFound):
         client.show(8)
     with pytest.raises(NotFound):
@@ -316,3 +312,4 @@ def test_it_reads_watched_movies_from_the_fake(client, fake_trakt):
     fake_trakt.add_play(movie=9)
     fake_trakt.add_play(show=7, season=1, number=1)
     assert client.watched_movies() == {9}
+
