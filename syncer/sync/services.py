@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_q import tasks as q  # `q.async_task` looked up at call time: tests replace it
 
 from config.statuses import RECONCILED_STATUSES, parse_statuses
 from syncer.http import NotFound, retry_notices
@@ -148,8 +149,6 @@ def sync_preview(*, mode: str, anilist_id: int | None = None, trigger: str = Syn
 def sync_enqueue(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
                  anilist_id: int | None = None) -> SyncRun:
     """Create a queued run and hand it to django-q; refused while a real run is running or queued."""
-    from django_q.tasks import async_task
-
     if not dry_run:
         runs_interrupt_dead()
         with transaction.atomic():
@@ -159,7 +158,7 @@ def sync_enqueue(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: b
             if busy:
                 raise SyncAlreadyRunning(busy)
     run = SyncRun.objects.create(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
-    async_task("syncer.tasks.sync_run_task", run.pk, task_name=f"sync-{run.pk}-{mode}", group="sync")
+    q.async_task("syncer.tasks.sync_run_task", run.pk, task_name=f"sync-{run.pk}-{mode}", group="sync")
     return run
 
 

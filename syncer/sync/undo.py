@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django_q.tasks import async_task
+from django_q import tasks as q
 
 from logs.context import log_to_run
 from syncer.clients.trakt import HistoryItem
@@ -192,7 +192,7 @@ def undo_enqueue(*, run_id: int, trigger: str = SyncRun.Trigger.MANUAL) -> SyncR
     if reason := undo_refusal(target):
         raise UndoRefused(reason)
     undo = SyncRun.objects.create(mode=SyncRun.Mode.UNDO, trigger=trigger, undo_of=target)
-    async_task("syncer.sync.undo.undo_run_queued", undo.pk, task_name=f"undo-{undo.pk}-of-{run_id}", group="sync")
+    q.async_task("syncer.sync.undo.undo_run_queued", undo.pk, task_name=f"undo-{undo.pk}-of-{run_id}", group="sync")
     return undo
 
 

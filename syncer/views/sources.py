@@ -5,7 +5,7 @@ worker, until `REFRESH_GIVE_UP` has passed)."""
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_q.tasks import async_task
+from django_q import tasks as q
 
 from mappings import importer
 from mappings.provenance import PLACERS
@@ -30,7 +30,7 @@ def source_refresh(request):
         return render(request, "syncer/_sources.html", {**sources_context(), "error": "Unknown mapping source."}, status=400)
     # The box accepts a file the shrink guard would refuse; only sent when ticked.
     force = {"force": True} if request.POST.get("force") == "1" else {}
-    task_id = async_task(REFRESH_TASK, source=source, task_name=f"Refresh {source} mappings", **force)
+    task_id = q.async_task(REFRESH_TASK, source=source, task_name=f"Refresh {source} mappings", **force)
     source_refresh_queued(source=source, task_id=str(task_id))
     if not request.htmx:
         return redirect("dashboard")

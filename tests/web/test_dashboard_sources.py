@@ -28,7 +28,7 @@ def test_a_failed_last_refresh_is_shown_with_its_reason(staff_client):
 
 def test_refresh_queues_the_job_and_the_section_polls_until_it_is_done(staff_client, mapping_files, monkeypatch):
     queued = []
-    monkeypatch.setattr("syncer.views.sources.async_task", lambda *a, **k: queued.append((a, k)) or "task-1")
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: queued.append((a, k)) or "task-1")
     html = staff_client.post("/dashboard/sources/refresh/", {"source": "fribb"}, **HTMX).content.decode()
     assert queued == [(("mappings.services.sources_refresh",), {"source": "fribb", "task_name": "Refresh fribb mappings"})]
     assert "Refreshing…" in html
@@ -71,7 +71,7 @@ def test_the_unmapped_list_is_capped_and_links_to_all_of_them(staff_client):
 
 def test_the_force_box_is_sent_to_the_refresh_only_when_ticked(staff_client, mapping_files, monkeypatch):
     queued = []
-    monkeypatch.setattr("syncer.views.sources.async_task", lambda *a, **k: queued.append(k) or f"task-{len(queued)}")
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: queued.append(k) or f"task-{len(queued)}")
     html = staff_client.get("/").content.decode()
     assert 'name="force" value="1"' in html and "accept a much smaller file" in html
     staff_client.post("/dashboard/sources/refresh/", {"source": "fribb", "force": "1"}, **HTMX)
@@ -96,7 +96,7 @@ def test_a_refresh_refused_for_shrinking_says_why_and_keeps_the_rows(staff_clien
 def test_the_section_stops_waiting_for_a_refresh_lost_with_its_worker(staff_client, mapping_files, monkeypatch):
     from datetime import timedelta
 
-    monkeypatch.setattr("syncer.views.sources.async_task", lambda *a, **k: "task-lost")
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: "task-lost")
     staff_client.post("/dashboard/sources/refresh/", {"source": "fribb"}, **HTMX)
     poll = "/dashboard/sources/?task=task-lost&source=fribb"
     SourceStatus.objects.filter(source="fribb").update(refresh_queued_at=timezone.now() - timedelta(minutes=14))
