@@ -21,7 +21,9 @@ class DatabaseLogHandler(logging.Handler):
     """
 
     def emit(self, record: logging.LogRecord) -> None:
-        from logs.models import LogEntry
+        from logs.models import (
+            LogEntry,  # here: the logging config loads this module before the apps
+        )
 
         try:
             message = redact(self.format_message(record))

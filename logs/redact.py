@@ -92,7 +92,7 @@ def register_secret(value: str | None) -> None:
 
 
 def _known_secrets() -> list[str]:
-    from django.conf import settings
+    from django.conf import settings  # here: the settings' logging config loads this module
 
     values = {getattr(settings, name, "") or "" for name in SECRET_SETTINGS}
     with _lock:

@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models.functions import Now
 
+from mappings.provenance import placed_by
+
 # The words every air-date decision leaves in `Mapping.source` (the admin filter looks for them).
 AIR_DATES = "air dates"
 
@@ -69,8 +71,6 @@ class Mapping(models.Model):
     @property
     def placed_by(self) -> str:
         """The mapping source that placed this entry (`mappings.provenance`)."""
-        from mappings.provenance import placed_by
-
         return placed_by(self.source, is_manual=self.is_manual) if self.is_mapped else ""
 
 

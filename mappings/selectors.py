@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
+from mappings import importer
 from mappings.models import (
+    AIR_DATES,
     AniBridgeRange,
     EpisodeOverride,
     FribbEntry,
@@ -18,7 +20,7 @@ from mappings.models import (
     SourceStatus,
 )
 from mappings.placement import EpisodeRange, MappingSpec, disputed_episodes
-from mappings.resolver import SourceFacts
+from mappings.resolver import RelatedShow, SourceFacts
 
 
 def overrides_for(*, anilist_ids: Iterable[int]) -> dict[int, dict[int, tuple[int, int]]]:
@@ -44,8 +46,6 @@ def source_statuses() -> list[SourceStatus]:
 
 def sources_never_imported() -> list[str]:
     """Sources with a download URL set that no refresh has imported yet."""
-    from mappings import importer
-
     imported = set(SourceStatus.objects.filter(refreshed_at__isnull=False).values_list("source", flat=True))
     return [name for name in importer.SOURCES if importer.source_url(name) and name not in imported]
 
@@ -197,8 +197,6 @@ def held_episodes(*, anilist_ids: Iterable[int], seasons_for: SeasonsFor) -> dic
 
 def mappings_by_air_dates(queryset, *, held: bool = False):
     """The mappings the air dates placed or corrected, or (`held`) the ones they held back."""
-    from mappings.models import AIR_DATES
-
     if held:
         return queryset.filter(trakt_id__isnull=True, unmapped_reason__icontains=AIR_DATES)
     return queryset.filter(trakt_id__isnull=False, source__icontains=AIR_DATES)
@@ -212,8 +210,6 @@ def related_shows(*, related) -> list:
     """AniList's related entries that may share the entry's Trakt show (PREQUEL, SEQUEL, PARENT),
     as `RelatedShow`s: with the Trakt show each is mapped to, or `trakt_id` None while it is
     unmapped, held, or a movie."""
-    from mappings.resolver import RelatedShow
-
     kinds = {anilist_id: kind for anilist_id, kind in related if kind in SHOW_RELATIONS}
     rows = {r.anilist_id: r for r in Mapping.objects.filter(anilist_id__in=list(kinds), type=Mapping.Type.SHOW,
                                                             trakt_id__isnull=False, unmapped_reason="")}

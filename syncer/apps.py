@@ -6,6 +6,7 @@ class SyncerConfig(AppConfig):
     verbose_name = "Sync"
 
     def ready(self) -> None:
+        # Imported here: models and checks can only be loaded once the app registry is ready.
         from config import checks  # noqa: F401  (registers the start-up checks)
         from syncer.http import observe_outcomes
         from syncer.service_status import service_seen

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from logs.redact import redact, register_secret
+from syncer.models import NotifiedUnmapped
 
 logger = logging.getLogger("syncer.notify")
 APP = "AniList → Trakt Sync"
@@ -34,7 +35,7 @@ def notify_send(*, title: str, body: str) -> bool:
     for url in settings.NOTIFY_URLS:
         register_secret(url)  # a webhook URL is a credential: keep it out of logs and messages
     try:
-        import apprise
+        import apprise  # here: a heavy import, paid only by installs that notify
 
         sender = apprise.Apprise()
         for url in settings.NOTIFY_URLS:
@@ -72,8 +73,6 @@ def notify_unmapped(entries: Iterable[tuple[int, str, str]]) -> None:
     ever, not on every run that meets it again."""
     if not notify_enabled():
         return
-    from syncer.models import NotifiedUnmapped
-
     fresh, claimed = [], []
     for anilist_id, title, reason in dict(((a, (a, t, r)) for a, t, r in entries)).values():
         try:
