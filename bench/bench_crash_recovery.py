@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def setup_django(db_path: Path) -> None:
-    from tests.sync.worker import SECRET_KEY
+    from tests.syncer.sync.worker import SECRET_KEY
 
     os.environ.update({"ENV_FILE": "/dev/null", "DATABASE_URL": f"sqlite:///{db_path}", "DEBUG": "1",
                        "LOG_LEVEL": "WARNING", "SECRET_KEY": SECRET_KEY, "DJANGO_SETTINGS_MODULE": "config.settings"})
@@ -51,7 +51,7 @@ def scenario(how: str, workdir: Path) -> dict:
     from syncer.trakt_connection.tokens import trakt_token_save
     from tests.fakes.anilist import FakeAniList
     from tests.fakes.trakt import FakeTrakt
-    from tests.sync import worker as w
+    from tests.syncer.sync import worker as w
 
     with FakeAniList() as anilist, FakeTrakt() as trakt:
         settings.ANILIST_ACCESS_TOKEN, settings.TRAKT_CLIENT_ID = anilist.token, trakt.client_id

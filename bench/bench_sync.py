@@ -135,11 +135,11 @@ def main() -> None:
     from syncer.clients.anilist import viewer_cache_clear
     from syncer.sync.services import sync_run
     from syncer.trakt_connection.tokens import trakt_token_save
+    from tests.fakes.anilist import FakeAniList
     from tests.fakes.trakt import FakeTrakt
-    from tests.sync.fakes import SyncFakeAniList
 
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
-    with SyncFakeAniList() as anilist, FakeTrakt() as trakt:
+    with FakeAniList() as anilist, FakeTrakt() as trakt:
         anilist.rate_limit = 30
         trakt.write_interval = 1.0
         settings.ANILIST_API_URL, settings.ANILIST_ACCESS_TOKEN = anilist.url, anilist.token

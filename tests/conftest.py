@@ -3,7 +3,7 @@ import os
 import pytest
 from django.db import connection
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.callers"]
 
 
 def _flag(name: str) -> bool:

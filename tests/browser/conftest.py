@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from django.db import connections
 
-from tests.web.fixtures import mapping_files, q_sync  # noqa: F401 - fixtures
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

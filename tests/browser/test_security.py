@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from mappings.models import Mapping
 from syncer.models import SyncRun
 from tests.browser.conftest import PASSWORD
-from tests.foundation.test_settings import settings_in_subprocess
+from tests.config.test_settings import settings_in_subprocess
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,142 @@
+"""`manage.py sync` on a terminal: log lines above the progress line, never mixed into it; a
+bar only once its total is known; failures as one line, a traceback only with --verbosity 2."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from mappings.models import Mapping
+from syncer.management.commands.sync import _console_handlers
+from tests.seeds import map_show
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR) [\w.]+: ")
+
+
+class Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def screen(output: str) -> list[str]:
+    """What a terminal shows: a line cleared with CR + ESC[2K shows only what came after."""
+    return [line.split("\r\x1b[2K")[-1] for line in output.split("\n")]
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """One terminal for the command's output and the log lines, as a person running it has."""
+    term = Terminal()
+    for handler in _console_handlers():
+        monkeypatch.setattr(handler, "stream", term)
+    return term
+
+
+@pytest.fixture
+def lib(db, fake_anilist, trakt_connected):
+    trakt_connected.add_show(100, seasons={1: 12})
+    map_show(1, 100, title="Show A")
+    fake_anilist.add_entry(11, 1, status="COMPLETED", progress=3, title="Show A")
+    fake_anilist.add_entry(12, 5, status="COMPLETED", progress=1, title="Nobody Knows")
+    Mapping.objects.create(anilist_id=5, title="Nobody Knows", unmapped_reason="no source knows it", is_manual=True)
+    return trakt_connected
+
+
+def test_log_lines_are_printed_above_the_progress_line_never_inside_it(lib, terminal):
+    call_command("sync", "completed", stdout=terminal)
+    lines = screen(terminal.getvalue())
+    log_lines = [line for line in lines if " syncer." in line]
+    assert log_lines and all(LOG_LINE.match(line) for line in log_lines)
+    assert not any("[" in line and "#" in line for line in log_lines)
+    assert any(re.match(r"Sync #\d+ \(completed\): succeeded\.", line) for line in lines)
+
+
+def test_a_bar_is_drawn_only_when_its_total_is_known(lib, terminal):
+    call_command("sync", "completed", stdout=terminal)
+    drawn = re.split(r"\r\x1b\[2K", terminal.getvalue())
+    assert not any("0/0" in text for text in drawn)
+    assert any(text.startswith("Posting to Trakt [") and "3/3" in text for text in drawn)
+    assert any(text.startswith("Reading AniList…") for text in drawn)
+
+
+def test_a_wrong_token_is_one_line_with_no_traceback(lib, terminal, settings):
+    settings.ANILIST_ACCESS_TOKEN = "wrong"
+    with pytest.raises(CommandError, match="ANILIST_ACCESS_TOKEN") as exc:
+        call_command("sync", "completed", stdout=terminal)
+    shown = terminal.getvalue()
+    assert "Traceback" not in shown and "AuthError" not in shown
+    errors = [line for line in screen(shown) if " ERROR " in line]
+    assert len(errors) == 1 and "AniList refused the token" in errors[0]
+    assert str(exc.value).count("ANILIST_ACCESS_TOKEN") == 1
+
+
+def test_verbosity_2_shows_the_traceback_of_an_expected_failure(lib, terminal, settings):
+    settings.ANILIST_ACCESS_TOKEN = "wrong"
+    with pytest.raises(CommandError):
+        call_command("sync", "completed", stdout=terminal, verbosity=2)
+    assert "Traceback (most recent call last):" in terminal.getvalue()
+
+
+def test_the_summary_counts_add_up_to_what_was_found_and_point_to_the_manual_page(lib):
+    out = StringIO()
+    call_command("sync", "completed", stdout=out)
+    text = out.getvalue()
+    assert "4 episodes found on AniList: 3 posted, 0 already synced, 1 unmapped." in text
+    assert "Manual mapping page (/manual/" in text and "in the admin" not in text
+
+
+def test_a_dry_run_summary_says_what_a_run_would_post(lib):
+    out = StringIO()
+    call_command("sync", "completed", "--dry-run", stdout=out)
+    assert "4 episodes found on AniList: 3 a run would post, 0 already synced, 1 unmapped." in out.getvalue()
+
+
+def test_a_failed_run_does_not_claim_there_was_nothing_to_sync(lib, settings):
+    settings.ANILIST_ACCESS_TOKEN = "wrong"
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("sync", "completed", stdout=out)
+    assert "It stopped before it knew what to sync: nothing was posted." in out.getvalue()
+    assert "Nothing found" not in out.getvalue()
+
+
+def test_a_resumed_run_says_which_posts_finished_an_earlier_run(db):
+    from syncer.management.commands.sync import summary_counts
+    from syncer.models import SyncRun, SyncRunItem
+
+    run = SyncRun.objects.create(mode="completed", state="succeeded", found=84, posted=85, already_synced=80,
+                                 unmapped=0)
+    for n in range(4):
+        SyncRunItem.objects.create(run=run, position=n, anilist_id=1, anilist_episode=n + 1, action="post",
+                                   state="posted")
+    assert summary_counts(run) == ("84 episodes found on AniList: 4 posted, 80 already synced, 0 unmapped. "
+                                   "Also posted 81 plays left over from an earlier run.")
+
+
+def test_a_retry_notice_replaces_the_step_name_without_a_doubled_ellipsis():
+    from django.core.management.base import OutputWrapper
+
+    from syncer.management.commands.sync import ProgressLine
+
+    term = Terminal()
+    line = ProgressLine(OutputWrapper(term))
+    line(0, 0, "Could not reach AniList (connection refused); retrying 3 more times…")
+    assert screen(term.getvalue())[-1] == "Could not reach AniList (connection refused); retrying 3 more times…"
+
+
+def test_a_pipelined_run_shows_both_streams_on_the_terminal_line():
+    from django.core.management.base import OutputWrapper
+
+    from syncer.management.commands.sync import ProgressLine
+    from syncer.sync import pipeline
+
+    line = ProgressLine(OutputWrapper(Terminal()))
+    line(812, 2000, pipeline.READING)
+    line(9400, 24162, pipeline.POSTING)
+    assert line.text.startswith("Posting to Trakt [") and line.text.endswith("9400/24162 · Reading seasons 812/2,000")
+    line(813, 2000, pipeline.READING)
+    assert line.text.startswith("Reading Trakt seasons [") and line.text.endswith("813/2000 · Posted 9,400/24,162")
+    line(2000, 2000, pipeline.READING)
+    line(9500, 24162, pipeline.POSTING)
+    assert "Reading seasons" not in line.text  # every list read: one stream left

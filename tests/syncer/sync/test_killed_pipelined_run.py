@@ -1,0 +1,67 @@
+"""A `manage.py sync` process killed (SIGKILL) while it posts one show and still reads the
+season list of the next, then rerun: every play on Trakt once, none missing."""
+
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from tests.fakes.anilist import FakeAniList
+from tests.fakes.trakt import FakeTrakt
+from tests.syncer.sync.test_killed_run import KILLED_RUN, manage, migrate_and_seed, subprocess_env
+
+SEED = """
+from mappings.models import Mapping
+for aid, tid in ((1, 100), (2, 200), (3, 300)):
+    Mapping.objects.create(anilist_id=aid, trakt_id=tid, type="show", is_manual=True, start_season=1,
+                           start_episode=1, title=f"Anime {aid}", source="manual")
+"""
+EXPECTED = Counter({(100, 1, n): 1 for n in range(1, 25)} | {(200, 1, n): 1 for n in range(1, 13)}
+                   | {(300, 1, n): 1 for n in range(1, 13)})
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_run_killed_while_reading_and_posting_is_finished_by_the_next_run_without_duplicates(tmp_path):
+    with FakeAniList() as anilist, FakeTrakt() as trakt:
+        for show, episodes in ((100, 24), (200, 12), (300, 12)):
+            trakt.add_show(show, seasons={1: episodes})
+        anilist.add_entry(11, 1, status="COMPLETED", progress=24, episodes=24)
+        anilist.add_entry(12, 2, status="COMPLETED", progress=12)
+        anilist.add_entry(13, 3, status="COMPLETED", progress=12)
+        env = subprocess_env(tmp_path, anilist, trakt)
+        migrate_and_seed(env, SEED)
+
+        # Show 300's season list is held back; Trakt applies the third POST (show 100's third
+        # batch) and hangs before answering: the process dies with a read and a POST in flight.
+        original, reading = trakt.handle, threading.Event()
+
+        def hold(request):
+            if request.path == "/shows/300/seasons":
+                reading.set()
+                time.sleep(30)
+            response = original(request)
+            if request.method == "POST" and request.path == "/sync/history" and len(trakt.history_posts) == 3:
+                time.sleep(30)
+            return response
+
+        trakt.handle = hold
+        victim = manage(env, "sync", "completed")
+        deadline = time.monotonic() + 60
+        while (len(trakt.history_posts) < 3 or not reading.is_set()) and time.monotonic() < deadline \
+                and victim.poll() is None:
+            time.sleep(0.05)
+        assert len(trakt.history_posts) == 3 and reading.is_set(), victim.communicate()[0]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        assert len(trakt.episode_plays()) == 18  # three batches of six applied, the third unconfirmed
+
+        trakt.handle = original
+        out, _ = manage(env, "sync", "completed").communicate(timeout=120)
+        assert "succeeded" in out, out
+        out, _ = manage(env, "shell", "-c", KILLED_RUN).communicate(timeout=120)
+        assert "state=interrupted" in out and "logged=True" in out, out
+        plays = Counter((show, season, number) for show, season, number, _ in trakt.episode_plays())
+        assert plays == EXPECTED

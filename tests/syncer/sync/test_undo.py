@@ -1,0 +1,196 @@
+"""Undo a run: exactly the plays it posted leave Trakt, its progress comes back, nothing else moves."""
+
+from collections import Counter
+
+import pytest
+
+from mappings.models import Mapping
+from syncer.models import RemoveBatch, SyncBatch, SyncProgress, SyncRun, SyncRunItem
+from syncer.sync.services import sync_run
+from syncer.sync.undo import UndoRefused, undo_run
+from tests.seeds import map_show
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def library(fake_anilist, trakt_connected, settings):
+    """Show 100 (AniList 1, already synced to episode 2) and show 200 (AniList 2, never synced)."""
+    settings.TRAKT_BATCH_SIZE = 4
+    trakt_connected.add_show(100, seasons={1: 12})
+    trakt_connected.add_show(200, seasons={1: 12})
+    map_show(1, 100)
+    map_show(2, 200)
+    SyncProgress.objects.create(anilist_id=1, last_abs=2, title="Anime 1")
+    fake_anilist.add_entry(11, 1, status="COMPLETED", progress=6, episodes=6)
+    fake_anilist.add_entry(12, 2, status="COMPLETED", progress=3, episodes=3)
+    return trakt_connected
+
+
+def plays(trakt):
+    return Counter((show, s, n) for show, s, n, _ in trakt.episode_plays())
+
+
+def synced(trakt) -> SyncRun:
+    run = sync_run(mode="completed")
+    assert (run.state, run.posted) == (SyncRun.State.SUCCEEDED, 7), run.error
+    return run
+
+
+def test_undo_removes_exactly_the_plays_of_the_run_and_puts_progress_back(library):
+    run = synced(library)
+    undo = undo_run(run_id=run.pk)
+    assert undo.state == SyncRun.State.SUCCEEDED, undo.error
+    assert (undo.mode, undo.undo_of_id, undo.found, undo.posted, undo.not_found) == ("undo", run.pk, 7, 7, 0)
+    assert plays(library) == Counter()
+    assert SyncProgress.objects.get(anilist_id=1).last_abs == 2
+    assert not SyncProgress.objects.filter(anilist_id=2).exists()  # it had none before the run
+    assert set(run.items.filter(action="post").values_list("state", flat=True)) == {SyncRunItem.State.REMOVED}
+    assert set(undo.items.values_list("action", "state")) == {("remove", SyncRunItem.State.REMOVED)}
+    assert RemoveBatch.objects.filter(state="confirmed").count() == 2  # batches of 4
+
+
+def test_after_an_undo_the_next_sync_posts_the_plays_again_once(library):
+    undo_run(run_id=synced(library).pk)
+    again = sync_run(mode="completed")
+    assert again.posted == 7
+    assert plays(library) == Counter({(100, 1, n): 1 for n in range(3, 7)} | {(200, 1, n): 1 for n in (1, 2, 3)})
+
+
+def test_a_play_the_user_added_on_the_same_episode_is_left_alone(library):
+    run = synced(library)
+    mine = library.add_play(show=100, season=1, number=3, watched_at="2024-01-01T00:00:00.000Z")  # a rewatch
+    undo_run(run_id=run.pk)
+    assert [p["id"] for p in library.history] == [mine["id"]]
+    assert all(mine["id"] not in ids for ids in library.history_removes)
+
+
+def test_a_play_with_the_same_time_posted_by_another_run_is_not_taken(library, fake_anilist):
+    """Plays with one target and time cannot be told apart: ours elsewhere are set aside first."""
+    first = synced(library)
+    second_items = list(first.items.filter(anilist_id=2).order_by("anilist_episode"))
+    other = SyncRun.objects.create(mode="show", state="succeeded")
+    for n, item in enumerate(second_items):  # as if another run had posted the same plays too
+        SyncRunItem.objects.create(run=other, position=n, anilist_id=2, title=item.title,
+                                   anilist_episode=item.anilist_episode, action="post", kind="episode",
+                                   trakt_id=200, season=1, number=item.number, watched_at=item.watched_at,
+                                   state="posted")
+        library.add_play(show=200, season=1, number=item.number,
+                         watched_at=item.watched_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    undo_run(run_id=first.pk)
+    assert plays(library) == Counter({(200, 1, n): 1 for n in (1, 2, 3)})
+
+
+def test_undo_after_a_run_whose_post_was_uncertain_removes_each_play_once(library):
+    library.fail(r"/sync/history", method="POST", status=502, apply=True)  # applied, answer lost
+    run = synced(library)
+    assert SyncBatch.objects.filter(state=SyncBatch.State.RECONCILED).count() == 1
+    undo = undo_run(run_id=run.pk)
+    assert (undo.state, undo.posted) == (SyncRun.State.SUCCEEDED, 7), undo.error
+    assert plays(library) == Counter()
+    assert sum(len(ids) for ids in library.history_removes) == 7
+
+
+def test_an_uncertain_remove_that_was_applied_is_checked_not_guessed(library, settings):
+    settings.HTTP_MAX_RETRIES = 0
+    run = synced(library)
+    library.fail(r"/sync/history/remove", method="POST", status=502, apply=True)
+    undo = undo_run(run_id=run.pk)
+    assert (undo.state, undo.posted) == (SyncRun.State.SUCCEEDED, 7), undo.error
+    assert plays(library) == Counter()
+    assert RemoveBatch.objects.filter(state="reconciled").count() == 1
+    assert len(library.history_removes) == 2  # the uncertain one was not sent again
+
+
+def test_an_uncertain_remove_that_was_not_applied_is_sent_again(library, settings):
+    settings.HTTP_MAX_RETRIES = 0
+    run = synced(library)
+    library.fail(r"/sync/history/remove", method="POST", status=502)
+    undo = undo_run(run_id=run.pk)
+    assert (undo.state, undo.posted) == (SyncRun.State.SUCCEEDED, 7), undo.error
+    assert plays(library) == Counter()
+    assert RemoveBatch.objects.filter(state="reconciled").count() == 1
+
+
+def test_a_remove_left_uncertain_by_a_killed_undo_is_settled_by_the_next_one(library, settings):
+    settings.HTTP_MAX_RETRIES = 0
+    run = synced(library)
+    library.fail(r"/sync/history/remove", method="POST", status=502, apply=True, times=None)
+    library.fail(r"/sync/history/shows/\d+", method="GET", status=503, times=None)
+    first = undo_run(run_id=run.pk)
+    assert first.state == SyncRun.State.FAILED
+    library.clear_faults()
+    second = undo_run(run_id=run.pk)
+    assert second.state == SyncRun.State.SUCCEEDED, second.error
+    assert plays(library) == Counter()
+    assert not RemoveBatch.objects.filter(state__in=["pending", "uncertain"]).exists()
+    assert SyncProgress.objects.get(anilist_id=1).last_abs == 2
+
+
+def test_a_preview_lists_the_plays_and_changes_nothing(library):
+    run = synced(library)
+    library.history = [p for p in library.history if not (p["show"] == 200 and p["number"] == 3)]  # user deleted it
+    preview = undo_run(run_id=run.pk, dry_run=True)
+    assert (preview.state, preview.dry_run, preview.found, preview.not_found) == ("succeeded", True, 7, 1)
+    assert preview.items.filter(reason="").count() == 6
+    assert len(library.history) == 6 and library.history_removes == []
+    assert SyncProgress.objects.get(anilist_id=1).last_abs == 6
+    assert undo_run(run_id=run.pk).posted == 6  # a preview does not count as undone
+
+
+def test_progress_a_later_run_advanced_is_left_alone(library, fake_anilist):
+    run = synced(library)
+    entry = next(e for lst in fake_anilist.lists for e in lst["entries"] if e["id"] == 11)
+    entry["progress"] = entry["media"]["episodes"] = 8  # two more episodes watched since
+    Mapping.objects.filter(anilist_id=1).update(episodes=8)
+    assert sync_run(mode="completed").posted == 2
+    undo_run(run_id=run.pk)
+    assert SyncProgress.objects.get(anilist_id=1).last_abs == 8
+    assert plays(library) == Counter({(100, 1, 7): 1, (100, 1, 8): 1})
+
+
+@pytest.mark.parametrize("case, message", [
+    ("undo", "is itself an undo and cannot be undone"),
+    ("twice", "was already undone"),
+    ("preview", "was a preview"),
+    ("nothing", "posted no plays"),
+])
+def test_what_cannot_be_undone_is_refused_with_a_reason(library, case, message):
+    run = synced(library)
+    if case == "undo":
+        run = undo_run(run_id=run.pk)
+    elif case == "twice":
+        undo_run(run_id=run.pk)
+    elif case == "preview":
+        run = sync_run(mode="completed", dry_run=True)
+    elif case == "nothing":
+        run = sync_run(mode="completed")
+    runs_before = SyncRun.objects.count()
+    with pytest.raises(UndoRefused, match=message):
+        undo_run(run_id=run.pk)
+    assert SyncRun.objects.count() == runs_before
+
+
+def test_a_run_with_a_post_still_unsettled_is_refused_until_a_sync_settles_it(library):
+    library.fail(r"/sync/history", method="POST", status=502, apply=True, times=None)
+    library.fail(r"/sync/history/shows/\d+", method="GET", status=503, times=None)
+    run = sync_run(mode="completed")
+    assert run.state == SyncRun.State.FAILED
+    with pytest.raises(UndoRefused, match="still being checked against Trakt history"):
+        undo_run(run_id=run.pk)
+    library.clear_faults()
+    assert sync_run(mode="completed").posted == 3  # settles the first batch, then posts show 200
+    undo = undo_run(run_id=run.pk)
+    assert (undo.state, undo.posted) == (SyncRun.State.SUCCEEDED, 4), undo.error
+    assert plays(library) == Counter({(200, 1, n): 1 for n in (1, 2, 3)})  # the later run's plays stay
+    assert SyncProgress.objects.get(anilist_id=1).last_abs == 2
+
+
+def test_undo_takes_back_plays_only_not_the_runs_ratings(library, fake_anilist, settings):
+    settings.SYNC_RATINGS = True
+    next(e for lst in fake_anilist.lists for e in lst["entries"] if e["id"] == 12)["score"] = 80
+    run = synced(library)
+    assert run.items.filter(action="rate", state="posted").count() == 1
+    undo = undo_run(run_id=run.pk)
+    assert (undo.state, undo.found, undo.posted) == (SyncRun.State.SUCCEEDED, 7, 7), undo.error
+    assert plays(library) == Counter() and library.ratings == {"show:200": 8}
