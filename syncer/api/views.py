@@ -8,9 +8,10 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from logs.models import LogEntry
+from mappings.manual import ManualMappingRefused
 from mappings.models import Mapping
 from syncer.api import serializers
-from syncer.api.services import manual_mapping_save
+from syncer.api.services import manual_map_save
 from syncer.api.validation import (
     MAX_ID,
     MISSING,
@@ -103,14 +104,17 @@ def manual_map(request):
     if body["type"] == Mapping.Type.MOVIE and (body["startSeason"] is not None or body["startEpisode"] is not None):
         raise BadInput("'startSeason' and 'startEpisode' apply to shows, not to a movie.")
     given_ids = {column: body[key] for key, column in EXTERNAL_ID_KEYS.items() if body[key] is not MISSING}
-    manual_mapping_save(
-        anilist_id=body["anilistId"],
-        trakt_id=body["traktId"],
-        kind=body["type"],
-        start_season=body["startSeason"],
-        start_episode=body["startEpisode"],
-        **given_ids,
-    )
+    try:
+        manual_map_save(
+            anilist_id=body["anilistId"],
+            trakt_id=body["traktId"],
+            kind=body["type"],
+            start_season=body["startSeason"],
+            start_episode=body["startEpisode"],
+            **given_ids,
+        )
+    except ManualMappingRefused as exc:
+        raise BadInput(exc.message) from None
     return JsonResponse({"success": True, "added": 1})
 
 
