@@ -21,6 +21,7 @@ from syncer.clients.trakt import TraktClient
 from syncer.crypto import TokenDecryptError, decrypt, encrypt
 from syncer.http import ApiError, AuthError, BadResponse
 from syncer.models import SystemConfig, TraktDeviceCode, TraktToken
+from syncer.trakt_app import trakt_app_configured
 
 logger = logging.getLogger("syncer.trakt_auth")
 
@@ -33,7 +34,7 @@ LEGACY_KEYS = ("trakt:token", "trakt:refresh_token")
 
 
 def _oauth_client(client: TraktClient | None) -> TraktClient:
-    if not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET):
+    if not trakt_app_configured():
         raise AuthError("Trakt", None, "TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET must be set")
     return client or TraktClient()
 
