@@ -11,6 +11,7 @@ from django_q.models import Schedule
 
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
 from syncer.refs import ascii_id
+from syncer.sync.selectors import run_items
 
 PROGRESS_PER_PAGE = 25
 
@@ -102,16 +103,19 @@ def run_is_silent(run: SyncRun) -> bool:
     return limit is not None and timezone.now() - run.last_alive_at > timedelta(seconds=limit)
 
 
-def run_items_page(*, run: SyncRun, action: str = "", page: int | str = 1) -> Page:
-    """One page of a run's plan in plan order, optionally only one action (post, skip, unmapped).
+def run_items_page(*, run: SyncRun, action: str = "", page: int | str = 1,
+                   per_page: int = RUN_ITEMS_PER_PAGE) -> Page:
+    """One page of a run's plan in plan order, optionally only one action (post, skip, unmapped),
+    for the run page and the API alike. A page number past the end gives the last page
+    (`page.number` says which one it is).
 
     Each item gets `trakt_title` and `trakt_slug` from its mapping (one query for the page) when
     the mapping still points at the item's Trakt id, so the plan names shows instead of ids.
     """
-    items = SyncRunItem.objects.filter(run=run).order_by("position")
+    items = run_items(run=run)
     if action in SyncRunItem.Action.values:
         items = items.filter(action=action)
-    result = Paginator(items, RUN_ITEMS_PER_PAGE).get_page(page)
+    result = Paginator(items, per_page).get_page(page)
     result.object_list = _with_trakt_titles(list(result.object_list))
     return result
 

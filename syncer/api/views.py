@@ -10,6 +10,7 @@ from django.urls import reverse
 from logs.models import LogEntry
 from mappings.manual import ManualMappingRefused
 from mappings.models import Mapping
+from syncer import selectors
 from syncer.api import serializers
 from syncer.api.services import manual_map_save
 from syncer.api.validation import (
@@ -149,14 +150,13 @@ def run_items(request, run_id: int):
     run = _run_or_404(run_id)
     if isinstance(run, JsonResponse):
         return run
-    items = SyncRunItem.objects.filter(run=run).order_by("position")
-    if params["action"]:
-        items = items.filter(action=params["action"])
-    total = items.count()
-    start = (params["page"] - 1) * RUN_ITEMS_PER_PAGE
-    page = [serializers.run_item(i) for i in items[start : start + RUN_ITEMS_PER_PAGE]]
+    page = selectors.run_items_page(run=run, action=params["action"] or "", page=params["page"],
+                                    per_page=RUN_ITEMS_PER_PAGE)
+    # A page past the end is empty here (the run page shows the last one instead).
+    items = [serializers.run_item(i) for i in page.object_list] if page.number == params["page"] else []
     return JsonResponse(
-        {"runId": run.pk, "count": total, "page": params["page"], "perPage": RUN_ITEMS_PER_PAGE, "items": page}
+        {"runId": run.pk, "count": page.paginator.count, "page": params["page"], "perPage": RUN_ITEMS_PER_PAGE,
+         "items": items}
     )
 
 
