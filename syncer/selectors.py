@@ -5,15 +5,42 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django_q.models import Schedule
 
-from syncer.models import SyncProgress, SyncRun, SyncRunItem
+from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
 from syncer.refs import ascii_id
+from syncer.sync import runs
 from syncer.sync.selectors import run_items
 
 PROGRESS_PER_PAGE = 25
+
+
+# The original's names for its status keys, which the sync engine writes.
+STATUS_KEYS = {
+    "lastManualSync": runs.LAST_RUN,
+    "lastAutomatedSync": runs.LAST_RUN_AUTO,
+    "lastCompletedSync": runs.MODE_KEYS[SyncRun.Mode.COMPLETED],
+    "lastWatchingSync": runs.MODE_KEYS[SyncRun.Mode.WATCHING],
+}
+
+
+def sync_status() -> dict[str, str | None]:
+    """When the last syncs ran, by the original's names (`lastManualSync`, `lastAutomatedSync`,
+    `lastCompletedSync`, `lastWatchingSync`): each the stored text of its status key (the
+    original kept JSON there), None while unset. One query."""
+    values = dict(SystemConfig.objects.filter(key__in=STATUS_KEYS.values()).values_list("key", "value"))
+    return {name: values.get(key) for name, key in STATUS_KEYS.items()}
+
+
+def sync_progress_of(*, anilist_id: int) -> SyncProgress | None:
+    return SyncProgress.objects.filter(anilist_id=anilist_id).first()
+
+
+def sync_progress_recent(*, limit: int) -> list[SyncProgress]:
+    """The `limit` most recently updated progress rows (never-updated rows last)."""
+    return list(SyncProgress.objects.order_by(F("updated_at").desc(nulls_last=True), "-anilist_id")[:limit])
 
 
 def last_runs_by_mode(*, dry_run: bool = False) -> dict[str, SyncRun | None]:

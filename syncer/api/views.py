@@ -3,13 +3,13 @@
 Access control is not here: `config.access` refuses anonymous callers before a view runs.
 """
 
-from django.db.models import F
 from django.http import JsonResponse
 from django.urls import reverse
 
-from logs.models import LogEntry
+from logs.selectors import log_entries
 from mappings.manual import ManualMappingRefused
 from mappings.models import Mapping
+from mappings.selectors import mappings_by_anilist_id
 from syncer import selectors
 from syncer.api import serializers
 from syncer.api.services import manual_map_save
@@ -27,30 +27,21 @@ from syncer.api.validation import (
     positive_int,
     query_params,
 )
-from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
-from syncer.sync import runs
+from syncer.models import SyncRun, SyncRunItem
 
-# The original's status keys, as the sync engine writes them.
-STATUS_KEYS = {
-    "lastManualSync": runs.LAST_RUN,
-    "lastAutomatedSync": runs.LAST_RUN_AUTO,
-    "lastCompletedSync": runs.MODE_KEYS[SyncRun.Mode.COMPLETED],
-    "lastWatchingSync": runs.MODE_KEYS[SyncRun.Mode.WATCHING],
-}
 LOG_LIMIT = 200
 
 
 @api_view("GET")
 def status(request):
     query_params(request, {})
-    values = dict(SystemConfig.objects.filter(key__in=STATUS_KEYS.values()).values_list("key", "value"))
-    return JsonResponse({name: serializers.config_value(values.get(key)) for name, key in STATUS_KEYS.items()})
+    return JsonResponse({name: serializers.config_value(raw) for name, raw in selectors.sync_status().items()})
 
 
 @api_view("GET")
 def logs(request):
     query_params(request, {})
-    entries = LogEntry.objects.order_by("-id")[:LOG_LIMIT]
+    entries = log_entries(limit=LOG_LIMIT)
     response = JsonResponse([serializers.log_entry(e) for e in entries], safe=False)
     response["Cache-Control"] = "no-store"
     return response
@@ -65,11 +56,10 @@ def progress(request):
     if params["anilistId"] is not None:
         if params["limit"] is not None:
             raise BadInput("Give either 'anilistId' or 'limit', not both.")
-        row = SyncProgress.objects.filter(anilist_id=params["anilistId"]).first()
+        row = selectors.sync_progress_of(anilist_id=params["anilistId"])
         return JsonResponse({"anilistId": params["anilistId"], "lastAbs": row.last_abs if row else 0})
     limit = params["limit"] or 50
-    rows = SyncProgress.objects.order_by(F("updated_at").desc(nulls_last=True), "-anilist_id")[:limit]
-    items = [serializers.progress_row(r) for r in rows]
+    items = [serializers.progress_row(r) for r in selectors.sync_progress_recent(limit=limit)]
     return JsonResponse({"count": len(items), "items": items})
 
 
@@ -77,7 +67,7 @@ def progress(request):
 def mappings(request):
     query_params(request, {})
     result = {"manual": [], "auto": []}
-    for row in Mapping.objects.order_by("anilist_id").iterator(chunk_size=2000):
+    for row in mappings_by_anilist_id():
         result["manual" if row.is_manual else "auto"].append(serializers.mapping(row))
     return JsonResponse(result)
 
@@ -122,7 +112,7 @@ def manual_map(request):
 def _run_or_404(run_id: int) -> SyncRun | JsonResponse:
     if run_id > MAX_ID:
         raise BadInput(f"Run id must be between 1 and {MAX_ID}.")
-    run = SyncRun.objects.filter(pk=run_id).first()
+    run = selectors.run_get(run_id=run_id)
     return run if run is not None else JsonResponse({"error": f"No sync run {run_id}."}, status=404)
 
 
