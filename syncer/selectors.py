@@ -5,13 +5,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django_q.models import Schedule
 
 from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
 from syncer.refs import ascii_id
 from syncer.sync import runs
+from syncer.sync.extras import EXTRA_ACTIONS
 from syncer.sync.selectors import run_items
 
 PROGRESS_PER_PAGE = 25
@@ -161,6 +162,11 @@ def _with_trakt_titles(items: list[SyncRunItem]) -> list[SyncRunItem]:
         item.trakt_title = row["trakt_title"] if same else ""
         item.trakt_slug = row["trakt_slug"] if same else ""
     return items
+
+
+def run_plays(*, run: SyncRun) -> QuerySet[SyncRunItem]:
+    """A run's plays in plan order: its plan without the extras (ratings, watchlist)."""
+    return run_items(run=run).exclude(action__in=EXTRA_ACTIONS)
 
 
 def run_planned_posts(*, run: SyncRun) -> int:

@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from config.access import secret_allowed
+from syncer import selectors
 from syncer.api.validation import (
     BadInput,
     Field,
@@ -22,7 +23,6 @@ from syncer.api.validation import (
     query_params,
 )
 from syncer.models import SyncRun, SyncRunItem
-from syncer.sync.extras import EXTRA_ACTIONS
 from syncer.sync.services import SyncAlreadyRunning, sync_cron, sync_enqueue, sync_preview, sync_run
 
 API = SyncRun.Trigger.API
@@ -139,8 +139,7 @@ def preview_items(run: SyncRun, *, totals: bool = False) -> list[dict]:
     episode count, null while unknown): `totals` adds it.
     """
     entries: dict[int, dict] = {}
-    plan = SyncRunItem.objects.filter(run=run).exclude(action__in=EXTRA_ACTIONS)  # plays only
-    for item in plan.order_by("position").iterator(chunk_size=2000):
+    for item in selectors.run_plays(run=run).iterator(chunk_size=2000):
         entry = entries.setdefault(item.anilist_id, {"anilistShowId": item.anilist_id, "progress": 0})
         if item.anilist_episode >= entry["progress"]:
             entry.update(
@@ -157,7 +156,7 @@ def preview_items(run: SyncRun, *, totals: bool = False) -> list[dict]:
 def library_body(run: SyncRun, mode: str) -> dict:
     """The original's counts: `found` entries with something to do, `alreadySyncedShows`
     entries with nothing left to post, `batches` history POSTs."""
-    items = SyncRunItem.objects.filter(run=run).exclude(action__in=EXTRA_ACTIONS)
+    items = selectors.run_plays(run=run).order_by()
     shows = set(items.values_list("anilist_id", flat=True).distinct())
     doing = set(items.exclude(action=SyncRunItem.Action.ALREADY_SYNCED).values_list("anilist_id", flat=True))
     return {
