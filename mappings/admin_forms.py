@@ -11,6 +11,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from mappings.manual import ManualMappingRefused, manual_target_check
 from mappings.models import Mapping
 from syncer.refs import AsciiIntegerField, ascii_id
+from syncer.seasons import trakt_show_seasons
 
 ANILIST_URL = re.compile(r"anilist\.co/anime/([0-9]+)", re.I)
 TRAKT_URL = re.compile(r"trakt\.tv/(shows|movies)/([\w-]+)", re.I)
@@ -98,8 +99,8 @@ class MappingForm(forms.ModelForm):
 
 
 class EpisodeOverrideFormSet(forms.BaseInlineFormSet):
-    """Each override must name a season and an episode the Trakt show has: the same check as
-    the start season and episode above, and as the manual mapping page."""
+    """Each override must name a season and an episode the Trakt show has, read through the
+    season cache like the start season and episode (`mappings.manual`)."""
 
     def clean(self):
         super().clean()
@@ -112,7 +113,7 @@ class EpisodeOverrideFormSet(forms.BaseInlineFormSet):
         from syncer.http import ApiError
 
         try:
-            seasons = {s.number: s.episodes for s in trakt_factory().show_seasons(trakt_id)}
+            seasons = {s.number: s.episodes for s in trakt_show_seasons(trakt_id=trakt_id, client=trakt_factory())}
         except ApiError as exc:
             raise forms.ValidationError(f"Could not check the overrides on Trakt ({exc.message}); try again.") from exc
         have = ", ".join(map(str, sorted(seasons))) or "none"
