@@ -20,6 +20,7 @@ from mappings.admin_forms import (
     parse_trakt,
 )
 from mappings.legacy import converted_to
+from mappings.manual import manual_target_save
 from mappings.models import (
     AniBridgeRange,
     EpisodeOverride,
@@ -152,18 +153,21 @@ class MappingAdmin(admin.ModelAdmin):
         if not change:
             obj.anilist_id = data["anilist_ref"]
         edited = {"trakt_ref", "type", "start_season", "start_episode"} & set(form.changed_data)
-        if edited or not change:
-            # A person's answer: it wins over every source from now on.
-            obj.trakt_id = data.get("trakt_id")
-            obj.trakt_title = data.get("trakt_title", obj.trakt_title)
-            obj.trakt_slug = data.get("trakt_slug", obj.trakt_slug)
-            obj.is_manual = obj.trakt_id is not None
-            obj.source = "manual" if obj.is_manual else obj.source
-            obj.unmapped_reason = "" if obj.is_manual else (obj.unmapped_reason or "no Trakt id")
+        if (edited or not change) and data.get("target") is None:
+            # No Trakt id: the entry is unmapped, and the sources may map it again.
+            obj.trakt_id = None
+            obj.is_manual = False
+            obj.unmapped_reason = obj.unmapped_reason or "no Trakt id"
             obj.episode_ranges, obj.held_trakt_id = [], None
             if obj.type == Mapping.Type.MOVIE:
                 obj.start_season = obj.start_episode = None
         super().save_model(request, obj, form, change)
+        if (edited or not change) and data.get("target") is not None:
+            # A person's answer, saved by the rule every door shares: it wins over every source.
+            row = manual_target_save(anilist_id=obj.anilist_id, target=data["target"], title=obj.title)
+            for line in row.overlaps:
+                self.message_user(request, f"This entry {line}.", messages.WARNING)
+            obj.refresh_from_db()
 
     @admin.action(description="Re-resolve from sources (skips manual rows)")
     def reresolve(self, request, queryset):

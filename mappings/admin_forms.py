@@ -1,17 +1,22 @@
-"""The mapping edit form: ids or URLs in, checked against Trakt before anything is saved."""
+"""The mapping edit form: ids or URLs in, checked against Trakt (`mappings.manual`, the rule of
+every door) before anything is saved."""
 
 from __future__ import annotations
 
 import re
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
+from mappings.manual import ManualMappingRefused, manual_target_check
 from mappings.models import Mapping
-from mappings.placement import locate
+from mappings.seasons import trakt_show_seasons
 from syncer.refs import AsciiIntegerField, ascii_id
 
 ANILIST_URL = re.compile(r"anilist\.co/anime/([0-9]+)", re.I)
 TRAKT_URL = re.compile(r"trakt\.tv/(shows|movies)/([\w-]+)", re.I)
+# The form's field for each input a `ManualMappingRefused` names.
+FIELDS = {"trakt": "trakt_ref", "start_season": "start_season", "start_episode": "start_episode"}
 
 
 def trakt_factory():
@@ -78,46 +83,24 @@ class MappingForm(forms.ModelForm):
         kind_from_url, ref = parse_trakt(data.get("trakt_ref"))
         kind = kind_from_url or data.get("type") or Mapping.Type.SHOW
         data["type"] = kind
+        data["target"] = None
         if not ref:
             data["trakt_id"] = None
             return data
-        trakt = trakt_factory()
-        item = self._trakt_item(trakt, kind, ref)
-        ids = item.get("ids") or {}
-        data["trakt_id"] = int(ids.get("trakt") or ref)
-        data["trakt_title"], data["trakt_slug"] = item.get("title") or "", ids.get("slug") or ""
-        if kind == Mapping.Type.SHOW:
-            self._check_start(trakt, data)
-        return data
-
-    def _trakt_item(self, trakt, kind, ref):
-        from syncer.http import ApiError, NotFound
-
         try:
-            return (trakt.show if kind == Mapping.Type.SHOW else trakt.movie)(ref)
-        except NotFound as exc:
-            raise forms.ValidationError({"trakt_ref": f"Trakt has no {kind} “{ref}”."}) from exc
-        except ApiError as exc:
-            raise forms.ValidationError({"trakt_ref": f"Could not check Trakt ({exc.message}); try again."}) from exc
-
-    def _check_start(self, trakt, data):
-        season = data.get("start_season") if data.get("start_season") is not None else 1
-        episode = data.get("start_episode") or 1
-        data["start_season"], data["start_episode"] = season, episode
-        seasons = trakt.show_seasons(data["trakt_id"])
-        numbers = sorted(s.number for s in seasons)
-        if season not in numbers:
-            raise forms.ValidationError({"start_season": f"Trakt show {data['trakt_id']} has no season {season} "
-                                                         f"(it has {', '.join(map(str, numbers)) or 'none'})."})
-        if locate(seasons, season, episode, spill=1) is None:
-            count = next(len(s.episodes) for s in seasons if s.number == season)
-            raise forms.ValidationError({"start_episode": f"Season {season} of Trakt show {data['trakt_id']} has no "
-                                                          f"episode {episode} ({count} episodes)."})
+            target = manual_target_check(ref=ref, kind=kind, start_season=data.get("start_season"),
+                                         start_episode=data.get("start_episode"), client=trakt_factory())
+        except ManualMappingRefused as exc:
+            raise forms.ValidationError({FIELDS.get(exc.field, NON_FIELD_ERRORS): exc.message}) from None
+        data["target"], data["trakt_id"] = target, target.trakt_id
+        data["trakt_title"], data["trakt_slug"] = target.title, target.slug
+        data["start_season"], data["start_episode"] = target.start_season, target.start_episode
+        return data
 
 
 class EpisodeOverrideFormSet(forms.BaseInlineFormSet):
-    """Each override must name a season and an episode the Trakt show has: the same check as
-    the start season and episode above, and as the manual mapping page."""
+    """Each override must name a season and an episode the Trakt show has, read through the
+    season cache like the start season and episode (`mappings.manual`)."""
 
     def clean(self):
         super().clean()
@@ -130,7 +113,7 @@ class EpisodeOverrideFormSet(forms.BaseInlineFormSet):
         from syncer.http import ApiError
 
         try:
-            seasons = {s.number: s.episodes for s in trakt_factory().show_seasons(trakt_id)}
+            seasons = {s.number: s.episodes for s in trakt_show_seasons(trakt_id=trakt_id, client=trakt_factory())}
         except ApiError as exc:
             raise forms.ValidationError(f"Could not check the overrides on Trakt ({exc.message}); try again.") from exc
         have = ", ".join(map(str, sorted(seasons))) or "none"

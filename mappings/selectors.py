@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +32,11 @@ def overrides_for(*, anilist_ids: Iterable[int]) -> dict[int, dict[int, tuple[in
     for anilist_id, anilist_episode, season, episode in rows:
         out[anilist_id][anilist_episode] = (season, episode)
     return dict(out)
+
+
+def mappings_by_anilist_id() -> Iterator[Mapping]:
+    """Every mapping, manual and automatic, by AniList id, read in chunks (tens of thousands)."""
+    return Mapping.objects.order_by("anilist_id").iterator(chunk_size=2000)
 
 
 def unmapped_mappings() -> QuerySet[Mapping]:

@@ -1,7 +1,5 @@
 """Forms of the web pages, and reading ids out of pasted AniList and Trakt URLs."""
 
-from dataclasses import dataclass
-
 from django import forms
 
 from syncer import refs
@@ -61,23 +59,11 @@ class TraktRefField(forms.CharField):
         return parsed
 
 
-@dataclass(frozen=True)
-class TraktTarget:
-    """What Trakt confirmed for a manual mapping."""
-
-    kind: str
-    trakt_id: int
-    title: str
-    slug: str
-    start_season: int
-    start_episode: int
-
-
 class ManualMappingForm(forms.Form):
     """AniList entry -> Trakt show (start season and episode) or movie, ids or pasted URLs.
 
     A season or episode in a pasted Trakt URL fills the start fields left at their defaults.
-    Whether the show, season and episode exist is checked against Trakt by `check_on_trakt`.
+    Whether the show, season and episode exist is checked against Trakt by `mappings.manual`.
     """
 
     anilist = AniListIdField(label="AniList id or URL", help_text="e.g. https://anilist.co/anime/16498/")

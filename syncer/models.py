@@ -122,7 +122,7 @@ class SyncRun(models.Model):
 
 class TraktToken(models.Model):
     """The Trakt OAuth token pair (one row, id 1). Tokens are stored encrypted (see
-    `syncer.crypto`); `version` increases on every rotation so two concurrent refreshes cannot
+    `syncer.trakt_connection.crypto`); `version` increases on every rotation so two concurrent refreshes cannot
     both save a pair made from the same single-use refresh token."""
 
     class State(models.TextChoices):

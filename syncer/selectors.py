@@ -5,14 +5,42 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django_q.models import Schedule
 
-from syncer.models import SyncProgress, SyncRun, SyncRunItem
+from syncer import status_keys
+from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
 from syncer.refs import ascii_id
+from syncer.sync.selectors import run_items
 
 PROGRESS_PER_PAGE = 25
+
+
+# The original's names for its status keys, which the sync engine writes.
+STATUS_KEYS = {
+    "lastManualSync": status_keys.LAST_RUN,
+    "lastAutomatedSync": status_keys.LAST_RUN_AUTO,
+    "lastCompletedSync": status_keys.MODE_LAST_RUN["completed"],
+    "lastWatchingSync": status_keys.MODE_LAST_RUN["watching"],
+}
+
+
+def sync_status() -> dict[str, str | None]:
+    """When the last syncs ran, by the original's names (`lastManualSync`, `lastAutomatedSync`,
+    `lastCompletedSync`, `lastWatchingSync`): each the stored text of its status key (the
+    original kept JSON there), None while unset. One query."""
+    values = dict(SystemConfig.objects.filter(key__in=STATUS_KEYS.values()).values_list("key", "value"))
+    return {name: values.get(key) for name, key in STATUS_KEYS.items()}
+
+
+def sync_progress_of(*, anilist_id: int) -> SyncProgress | None:
+    return SyncProgress.objects.filter(anilist_id=anilist_id).first()
+
+
+def sync_progress_recent(*, limit: int) -> list[SyncProgress]:
+    """The `limit` most recently updated progress rows (never-updated rows last)."""
+    return list(SyncProgress.objects.order_by(F("updated_at").desc(nulls_last=True), "-anilist_id")[:limit])
 
 
 def last_runs_by_mode(*, dry_run: bool = False) -> dict[str, SyncRun | None]:
@@ -102,16 +130,19 @@ def run_is_silent(run: SyncRun) -> bool:
     return limit is not None and timezone.now() - run.last_alive_at > timedelta(seconds=limit)
 
 
-def run_items_page(*, run: SyncRun, action: str = "", page: int | str = 1) -> Page:
-    """One page of a run's plan in plan order, optionally only one action (post, skip, unmapped).
+def run_items_page(*, run: SyncRun, action: str = "", page: int | str = 1,
+                   per_page: int = RUN_ITEMS_PER_PAGE) -> Page:
+    """One page of a run's plan in plan order, optionally only one action (post, skip, unmapped),
+    for the run page and the API alike. A page number past the end gives the last page
+    (`page.number` says which one it is).
 
     Each item gets `trakt_title` and `trakt_slug` from its mapping (one query for the page) when
     the mapping still points at the item's Trakt id, so the plan names shows instead of ids.
     """
-    items = SyncRunItem.objects.filter(run=run).order_by("position")
+    items = run_items(run=run)
     if action in SyncRunItem.Action.values:
         items = items.filter(action=action)
-    result = Paginator(items, RUN_ITEMS_PER_PAGE).get_page(page)
+    result = Paginator(items, per_page).get_page(page)
     result.object_list = _with_trakt_titles(list(result.object_list))
     return result
 
@@ -130,6 +161,7 @@ def _with_trakt_titles(items: list[SyncRunItem]) -> list[SyncRunItem]:
         item.trakt_title = row["trakt_title"] if same else ""
         item.trakt_slug = row["trakt_slug"] if same else ""
     return items
+
 
 
 def run_planned_posts(*, run: SyncRun) -> int:

@@ -18,6 +18,7 @@ from syncer.api.validation import (
 )
 from syncer.http import ApiError, AuthError
 from syncer.models import TraktDeviceCode
+from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.oauth import (
     trakt_authorize_url,
     trakt_code_exchange,
@@ -27,7 +28,7 @@ from syncer.trakt_connection.oauth import (
 
 
 def not_configured() -> JsonResponse | None:
-    if settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET:
+    if trakt_app_configured():
         return None
     return JsonResponse({"error": "TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET must be set first."}, status=503)
 

@@ -4,6 +4,7 @@ A run that cannot be undone (an undo, a preview, already undone, ...) answers 40
 
 from django.http import JsonResponse
 
+from syncer import selectors
 from syncer.api.sync_views import already_running, failed, queued, with_run_header
 from syncer.api.validation import (
     MAX_ID,
@@ -27,7 +28,7 @@ def run_undo(request, run_id: int):
     ensure_no_body(request)
     if run_id > MAX_ID:
         raise BadInput(f"Run id must be between 1 and {MAX_ID}.")
-    if not SyncRun.objects.filter(pk=run_id).exists():
+    if selectors.run_get(run_id=run_id) is None:
         return JsonResponse({"error": f"No sync run {run_id}."}, status=404)
     try:
         if params["async"] and not params["preview"]:

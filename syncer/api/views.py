@@ -3,15 +3,16 @@
 Access control is not here: `config.access` refuses anonymous callers before a view runs.
 """
 
-from django.db.models import F
 from django.http import JsonResponse
 from django.urls import reverse
 
-from logs.models import LogEntry
+from logs.selectors import log_entries
+from mappings.manual import ManualMappingRefused
 from mappings.models import Mapping
-from syncer import status_keys
+from mappings.selectors import mappings_by_anilist_id
+from syncer import selectors
 from syncer.api import serializers
-from syncer.api.services import manual_mapping_save
+from syncer.api.services import manual_map_save
 from syncer.api.validation import (
     MAX_ID,
     MISSING,
@@ -26,29 +27,21 @@ from syncer.api.validation import (
     positive_int,
     query_params,
 )
-from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
+from syncer.models import SyncRun, SyncRunItem
 
-# The original's status keys, as the sync engine writes them.
-STATUS_KEYS = {
-    "lastManualSync": status_keys.LAST_RUN,
-    "lastAutomatedSync": status_keys.LAST_RUN_AUTO,
-    "lastCompletedSync": status_keys.MODE_LAST_RUN["completed"],
-    "lastWatchingSync": status_keys.MODE_LAST_RUN["watching"],
-}
 LOG_LIMIT = 200
 
 
 @api_view("GET")
 def status(request):
     query_params(request, {})
-    values = dict(SystemConfig.objects.filter(key__in=STATUS_KEYS.values()).values_list("key", "value"))
-    return JsonResponse({name: serializers.config_value(values.get(key)) for name, key in STATUS_KEYS.items()})
+    return JsonResponse({name: serializers.config_value(raw) for name, raw in selectors.sync_status().items()})
 
 
 @api_view("GET")
 def logs(request):
     query_params(request, {})
-    entries = LogEntry.objects.order_by("-id")[:LOG_LIMIT]
+    entries = log_entries(limit=LOG_LIMIT)
     response = JsonResponse([serializers.log_entry(e) for e in entries], safe=False)
     response["Cache-Control"] = "no-store"
     return response
@@ -63,11 +56,10 @@ def progress(request):
     if params["anilistId"] is not None:
         if params["limit"] is not None:
             raise BadInput("Give either 'anilistId' or 'limit', not both.")
-        row = SyncProgress.objects.filter(anilist_id=params["anilistId"]).first()
+        row = selectors.sync_progress_of(anilist_id=params["anilistId"])
         return JsonResponse({"anilistId": params["anilistId"], "lastAbs": row.last_abs if row else 0})
     limit = params["limit"] or 50
-    rows = SyncProgress.objects.order_by(F("updated_at").desc(nulls_last=True), "-anilist_id")[:limit]
-    items = [serializers.progress_row(r) for r in rows]
+    items = [serializers.progress_row(r) for r in selectors.sync_progress_recent(limit=limit)]
     return JsonResponse({"count": len(items), "items": items})
 
 
@@ -75,7 +67,7 @@ def progress(request):
 def mappings(request):
     query_params(request, {})
     result = {"manual": [], "auto": []}
-    for row in Mapping.objects.order_by("anilist_id").iterator(chunk_size=2000):
+    for row in mappings_by_anilist_id():
         result["manual" if row.is_manual else "auto"].append(serializers.mapping(row))
     return JsonResponse(result)
 
@@ -103,21 +95,24 @@ def manual_map(request):
     if body["type"] == Mapping.Type.MOVIE and (body["startSeason"] is not None or body["startEpisode"] is not None):
         raise BadInput("'startSeason' and 'startEpisode' apply to shows, not to a movie.")
     given_ids = {column: body[key] for key, column in EXTERNAL_ID_KEYS.items() if body[key] is not MISSING}
-    manual_mapping_save(
-        anilist_id=body["anilistId"],
-        trakt_id=body["traktId"],
-        kind=body["type"],
-        start_season=body["startSeason"],
-        start_episode=body["startEpisode"],
-        **given_ids,
-    )
+    try:
+        manual_map_save(
+            anilist_id=body["anilistId"],
+            trakt_id=body["traktId"],
+            kind=body["type"],
+            start_season=body["startSeason"],
+            start_episode=body["startEpisode"],
+            **given_ids,
+        )
+    except ManualMappingRefused as exc:
+        raise BadInput(exc.message) from None
     return JsonResponse({"success": True, "added": 1})
 
 
 def _run_or_404(run_id: int) -> SyncRun | JsonResponse:
     if run_id > MAX_ID:
         raise BadInput(f"Run id must be between 1 and {MAX_ID}.")
-    run = SyncRun.objects.filter(pk=run_id).first()
+    run = selectors.run_get(run_id=run_id)
     return run if run is not None else JsonResponse({"error": f"No sync run {run_id}."}, status=404)
 
 
@@ -145,14 +140,13 @@ def run_items(request, run_id: int):
     run = _run_or_404(run_id)
     if isinstance(run, JsonResponse):
         return run
-    items = SyncRunItem.objects.filter(run=run).order_by("position")
-    if params["action"]:
-        items = items.filter(action=params["action"])
-    total = items.count()
-    start = (params["page"] - 1) * RUN_ITEMS_PER_PAGE
-    page = [serializers.run_item(i) for i in items[start : start + RUN_ITEMS_PER_PAGE]]
+    page = selectors.run_items_page(run=run, action=params["action"] or "", page=params["page"],
+                                    per_page=RUN_ITEMS_PER_PAGE)
+    # A page past the end is empty here (the run page shows the last one instead).
+    items = [serializers.run_item(i) for i in page.object_list] if page.number == params["page"] else []
     return JsonResponse(
-        {"runId": run.pk, "count": total, "page": params["page"], "perPage": RUN_ITEMS_PER_PAGE, "items": page}
+        {"runId": run.pk, "count": page.paginator.count, "page": params["page"], "perPage": RUN_ITEMS_PER_PAGE,
+         "items": items}
     )
 
 

@@ -21,6 +21,7 @@ from syncer.clients.trakt import TraktClient
 from syncer.http import ApiError, AuthError, BadResponse
 from syncer.models import SystemConfig, TraktToken
 from syncer.notify import notify_trakt_reconnect
+from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.crypto import TokenDecryptError, decrypt, encrypt
 
 logger = logging.getLogger("syncer.trakt_connection")
@@ -32,7 +33,7 @@ LEGACY_KEYS = ("trakt:token", "trakt:refresh_token")
 
 
 def oauth_client(client: TraktClient | None) -> TraktClient:
-    if not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET):
+    if not trakt_app_configured():
         raise AuthError("Trakt", None, "TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET must be set")
     return client or TraktClient()
 

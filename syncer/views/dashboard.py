@@ -10,6 +10,7 @@ from syncer.http import ApiError
 from syncer.refs import page_number
 from syncer.service_status import problem_of, service_status
 from syncer.sync.selectors import watchlist_full
+from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.tokens import trakt_token_status
 from syncer.views.notify import notify_context
 from syncer.views.sources import sources_context
@@ -51,7 +52,7 @@ def connections_partial(request):
         # What the last request to Trakt (by a sync, a page) learned: a refused token or an
         # outage shows here even while the stored connection still looks fine.
         "trakt_seen": service_status("Trakt"),
-        "trakt_app_missing": not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
+        "trakt_app_missing": not trakt_app_configured(),
         "watchlist_full": watchlist_full(),
     }
     return render(request, "syncer/_connections.html", context)

@@ -1,4 +1,6 @@
-"""A run's page and its status partial (polled until the run is finished)."""
+"""A run's page and its status partial (polled until the run is finished). The context built
+here (`run_context`, with what the page says about undoing the run) is also what the sync and
+undo views render a run with."""
 
 from django.http import Http404
 from django.shortcuts import render
@@ -7,7 +9,7 @@ from django.views.decorators.http import require_GET
 from syncer import selectors
 from syncer.models import SyncRun
 from syncer.refs import page_number
-from syncer.views.undo import undo_context
+from syncer.sync.undo import undo_refusal
 
 
 @require_GET
@@ -40,3 +42,13 @@ def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:
     undo = undo_context(run) if finished else {}
     return {"run": run, "items": items, "action": action, "finished": finished, "to_post": to_post,
             "silent": silent, **undo}
+
+
+def undo_context(run: SyncRun) -> dict:
+    """What the run page shows about undoing `run` (or, for an undo run, what it undid)."""
+    if run.mode == SyncRun.Mode.UNDO:
+        to_remove = run.found - run.not_found if run.dry_run and run.state == SyncRun.State.SUCCEEDED else 0
+        return {"undo_of": run.undo_of_id, "undo_to_remove": to_remove}
+    if run.dry_run or not run.posted:
+        return {}
+    return {"undo_refused": undo_refusal(run), "undo_offered": True}

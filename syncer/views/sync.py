@@ -9,6 +9,7 @@ from syncer.forms import SyncStartForm
 from syncer.models import SyncRun
 from syncer.sync.selectors import never_synced
 from syncer.sync.services import SyncAlreadyRunning, sync_enqueue
+from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.tokens import trakt_token_status
 from syncer.views.runs import run_context
 
@@ -44,7 +45,7 @@ def sync_blocker(*, dry_run: bool) -> str:
     and Trakt's public catalogue; a run also needs the Trakt connection to write."""
     if not settings.ANILIST_ACCESS_TOKEN:
         return "anilist"
-    if not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET):
+    if not trakt_app_configured():
         return "trakt_app"
     if not dry_run and not trakt_token_status()["connected"]:
         return "trakt"

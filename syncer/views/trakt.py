@@ -3,12 +3,12 @@ authorization code as a fallback; disconnecting."""
 
 import logging
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from syncer.http import ApiError
 from syncer.models import TraktDeviceCode
+from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.oauth import (
     trakt_authorize_url,
     trakt_code_exchange,
@@ -87,7 +87,7 @@ def _page_or_partial(request, *, error: str = "", notice: str = "", status: int 
 def _page_context(*, error: str = "", notice: str = "") -> dict:
     return {
         "status": trakt_token_status(),
-        "app_missing": not (settings.TRAKT_CLIENT_ID and settings.TRAKT_CLIENT_SECRET),
+        "app_missing": not trakt_app_configured(),
         "authorize_url": trakt_authorize_url(),
         "error": error,
         "notice": notice,

@@ -90,9 +90,9 @@ def test_a_trakt_url_fixes_an_unmapped_entry_as_a_manual_mapping(admin_client, r
 
 
 @pytest.mark.parametrize(("trakt_ref", "season", "episode", "field", "message"), [
-    ("999999", "1", "1", "trakt_ref", "Trakt has no show “999999”"),
-    ("1420", "2", "1", "start_season", "has no season 2 (it has 0, 1, 3)"),
-    ("1420", "3", "40", "start_episode", "has no episode 40"),
+    ("999999", "1", "1", "trakt_ref", "Trakt has no show 999999. Check the id or URL."),
+    ("1420", "2", "1", "start_season", "Attack on Titan has no season 2 on Trakt (its seasons: 0, 1, 3)."),
+    ("1420", "3", "40", "start_episode", "Season 3 of Attack on Titan has no episode 40 on Trakt (its episodes: 1–22)."),
 ])
 def test_the_form_explains_what_trakt_does_not_have(admin_client, rows, trakt_stub, trakt_ref, season, episode,
                                                     field, message):
@@ -179,3 +179,29 @@ def test_overrides_are_checked_against_the_show_chosen_in_the_same_form(admin_cl
                              trakt_ref="https://trakt.tv/shows/attack-on-titan", type="show",
                              start_season="1", start_episode="1")
     assert response.status_code == 200 and Mapping.objects.get(pk=190327).trakt_id is None
+
+
+def test_a_start_past_the_end_of_a_season_is_refused_as_on_the_manual_page_and_the_api(admin_client, rows,
+                                                                                          trakt_stub):
+    """Season 1 has 25 episodes: S1E26 is not counted on into the next season (`mappings.manual`)."""
+    response = admin_client.post(reverse("admin:mappings_mapping_add"), {
+        "anilist_ref": "5", "title": "x", "trakt_ref": "1420", "type": "show", "start_season": "1",
+        "start_episode": "26", "overrides-TOTAL_FORMS": "0", "overrides-INITIAL_FORMS": "0",
+    })
+    assert response.context["adminform"].form.errors["start_episode"] == [
+        "Season 1 of Attack on Titan has no episode 26 on Trakt (its episodes: 1–25)."]
+    assert not Mapping.objects.filter(pk=5).exists()
+
+
+def test_a_manual_mapping_that_overlaps_another_entry_is_saved_with_a_warning(admin_client, rows, trakt_stub):
+    Mapping.objects.create(anilist_id=99147, trakt_id=1420, type="show", start_season=3, start_episode=1,
+                           episodes=14, title="Attack on Titan Season 3", source="fribb")
+    response = admin_client.post(reverse("admin:mappings_mapping_add"), {
+        "anilist_ref": "5", "title": "AoT S3P2", "trakt_ref": "1420", "type": "show", "start_season": "3",
+        "start_episode": "13", "overrides-TOTAL_FORMS": "0", "overrides-INITIAL_FORMS": "0",
+    }, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert "This entry shares Trakt show 1420 S3E13 with AniList 99147 (Attack on Titan Season 3): " \
+           "held for both until you decide." in shown
+    row = Mapping.objects.get(pk=5)
+    assert (row.trakt_id, row.is_manual, row.source, row.title) == (1420, True, "manual", "AoT S3P2")

@@ -121,9 +121,10 @@ def test_a_logged_in_user_who_is_not_staff_is_refused(client, django_user_model)
     assert_refused(client.get("/api/status"))
 
 
-def test_a_staff_session_needs_csrf_for_writes(staff_user):
+def test_a_staff_session_needs_csrf_for_writes(staff_user, fake_trakt):
     from mappings.models import Mapping
 
+    fake_trakt.add_show(2)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(staff_user)
     body = {"anilistId": 1, "traktId": 2}
@@ -139,7 +140,8 @@ def test_a_staff_session_needs_csrf_for_writes(staff_user):
     assert Mapping.objects.filter(anilist_id=1, is_manual=True).exists()
 
 
-def test_a_bearer_caller_needs_no_csrf_token(staff_user):
+def test_a_bearer_caller_needs_no_csrf_token(staff_user, fake_trakt):
+    fake_trakt.add_show(2)
     machine = Client(enforce_csrf_checks=True)
     response = machine.post(
         "/api/manual-map", {"anilistId": 1, "traktId": 2}, content_type="application/json",

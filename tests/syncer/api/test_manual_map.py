@@ -9,6 +9,15 @@ from mappings.models import Mapping
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def catalogue(fake_trakt):
+    """What the fake Trakt knows: every mapping is checked there first (`mappings.manual`)."""
+    for trakt_id in (1, 2, 37696, 88888):
+        fake_trakt.add_show(trakt_id, title=f"Show {trakt_id}", seasons={1: 25, 2: 24})
+    fake_trakt.add_movie(142, title="Spirited Away")
+    return fake_trakt
+
+
 def test_it_saves_a_manual_mapping_with_the_original_body(api):
     response = api.post("/api/manual-map", {"anilistId": 21, "traktId": 37696, "tmdbId": 37854, "imdbId": "tt0388629", "tvdbId": 81797})
     assert response.status_code == 200
@@ -30,7 +39,7 @@ def test_it_overrides_an_automatic_mapping_and_keeps_the_anilist_facts(api):
     api.post("/api/manual-map", {"anilistId": 5, "traktId": 2, "startSeason": 2, "startEpisode": 13})
     row = Mapping.objects.get(anilist_id=5)
     assert (row.trakt_id, row.is_manual, row.start_season, row.start_episode) == (2, True, 2, 13)
-    assert row.title == "Some show" and row.trakt_title == ""
+    assert row.title == "Some show" and row.trakt_title == "Show 2"
 
 
 def test_an_anilist_movie_stays_a_movie_when_no_type_is_given(api):
@@ -127,3 +136,29 @@ def test_ids_left_out_keep_their_value_and_null_clears_one(api):
     api.post("/api/manual-map", {"anilistId": 7, "traktId": 1, "tvdbId": None})
     row = Mapping.objects.get(anilist_id=7)
     assert (row.tmdb_id, row.tvdb_id, row.imdb_id) == (11, None, "tt0000001")
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"anilistId": 1, "traktId": 999}, "Trakt has no show 999. Check the id or URL."),
+        ({"anilistId": 1, "traktId": 999, "type": "movie"}, "Trakt has no movie 999. Check the id or URL."),
+        ({"anilistId": 1, "traktId": 2, "startSeason": 7}, "Show 2 has no season 7 on Trakt (its seasons: 1, 2)."),
+        ({"anilistId": 1, "traktId": 2, "startSeason": 1, "startEpisode": 26},
+         "Season 1 of Show 2 has no episode 26 on Trakt (its episodes: 1–25)."),
+    ],
+)
+def test_a_mapping_trakt_does_not_have_is_refused_with_the_pages_message(api, body, message):
+    response = api.post("/api/manual-map", body)
+    assert response.status_code == 400
+    assert response.json() == {"error": message}
+    assert not Mapping.objects.exists()
+
+
+def test_a_start_past_the_end_of_a_season_is_refused_as_in_the_admin_and_on_the_manual_page(api, catalogue):
+    """Season 1 has 25 episodes: S1E26 is not counted on into season 2 (`mappings.manual`)."""
+    catalogue.add_show(1420, title="Attack on Titan", seasons={0: 5, 1: 25, 2: 12, 3: 22})
+    response = api.post("/api/manual-map", {"anilistId": 5, "traktId": 1420, "startSeason": 1, "startEpisode": 26})
+    assert response.status_code == 400
+    assert response.json() == {"error": "Season 1 of Attack on Titan has no episode 26 on Trakt (its episodes: 1–25)."}
+    assert not Mapping.objects.exists()

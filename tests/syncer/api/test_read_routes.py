@@ -222,6 +222,13 @@ def test_a_runs_plan_can_be_filtered_by_action(api, planned_run):
     assert {i["reason"] for i in body["items"]} == {"season does not exist on Trakt"}
 
 
+def test_a_page_past_the_end_of_a_plan_is_empty(api, planned_run):
+    body = api.get(f"/api/runs/{planned_run.pk}/items?page=3").json()
+    assert (body["count"], body["page"], body["perPage"], body["items"]) == (250, 3, 200, [])
+    empty = SyncRun.objects.create(mode="completed", dry_run=True, state="succeeded")
+    assert api.get(f"/api/runs/{empty.pk}/items").json()["items"] == []
+
+
 @pytest.mark.parametrize("query", ["page=0", "page=-1", "page=x", "page=100001", "action=posted", "size=5"])
 def test_run_items_refuse_bad_parameters(api, planned_run, query):
     assert api.get(f"/api/runs/{planned_run.pk}/items?{query}").status_code == 400

@@ -77,6 +77,15 @@ def test_it_says_clearly_what_is_wrong_and_saves_nothing(staff_client, catalogue
     assert not Mapping.objects.filter(is_manual=True).exists()
 
 
+def test_a_start_past_the_end_of_a_season_is_refused_as_in_the_admin_and_the_api(staff_client, catalogue):
+    """Season 1 has 25 episodes: S1E26 is not counted on into season 2 (`mappings.manual`)."""
+    data = {"anilist": "104578", "trakt": "1420", "kind": "show", "start_season": "1", "start_episode": "26"}
+    response = staff_client.post("/manual/", data, HTTP_HX_REQUEST="true")
+    assert response.context["form"].non_field_errors() == [
+        "Season 1 of Attack on Titan has no episode 26 on Trakt (its episodes: 1–25)."]
+    assert not Mapping.objects.exists()
+
+
 def test_a_manual_mapping_replaces_an_unmapped_row_and_clears_its_reason(staff_client, catalogue):
     Mapping.objects.create(anilist_id=104578, title="AoT S3P2", unmapped_reason="season does not exist on Trakt")
     html = staff_client.get("/manual/?anilist=104578").content.decode()
