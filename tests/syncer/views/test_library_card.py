@@ -1,24 +1,14 @@
 """The Sync page's Library card (issue 10): offered as the first sync of an install, queued
 like every mode."""
 
-import time
 
 import pytest
 
 from syncer.models import SyncProgress, SyncRun
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("accounts_ready")]
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-
-@pytest.fixture(autouse=True)
-def ready(settings):
-    from syncer.trakt_connection.tokens import trakt_token_save
-
-    settings.ANILIST_ACCESS_TOKEN = "anilist-token"
-    settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "client-id", "client-secret"
-    trakt_token_save(payload={"access_token": "acc", "refresh_token": "ref", "expires_in": 7 * 86400,
-                              "created_at": int(time.time())}, username="kaori")
 
 
 def test_a_new_install_is_offered_the_library_sync_first(staff_client):

@@ -1,6 +1,5 @@
 """Sync `/sync/`: Preview and Run of every mode, queued on django-q, refusing a second run."""
 
-import time
 
 import pytest
 from django.utils import timezone
@@ -9,19 +8,9 @@ from mappings.models import Mapping
 from syncer.models import SyncRun
 from syncer.sync.lease import lease_acquire
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("accounts_ready")]
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-
-@pytest.fixture(autouse=True)
-def ready(settings):
-    """AniList and the Trakt app configured and Trakt connected: what a run needs to start."""
-    from syncer.trakt_connection.tokens import trakt_token_save
-
-    settings.ANILIST_ACCESS_TOKEN = "anilist-token"
-    settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = "client-id", "client-secret"
-    trakt_token_save(payload={"access_token": "acc", "refresh_token": "ref", "expires_in": 7 * 86400,
-                              "created_at": int(time.time())}, username="kaori")
 
 
 @pytest.fixture
