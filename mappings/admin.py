@@ -30,6 +30,8 @@ from mappings.models import (
     OtakuEntry,
     SourceStatus,
 )
+from mappings.selectors import mappings_by_air_dates
+from syncer.http import ApiError
 from syncer.refs import ascii_id
 
 # The admin is this app's mapping editor: its wide lists need the page's width more than a
@@ -77,8 +79,6 @@ class AirDatesFilter(admin.SimpleListFilter):
         return [("placed", "Placed or corrected by air dates"), ("held", "Held by air dates")]
 
     def queryset(self, request, queryset):
-        from mappings.selectors import mappings_by_air_dates
-
         return mappings_by_air_dates(queryset, held=self.value() == "held") if self.value() else queryset
 
 
@@ -178,8 +178,6 @@ class MappingAdmin(admin.ModelAdmin):
         self._reresolve(request, queryset, include_manual=True)
 
     def _reresolve(self, request, queryset, *, include_manual):
-        from syncer.http import ApiError
-
         try:
             result = services.mappings_reresolve(rows=queryset, include_manual=include_manual)
         except ApiError as exc:

@@ -11,6 +11,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from mappings.manual import ManualMappingRefused, manual_target_check
 from mappings.models import Mapping
 from mappings.seasons import trakt_show_seasons
+from syncer.connections import trakt_client
+from syncer.http import ApiError
 from syncer.refs import AsciiIntegerField, ascii_id
 
 ANILIST_URL = re.compile(r"anilist\.co/anime/([0-9]+)", re.I)
@@ -21,8 +23,6 @@ FIELDS = {"trakt": "trakt_ref", "start_season": "start_season", "start_episode":
 
 def trakt_factory():
     """The Trakt client the form checks with (tests replace this)."""
-    from syncer.connections import trakt_client
-
     return trakt_client(authenticated=False)
 
 
@@ -110,7 +110,6 @@ class EpisodeOverrideFormSet(forms.BaseInlineFormSet):
                 and form.cleaned_data.get("season") is not None and form.cleaned_data.get("episode") is not None]
         if not rows or not trakt_id or kind == Mapping.Type.MOVIE:
             return
-        from syncer.http import ApiError
 
         try:
             seasons = {s.number: s.episodes for s in trakt_show_seasons(trakt_id=trakt_id, client=trakt_factory())}

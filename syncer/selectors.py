@@ -5,10 +5,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
-from django_q.models import Schedule
+from django_q.models import Schedule, Task
 
+from mappings.models import Mapping, SourceStatus
+from mappings.provenance import placed_by
+from mappings.seasons import cached_show_seasons
+from mappings.selectors import disputes, unmapped_mappings
 from syncer import status_keys
 from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
 from syncer.refs import ascii_id
@@ -90,18 +94,12 @@ def sync_progress_page(*, query: str = "", page: int | str = 1) -> ProgressPage:
 
 def _placement_columns() -> dict:
     """The entry's mapping `source`, `is_manual` and Trakt id, read in the page's own query."""
-    from django.db.models import OuterRef, Subquery
-
-    from mappings.models import Mapping
-
     mapping = Mapping.objects.filter(anilist_id=OuterRef("anilist_id"))
     return {f"mapping_{name}": Subquery(mapping.values(name)[:1]) for name in ("source", "is_manual", "trakt_id")}
 
 
 def _with_placed_by(page: Page) -> Page:
     """Each row gets `placed_by`: the mapping source that placed the entry ("" if unmapped)."""
-    from mappings.provenance import placed_by
-
     page.object_list = list(page.object_list)
     for row in page.object_list:
         mapped = row.mapping_trakt_id is not None
@@ -148,8 +146,6 @@ def run_items_page(*, run: SyncRun, action: str = "", page: int | str = 1,
 
 
 def _with_trakt_titles(items: list[SyncRunItem]) -> list[SyncRunItem]:
-    from mappings.models import Mapping
-
     ids = {item.anilist_id for item in items if item.trakt_id}
     targets = {
         row["anilist_id"]: row
@@ -171,15 +167,11 @@ def run_planned_posts(*, run: SyncRun) -> int:
 
 def sources_imported() -> bool:
     """Whether any mapping source holds rows; without one every entry resolves as unmapped."""
-    from mappings.models import SourceStatus
-
     return SourceStatus.objects.filter(row_count__gt=0).exists()
 
 
 def task_finished(*, task_id: str) -> bool:
     """Whether django-q has recorded a result (success or failure) for a queued task."""
-    from django_q.models import Task
-
     return Task.objects.filter(id=task_id).exists()
 
 
@@ -194,8 +186,6 @@ class Unmapped:
 
 def unmapped_summary(*, limit: int = UNMAPPED_SHOWN) -> Unmapped:
     """The first unmapped entries (with their reasons) and how many there are in all."""
-    from mappings.selectors import unmapped_mappings
-
     queryset = unmapped_mappings().only("anilist_id", "title", "anilist_format", "unmapped_reason")
     rows = list(queryset[: limit + 1])
     count = len(rows) if len(rows) <= limit else queryset.count()
@@ -206,9 +196,6 @@ def disputed_episodes() -> list:
     """Pairs of entries that claim the same Trakt episodes (`mappings.selectors.Dispute`): those
     episodes are held for both until a person decides. Season lists come from the sync's cache
     only, so the dashboard never waits on Trakt."""
-    from mappings.seasons import cached_show_seasons
-    from mappings.selectors import disputes
-
     return disputes(seasons_for=lambda ids: cached_show_seasons(trakt_ids=ids))
 
 
@@ -230,8 +217,6 @@ def mappings_page(*, filters: MappingFilters, page: int | str = 1) -> Page:
     `q` matches a title, or any id when it is a number (AniList, Trakt, MAL, TMDB, TVDB) or an
     IMDb id (`tt…`).
     """
-    from mappings.models import Mapping
-
     rows = Mapping.objects.order_by("title", "anilist_id")
     q = filters.q.strip()
     if q:
@@ -256,6 +241,4 @@ def mappings_page(*, filters: MappingFilters, page: int | str = 1) -> Page:
 
 def mapping_sources_used() -> list[str]:
     """The distinct `source` values of saved mappings (for the filter's choices)."""
-    from mappings.models import Mapping
-
     return sorted(s for s in Mapping.objects.values_list("source", flat=True).distinct() if s)

@@ -6,6 +6,7 @@ Access control is not here: `config.access` refuses anonymous callers before a v
 from django.http import JsonResponse
 from django.urls import reverse
 
+from config.views import csrf_failure_page
 from logs.selectors import log_entries
 from mappings.manual import ManualMappingRefused
 from mappings.models import Mapping
@@ -157,7 +158,6 @@ def csrf_failure(request, reason: str = ""):
             {"error": f"CSRF check failed ({reason}): send the X-CSRFToken header, or use a bearer token."},
             status=403,
         )
-    from config.views import csrf_failure_page
 
     return csrf_failure_page(request, reason=reason)
 

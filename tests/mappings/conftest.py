@@ -8,8 +8,8 @@ from tests.mappings.support import (
     FRIBB_CURRENT,
     OTAKU_DB,
     TRAKT_SEASONS,
-    FakeTmdb,
-    FakeTrakt,
+    TmdbDouble,
+    TraktDouble,
 )
 
 
@@ -24,9 +24,9 @@ def real_sources(db):
 
 @pytest.fixture
 def trakt_double():
-    return FakeTrakt()
+    return TraktDouble()
 
 
 @pytest.fixture
 def resolver(trakt_double):
-    return Resolver(trakt=trakt_double, tmdb=FakeTmdb(), seasons=TRAKT_SEASONS.get, not_found=(NotFound,))
+    return Resolver(trakt=trakt_double, tmdb=TmdbDouble(), seasons=TRAKT_SEASONS.get, not_found=(NotFound,))

@@ -103,8 +103,13 @@ def _catalogue():
     return shows, movies
 
 
+def _title(kind: str, item: dict) -> TraktTitle:
+    return TraktTitle(kind=kind, trakt_id=item["ids"]["trakt"], slug=item["ids"]["slug"], title=item["title"],
+                      year=item.get("year"), ids=item["ids"])
+
+
 @dataclass
-class FakeTrakt:
+class TraktDouble:
     """Answers like `TraktClient` from the real catalogue above; records its calls."""
 
     def __post_init__(self):
@@ -115,25 +120,21 @@ class FakeTrakt:
         self.calls.append(("show", trakt_id))
         if int(trakt_id) not in self.shows:
             raise NotFound("Trakt", 404, "not found")
-        return self.shows[int(trakt_id)]
+        return _title("show", self.shows[int(trakt_id)])
 
     def movie(self, trakt_id):
         self.calls.append(("movie", trakt_id))
         if int(trakt_id) not in self.movies:
             raise NotFound("Trakt", 404, "not found")
-        return self.movies[int(trakt_id)]
+        return _title("movie", self.movies[int(trakt_id)])
 
     def search(self, *, id_type, external_id, kind):
         self.calls.append(("search", id_type, external_id, kind))
         pool = self.shows if kind == "show" else self.movies
-        return [
-            TraktTitle(kind=kind, trakt_id=item["ids"]["trakt"], slug=item["ids"]["slug"], title=item["title"],
-                         year=item["year"], ids=item["ids"])
-            for item in pool.values() if str(item["ids"].get(id_type)) == str(external_id)
-        ]
+        return [_title(kind, item) for item in pool.values() if str(item["ids"].get(id_type)) == str(external_id)]
 
 
-class FakeTmdb:
+class TmdbDouble:
     enabled = False
 
 

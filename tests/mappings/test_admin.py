@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from mappings import admin_forms
 from mappings.models import EpisodeOverride, LegacyEpisodeOverride, Mapping
-from syncer.clients.trakt import Season
+from syncer.clients.trakt import Season, TraktTitle
 from syncer.http import NotFound
 from syncer.models import SyncProgress
 
@@ -13,12 +13,13 @@ CHANGELIST = "admin:mappings_mapping_changelist"
 class TraktStub:
     def show(self, ref):
         if str(ref) in ("1420", "attack-on-titan"):
-            return {"title": "Attack on Titan", "ids": {"trakt": 1420, "slug": "attack-on-titan", "tmdb": 1429}}
+            return TraktTitle("show", 1420, "attack-on-titan", "Attack on Titan", 2013,
+                              {"trakt": 1420, "slug": "attack-on-titan", "tmdb": 1429})
         raise NotFound("Trakt", 404, "not found")
 
     def movie(self, ref):
         if str(ref) == "115":
-            return {"title": "Akira", "ids": {"trakt": 115, "slug": "akira-1988"}}
+            return TraktTitle("movie", 115, "akira-1988", "Akira", 1988, {"trakt": 115, "slug": "akira-1988"})
         raise NotFound("Trakt", 404, "not found")
 
     def show_seasons(self, trakt_id):

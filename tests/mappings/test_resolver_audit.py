@@ -8,7 +8,7 @@ from mappings.models import AniBridgeRange
 from mappings.placement import MappingSpec, place_episode
 from mappings.resolver import Resolver, SourceFacts
 from syncer.http import NotFound
-from tests.mappings.support import FakeTmdb, FakeTrakt, media, seasons
+from tests.mappings.support import TmdbDouble, TraktDouble, media, seasons
 
 AOT = 1420
 AOT_SEASONS = seasons(s0=range(1, 38), s1=range(1, 26), s2=range(1, 13), s3=range(1, 23), s4=range(1, 29))
@@ -38,9 +38,9 @@ def bridge(anilist_id, target, season, src, dst):
 
 
 def resolver(trakt=None, layout=None):
-    trakt = trakt or FakeTrakt()
+    trakt = trakt or TraktDouble()
     layouts = {AOT: AOT_SEASONS, **(layout or {})}
-    return Resolver(trakt=trakt, tmdb=FakeTmdb(), seasons=layouts.get, not_found=(NotFound,))
+    return Resolver(trakt=trakt, tmdb=TmdbDouble(), seasons=layouts.get, not_found=(NotFound,))
 
 
 def placed(res, episode, layout=AOT_SEASONS):
@@ -100,7 +100,7 @@ def test_an_anilist_movie_is_never_mapped_to_a_specials_episode():
 
 def test_an_otaku_trakt_id_is_read_in_its_own_namespace():
     # Otaku says Trakt 1420 is a movie id; the TV entry's show is found by TMDB instead.
-    trakt = FakeTrakt()
+    trakt = TraktDouble()
     facts = SourceFacts(fribb=fribb(tmdb_tv=1429, tmdb_season=3, tmdb_offset=12),
                         otaku=otaku(trakt_id=1420, global_media_type="movie", tmdb_ids="1429"))
     facts = SourceFacts(fribb=facts.fribb, otaku=facts.otaku, anibridge=(bridge(104578, 1429, 3, "1-10", "13-22"),))
@@ -110,7 +110,7 @@ def test_an_otaku_trakt_id_is_read_in_its_own_namespace():
 
 
 def test_an_otaku_trakt_id_trakt_cannot_check_against_tmdb_comes_after_the_tmdb_search():
-    trakt = FakeTrakt()
+    trakt = TraktDouble()
     trakt.shows[777] = {"title": "Some other listing", "year": 2019, "ids": {"trakt": 777, "slug": "other"}}
     facts = SourceFacts(fribb=fribb(tmdb_tv=1429, tmdb_season=3, tmdb_offset=12),
                         otaku=otaku(trakt_id=777, global_media_type="show"))
