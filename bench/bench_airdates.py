@@ -7,7 +7,10 @@ without it, for a library resolved from scratch against the loopback fakes.
 A generated library: 70 % TV seasons a dataset (Fribb) places (one in ten a week off, which
 the dates correct), 20 % movies, 10 % sequels no dataset knows whose prequel is mapped. Every
 Trakt show dates its episodes. The library is resolved twice from an empty mapping table, once
-with AIRDATES_ENABLED off and once on, then once more (what a later run costs).
+with AIRDATES_ENABLED off and once on, then once more (what a later run costs), then once more
+after every show's season list was read again (the weekly refresh: every placement is checked
+again). Last, 100 long-running shows (1,100 aired episodes each, One Piece's length) ask for
+their schedules.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ def main() -> None:
     import socketserver
 
     from django.conf import settings
+    from django.utils import timezone
 
     from mappings.models import AiringScheduleCache, Mapping, TraktSeasonCache
     from mappings.services import mapping_resolve_many
@@ -138,6 +142,32 @@ def main() -> None:
         marks = {id(anilist): len(anilist.requests), id(trakt): len(trakt.requests)}
         mapping_resolve_many(medias=medias)
         print(f"a later run (mapped rows kept, unmapped ones retried): {dict(counted([anilist, trakt], marks))}")
+        refreshed = timezone.now()
+        TraktSeasonCache.objects.update(fetched_at=refreshed)  # every list read again this week
+        marks = {id(anilist): len(anilist.requests), id(trakt): len(trakt.requests)}
+        started = time.monotonic()
+        rows = mapping_resolve_many(medias=medias)
+        checked = Mapping.objects.filter(dates_checked_at__gt=refreshed).count()
+        moved = sum(1 for r in rows.values() if r.unmapped_reason)
+        print(f"after the weekly season refresh ({checked} placements checked again, {moved} unmapped or held, "
+              f"{time.monotonic() - started:.1f} s): {dict(counted([anilist, trakt], marks))}")
+        long_shows(anilist)
+
+
+def long_shows(anilist) -> None:
+    """Schedules of shows as long as One Piece cost what short ones do: the first episodes only."""
+    from mappings.services import airing_cached
+
+    first = datetime(1999, 10, 20, 1, tzinfo=UTC)
+    ids = [900_000 + n for n in range(100)]
+    for anilist_id in ids:
+        anilist.schedules[anilist_id] = {k + 1: int((first + timedelta(weeks=k)).timestamp()) for k in range(1100)}
+    mark = len(anilist.requests)
+    airing_cached(anilist_ids=ids)
+    asked = len(anilist.requests) - mark
+    airing_cached(anilist_ids=ids)
+    print(f"100 shows of 1,100 aired episodes: {asked} schedule requests, "
+          f"then {len(anilist.requests) - mark - asked} (cached)")
 
 
 if __name__ == "__main__":

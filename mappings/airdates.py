@@ -13,6 +13,8 @@ The rule (docs/mapping-decisions.md, "Air dates"):
   the dates say nothing and the datasets are followed as before.
 - A start is taken from dates only when exactly one start of the whole show agrees: a season
   dropped on one day, a recap that shifts a run, or two equally good runs are never guessed.
+- A start the dates gave is checked again on a newer season list (`recheck_start`): it stands
+  only while it is still the one run that agrees.
 Season 0 is never checked: specials have no reliable air dates and follow the datasets.
 """
 
@@ -170,3 +172,30 @@ def place_by_dates(seasons: Sequence[SeasonLike], schedule: Mapping[int, int],
         return None, "no run of Trakt episodes aired when its episodes did"
     runs = ", ".join(_where(sequence, i) for i in found[:4])
     return None, f"its air dates match several runs of Trakt episodes equally ({runs})"
+
+
+def recheck_start(seasons: Sequence[SeasonLike], start: tuple[int, int], schedule: Mapping[int, int],
+                  episodes: int | None) -> Verdict:
+    """A start the dates gave (no dataset backs it), checked again once the show's season list
+    was read anew (new episodes aired, TMDB re-dated or re-filed some). "unknown": fewer than
+    MIN_COMPARED episodes compared from it, the dates say nothing new; "confirmed": still the
+    only run that agrees; "corrected": another single run agrees instead; "refuted": no run or
+    several agree now, and `reason` says which."""
+    if not schedule or start[0] == 0:
+        return Verdict("unknown")
+    sequence = aired_sequence(seasons)
+    index = locate(seasons, *start)
+    if index is not None and score_run(sequence, index, schedule, episodes).compared < MIN_COMPARED:
+        return Verdict("unknown", start)
+    found = agreeing_starts(sequence, schedule, episodes)
+    if found and found == [index]:
+        return Verdict("confirmed", start)
+    if len(found) == 1:
+        season, number, _ = sequence[found[0]]
+        return Verdict("corrected", (season, number), f"only S{season}E{number} aired when its episodes did now")
+    if not found:
+        why = _dates_line(sequence, index, schedule, episodes) if index is not None else ""
+        return Verdict("refuted", None, "no run of Trakt episodes aired when its episodes did any more"
+                       + (f" ({why})" if why else ""))
+    runs = ", ".join(_where(sequence, i) for i in found[:4])
+    return Verdict("refuted", None, f"its air dates now match several runs of Trakt episodes equally ({runs})")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mappings.airdates import Verdict, day_of, place_by_dates, verify_start
+from mappings.airdates import Verdict, day_of, place_by_dates, recheck_start, verify_start
 from mappings.placement import EpisodeRange, MappingSpec, locate, normalised_start, place_episode
 
 MOVIE_FORMAT = "MOVIE"
@@ -464,8 +464,7 @@ class Resolver:
         by_show = {s.trakt_id: s for s in shows or () if s.trakt_id is not None}
         if not by_show:
             return None, ""
-        raw = self.airdates(media.id) or {}
-        schedule = {int(e): d for e, d in ((e, day_of(t)) for e, t in raw.items()) if d is not None}
+        schedule = self._schedule(media.id)
         if not schedule:
             return None, ""
         placed, why = [], []
@@ -648,6 +647,16 @@ class Resolver:
                 or (media.format or "").upper() == MOVIE_FORMAT
                 or not any(getattr(s, "aired", ()) for s in seasons if s.number > 0)):
             return Verdict("unknown")
-        raw = self.airdates(media.id) or {}
-        schedule = {int(e): d for e, d in ((e, day_of(t)) for e, t in raw.items()) if d is not None}
-        return verify_start(seasons, start, schedule, media.episodes)
+        return verify_start(seasons, start, self._schedule(media.id), media.episodes)
+
+    def recheck_dates(self, media, start: tuple[int, int], seasons) -> Verdict:
+        """What the air dates say now about a start they gave (`airdates.recheck_start`), on the
+        show's season list as last read. No AniList dates or no dated Trakt episode: "unknown"."""
+        if self.airdates is None or not seasons or not any(getattr(s, "aired", ()) for s in seasons if s.number > 0):
+            return Verdict("unknown")
+        return recheck_start(seasons, start, self._schedule(media.id), media.episodes)
+
+    def _schedule(self, anilist_id: int) -> dict[int, int]:
+        """The entry's aired episodes as {episode: day number}."""
+        raw = self.airdates(anilist_id) or {}
+        return {int(e): d for e, d in ((e, day_of(t)) for e, t in raw.items()) if d is not None}

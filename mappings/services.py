@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -303,13 +304,19 @@ def _placed(row: Mapping | None) -> bool:
 
 
 def _rederivable(row: Mapping) -> bool:
-    """A dataset start in a regular season: the placements the dates verify. Movies, specials,
-    explicit ranges and placements by the dates alone follow their rules as before."""
-    from mappings.models import AIR_DATES
-    from mappings.resolver import TITLE_SEARCH
+    """A start in a regular season, from a dataset or from the dates: the placements a newer
+    season list may confirm, correct or refute. Movies, specials and explicit ranges follow
+    their rules as before."""
+    return _placed(row) and row.start_season != 0 and not row.episode_ranges
 
-    return (_placed(row) and row.start_season != 0 and not row.episode_ranges
-            and not row.source.startswith((AIR_DATES, TITLE_SEARCH)))
+
+def _by_dates(row: Mapping) -> bool:
+    """A start the dates gave where no dataset gives one: by a relation, a title search, or on
+    the show a dataset found without a start."""
+    from mappings.models import AIR_DATES
+    from mappings.resolver import START_BY_DATES, TITLE_SEARCH
+
+    return row.source.startswith((AIR_DATES, TITLE_SEARCH)) or START_BY_DATES in row.source
 
 
 def _saved_rows(anilist_ids: list[int]) -> dict[int, Mapping]:
@@ -323,9 +330,10 @@ def _saved_rows(anilist_ids: list[int]) -> dict[int, Mapping]:
 
 def _placements_due(kept: dict[int, Mapping], medias: list) -> tuple[list[Mapping], dict]:
     """The kept placements to derive again, and the cached seasons to do it with: the show's
-    season list was read, with air dates, after the placement was derived, or the dates
-    placed an entry on a dataset's show and the dataset now gives its start. Nothing here asks
-    Trakt or AniList; a show with no cached season list waits for the run that reads it."""
+    season list was read, with air dates, after the placement (a dataset's start or the
+    dates') was derived, or the dates placed an entry on a dataset's show and the dataset now
+    gives its start. Nothing here asks Trakt or AniList; a show with no cached season list
+    waits for the run that reads it."""
     from mappings.resolver import START_BY_DATES
     from mappings.seasons import cached_show_seasons
 
@@ -378,28 +386,18 @@ def _keep_moved_holds(saved: dict[int, Mapping], todo: list, out: dict, posted: 
 def _rederive_each(due: list[Mapping], medias: dict, cached: dict, out: dict, *, posted: frozenset[int],
                    resolver: Resolver) -> None:
     """Place each due entry again on its saved Trakt show, from the cached seasons only (the
-    show is not looked up again), and settle the result (`_settle`): a saved dataset start
-    only once the dates disagree with it, a start the dates gave once its dataset gives one."""
-    from mappings.resolver import START_BY_DATES, Found, StartCandidate
-
+    show is not looked up again), and settle the result (`_settle`): a saved start only once
+    the dates disagree with it, a start the dates gave once its dataset gives one."""
     facts = source_facts_many(medias=[medias[r.anilist_id] for r in due])
     own_seasons = resolver.seasons
     resolver.seasons = cached.get  # no Trakt request: the run reads (or has read) these lists itself
     try:
         for row in due:
             media = medias[row.anilist_id]
-            start = (row.start_season, row.start_episode)
-            if START_BY_DATES not in row.source and resolver.check_dates(
-                    StartCandidate(*start, "saved"), start, cached.get(row.trakt_id), media).outcome in ("unknown",
-                                                                                                       "confirmed"):
-                # The new dates do not disagree with the saved start: it stands, as it would have
-                # without them (a dataset row gone or changed since is no reason to move it).
+            res = _derived_again(row, media, facts[media.id], cached.get(row.trakt_id), resolver)
+            if res is None:
                 Mapping.objects.filter(pk=row.pk).update(dates_checked_at=timezone.now())
                 continue
-            found = Found(row.trakt_id, row.trakt_title, row.trakt_slug,
-                          {"tmdb": row.tmdb_id, "tvdb": row.tvdb_id, "imdb": row.imdb_id},
-                          row.source.split("; start ")[0])
-            res = resolver.place_on(media, facts[media.id], found)
             try:
                 with transaction.atomic():
                     settled = _settle(row, media, res, posted=media.id in posted)
@@ -411,6 +409,40 @@ def _rederive_each(due: list[Mapping], medias: dict, cached: dict, out: dict, *,
             out[media.id] = settled
     finally:
         resolver.seasons = own_seasons
+
+
+def _derived_again(row: Mapping, media, facts, seasons, resolver: Resolver) -> Resolution | None:
+    """The entry's placement on its saved show as the current seasons and dates give it, or
+    None when the saved start stands: the dates do not disagree with a dataset's start (a
+    dataset row gone or changed since is no reason to move it), or a start the dates gave is
+    still the only run that agrees (or the dates say nothing now)."""
+    from mappings.resolver import START_BY_DATES, Found, StartCandidate, start_candidates
+
+    start = (row.start_season, row.start_episode)
+    dataset_knows = START_BY_DATES in row.source and start_candidates(facts, row.tmdb_id, media.format, media.episodes)
+    if _by_dates(row) and not dataset_knows:
+        verdict = resolver.recheck_dates(media, start, seasons)
+        return None if verdict.outcome in ("unknown", "confirmed") else _dates_moved(row, verdict)
+    if not _by_dates(row) and resolver.check_dates(StartCandidate(*start, "saved"), start, seasons,
+                                                   media).outcome in ("unknown", "confirmed"):
+        return None
+    found = Found(row.trakt_id, row.trakt_title, row.trakt_slug,
+                  {"tmdb": row.tmdb_id, "tvdb": row.tvdb_id, "imdb": row.imdb_id}, row.source.split("; start ")[0])
+    return resolver.place_on(media, facts, found)
+
+
+def _dates_moved(row: Mapping, verdict) -> Resolution:
+    """A start the dates gave that they now put elsewhere ("corrected": `source` names the new
+    start) or nowhere ("refuted": the show is held, with the reason). The show and its ids are
+    kept: only where the entry starts is in question."""
+    kept = {"tmdb_id": row.tmdb_id, "tvdb_id": row.tvdb_id, "imdb_id": row.imdb_id,
+            "trakt_title": row.trakt_title, "trakt_slug": row.trakt_slug}
+    if verdict.start is None:
+        return Resolution(kind="show", source=row.source, held_trakt_id=row.trakt_id, unmapped_reason=(
+            f"air dates no longer place it on Trakt show {row.trakt_id}: {verdict.reason}; map it manually"), **kept)
+    season, number = verdict.start
+    return Resolution(kind="show", trakt_id=row.trakt_id, start_season=season, start_episode=number,
+                      source=re.sub(r"air dates S\d+E\d+", f"air dates S{season}E{number}", row.source), **kept)
 
 
 def _settle(row: Mapping, media, res: Resolution, *, posted: bool) -> Mapping:

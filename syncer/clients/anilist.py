@@ -141,15 +141,19 @@ query ($userId: Int!, $since: Int, $page: Int, $perPage: Int) {{
   }}
 }}"""
 MEDIA_QUERY = f"query ($id: Int!) {{ Media(id: $id, type: ANIME) {{ {MEDIA_FIELDS} }} }}"
-# Air dates of several entries in one request: only the first SCHEDULE_NODES aired episodes of
-# each (enough to check where a run starts), so a 1,100-episode show costs one slot of one
-# request, like any other. SCHEDULE_BATCH x SCHEDULE_NODES stays well inside AniList's query
-# complexity limit.
-SCHEDULE_BATCH = 25
+# Air dates of several entries in one request (docs/mapping-decisions.md, "How many schedules a
+# request asks"). SCHEDULE_BATCH: AniList's `Page` serves at most 50 items, so 50 entries a
+# request. SCHEDULE_NODES: only the first aired episodes of each entry, which is what placing
+# and verifying a start compares (a cour and a few), so a 1,100-episode show costs one slot of
+# one request, like any other.
+SCHEDULE_BATCH = 50
 SCHEDULE_NODES = 16
+# AniList refuses a query whose complexity is over 500 ("Max query complexity should be 500 but
+# got 646"): `query_complexity` counts it the way that check does by default.
+MAX_COMPLEXITY = 500
 SCHEDULE_QUERY = f"""
-query ($ids: [Int]) {{
-  Page(page: 1, perPage: {SCHEDULE_BATCH}) {{
+query ($ids: [Int], $perPage: Int) {{
+  Page(page: 1, perPage: $perPage) {{
     media(id_in: $ids, type: ANIME) {{
       id
       airingSchedule(notYetAired: false, page: 1, perPage: {SCHEDULE_NODES}) {{ nodes {{ episode airingAt }} }}
@@ -157,6 +161,17 @@ query ($ids: [Int]) {{
     }}
   }}
 }}"""
+
+
+def query_complexity(query: str) -> int:
+    """A query's complexity as graphql-php (AniList's GraphQL server library, whose wording its
+    refusal has) counts it by default: every selected field costs one, plus what it selects;
+    arguments, page sizes included, cost nothing. For queries without fragments (this client's)."""
+    body = re.sub(r"\([^()]*\)", "", query)  # arguments
+    body = body[body.index("{"):]  # the operation's name and variables are not fields
+    return len(re.findall(r"[_A-Za-z][_0-9A-Za-z]*", body))
+
+
 ENTRY_QUERY = f"""
 query ($userId: Int!, $mediaId: Int!) {{
   MediaList(userId: $userId, mediaId: $mediaId) {{ {ENTRY_FIELDS} }}
@@ -366,12 +381,23 @@ class AniListClient:
         out: dict[int, Airing] = {}
         ids = list(dict.fromkeys(media_ids))
         for at in range(0, len(ids), SCHEDULE_BATCH):
-            chunk = ids[at : at + SCHEDULE_BATCH]
-            data = self.query(SCHEDULE_QUERY, {"ids": chunk})
-            out.update({i: Airing() for i in chunk})
-            for raw in ((data.get("Page") or {}).get("media") or []):
-                if isinstance(raw, dict) and isinstance(raw.get("id"), int):
-                    out[raw["id"]] = parse_airing(raw)
+            out.update(self._airing_batch(ids[at : at + SCHEDULE_BATCH]))
+        return out
+
+    def _airing_batch(self, chunk: list[int]) -> dict[int, Airing]:
+        try:
+            data = self.query(SCHEDULE_QUERY, {"ids": chunk, "perPage": len(chunk)})
+        except BadResponse as exc:
+            if "complexity" not in exc.message.lower() or len(chunk) == 1:
+                raise
+            # AniList weighs the query more than its default rule says (page sizes, perhaps):
+            # the batch halves until it passes, rather than leaving every entry without dates.
+            half = len(chunk) // 2
+            return {**self._airing_batch(chunk[:half]), **self._airing_batch(chunk[half:])}
+        out = {i: Airing() for i in chunk}
+        for raw in ((data.get("Page") or {}).get("media") or []):
+            if isinstance(raw, dict) and isinstance(raw.get("id"), int):
+                out[raw["id"]] = parse_airing(raw)
         return out
 
     def list_entry(self, *, user_id: int, media_id: int) -> ListEntry | None:

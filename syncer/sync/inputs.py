@@ -26,13 +26,7 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
     progress = dict(SyncProgress.objects.filter(anilist_id__in=ids).values_list("anilist_id", "last_abs"))
     candidates = {e.anilist_id for e in events if e.rewatch or e.episode > progress.get(e.anilist_id, 0)}
     rows = mapping_resolve_many(medias=[medias[i] for i in candidates if i in medias]) if candidates else {}
-    mappings, unmapped = {}, {}
-    for anilist_id, row in rows.items():
-        spec = mapping_spec(row)
-        if spec is None:
-            unmapped[anilist_id] = row.unmapped_reason or "no Trakt show or movie found"
-        else:
-            mappings[anilist_id] = spec
+    mappings, unmapped = _specs(rows)
     first_time = {e.anilist_id for e in events if not e.rewatch and e.episode > progress.get(e.anilist_id, 0)}
     kinds = {"movie" if mappings[a].kind == "movie" else "episode" for a in first_time if a in mappings}
     on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds) if kinds else frozenset()
@@ -49,6 +43,30 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
         "posted_rewatches": posted_rewatches,
         "on_trakt": on_trakt,
     }
+
+
+def _specs(rows: dict) -> tuple[dict, dict]:
+    """({AniList id: `MappingSpec`}, {AniList id: why it is unmapped}) of saved mappings."""
+    mappings, unmapped = {}, {}
+    for anilist_id, row in rows.items():
+        spec = mapping_spec(row)
+        if spec is None:
+            unmapped[anilist_id] = row.unmapped_reason or "no Trakt show or movie found"
+        else:
+            mappings[anilist_id] = spec
+    return mappings, unmapped
+
+
+def with_placements(inputs: dict, rows: dict) -> dict:
+    """The run's inputs with these entries' mappings as saved now: derived again when their
+    show's season list was read during the run (`mappings.seasons.show_seasons_store`), so the
+    show's plan uses the placement the new air dates give."""
+    if not rows:
+        return inputs
+    mappings, unmapped = _specs(rows)
+    return {**inputs,
+            "mappings": {**{a: s for a, s in inputs["mappings"].items() if a not in rows}, **mappings},
+            "unmapped": {**{a: r for a, r in inputs["unmapped"].items() if a not in rows}, **unmapped}}
 
 
 def show_inputs(inputs: dict, *, anilist_ids: list[int], trakt_id: int | None, seasons: list | None | NotFound) -> dict:

@@ -285,7 +285,7 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
     nothing new asks Trakt nothing."""
     from mappings.seasons import fresh_show_seasons, show_seasons_store
     from syncer.connections import trakt_client
-    from syncer.sync.inputs import plan_inputs, show_inputs
+    from syncer.sync.inputs import plan_inputs, show_inputs, with_placements
 
     inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt)
     groups = pipeline.show_groups(produced.events, inputs["mappings"])
@@ -303,7 +303,9 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
             if show is not None and show not in seasons:
                 seasons[show] = reader.get(show, waiting=poster.flush)
                 if not isinstance(seasons[show], NotFound):
-                    show_seasons_store(trakt_id=show, seasons=seasons[show])
+                    # Stored, and the group's placements derived again from its new air dates.
+                    inputs = with_placements(inputs, show_seasons_store(
+                        trakt_id=show, seasons=seasons[show], medias=_medias_of(group, produced)))
             group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
                 inputs, anilist_ids=group.anilist_ids, trakt_id=show, seasons=seasons.get(show)))
             items = _store_plan(run, group_plan, start=len(plan))
@@ -311,6 +313,10 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
             poster.add(group, [(i, p) for i, p in zip(items, group_plan, strict=True) if p.action == plan_mod.POST])
         poster.finish()
     return plan
+
+
+def _medias_of(group: pipeline.ShowGroup, produced: sources.Produced) -> list:
+    return [produced.medias[a] for a in group.anilist_ids if a in produced.medias]
 
 
 def _post_estimate(groups: list[pipeline.ShowGroup], inputs: dict) -> dict[tuple, int]:

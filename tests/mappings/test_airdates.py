@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from mappings.airdates import day_of, place_by_dates, verify_start
+from mappings.airdates import day_of, place_by_dates, recheck_start, verify_start
 from syncer.clients.trakt import Season
 from tests.mappings.support import aired_season, broadcasts, schedule
 
@@ -129,3 +129,43 @@ def test_dates_are_days_in_utc_whatever_form_they_come_in():
 
 def _days(raw: dict[int, int]) -> dict[int, int]:
     return {e: day_of(t) for e, t in raw.items()}
+
+
+# --- a start the dates gave, checked again on a newer season list ------------------------------
+
+def test_a_start_the_dates_gave_is_confirmed_while_it_is_still_the_only_run_that_agrees():
+    verdict = recheck_start(rezero(), (1, 51), _days(schedule(REZERO_S3)), 16)
+    assert (verdict.outcome, verdict.start) == ("confirmed", (1, 51))
+
+
+def test_a_start_the_dates_gave_moves_where_the_one_agreeing_run_is_now():
+    # TMDB inserted a recap, aired the week before S3, as S1E51: S3 is S1E52-67 now.
+    recap = broadcasts("2024-09-25", 1)
+    layout = [aired_season(1, REZERO_S1 + REZERO_S2_P1 + REZERO_S2_P2 + recap + REZERO_S3)]
+    verdict = recheck_start(layout, (1, 51), _days(schedule(REZERO_S3)), 16)
+    assert (verdict.outcome, verdict.start, verdict.reason) == (
+        "corrected", (1, 52), "only S1E52 aired when its episodes did now")
+
+
+def test_a_start_the_dates_gave_is_refuted_once_two_runs_agree():
+    # TMDB filed S3 as a season 2 of its own and kept it in S1 as well.
+    layout = rezero() + [aired_season(2, REZERO_S3)]
+    verdict = recheck_start(layout, (1, 51), _days(schedule(REZERO_S3)), 16)
+    assert (verdict.outcome, verdict.start) == ("refuted", None)
+    assert verdict.reason == "its air dates now match several runs of Trakt episodes equally (S1E51, S2E1)"
+
+
+def test_a_start_the_dates_gave_is_refuted_when_no_run_agrees_any_more():
+    layout = [Season(0, tuple(range(1, 12))),
+              aired_season(1, REZERO_S1 + REZERO_S2_P1 + REZERO_S2_P2 + broadcasts("2025-10-01", 16))]
+    verdict = recheck_start(layout, (1, 51), _days(schedule(REZERO_S3)), 16)
+    assert verdict.outcome == "refuted"
+    assert verdict.reason == ("no run of Trakt episodes aired when its episodes did any more (episode 1 aired "
+                              "2024-10-02 on AniList, Trakt S1E51 on 2025-10-01)")
+
+
+@pytest.mark.parametrize("what, dated", [("no AniList dates", 0), ("two dated episodes", 2)])
+def test_a_start_the_dates_gave_stands_when_the_dates_say_nothing_now(what, dated):
+    layout = rezero() + [aired_season(2, REZERO_S3)]  # would be ambiguous, were enough dates compared
+    verdict = recheck_start(layout, (1, 51), _days(schedule(REZERO_S3[:dated])), 16)
+    assert verdict.outcome == "unknown", what

@@ -208,3 +208,143 @@ def test_new_dates_that_decide_nothing_leave_a_dataset_start_as_it_was(fake_trak
     row = mapping_resolve_many(medias=[s2_part1()])[S2_PART1]
     assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 26, "")
     assert Mapping.objects.get(pk=S2_PART1).trakt_id == REZERO
+
+
+# --- a start the dates alone gave, when its show's season list is read again -----------------
+
+S3_AIRED_SO_FAR = 5
+
+
+def aired_up_to(last: int) -> dict[tuple[int, int], str]:
+    return {k: v for k, v in first_aired().items() if k[1] <= last}
+
+
+def season_list_read_again(fake_trakt, *, seasons: dict[int, int], aired: dict) -> None:
+    """The weekly refresh of a sync: Trakt's list as it is now, read and cached."""
+    from mappings.seasons import show_seasons_store
+    from syncer.connections import trakt_client
+
+    fake_trakt.shows[REZERO]["seasons"] = {n: list(range(1, count + 1)) for n, count in seasons.items()}
+    fake_trakt.shows[REZERO]["aired"] = aired
+    show_seasons_store(trakt_id=REZERO, seasons=trakt_client(authenticated=False).show_seasons(REZERO))
+
+
+@pytest.fixture
+def s3_placed_by_dates_while_airing(fake_trakt, fake_anilist):
+    """Re:Zero S3 five weeks into its run: no dataset has it yet, its prequel is mapped, Trakt
+    lists (and dates) the episodes aired so far."""
+    from tests.mappings.test_airdates_resolution import S2_PART2, prequel_mapped
+
+    last = 50 + S3_AIRED_SO_FAR
+    fake_trakt.add_show(REZERO, title="Re:ZERO -Starting Life in Another World-", ids={"tmdb": REZERO_TMDB},
+                        seasons={0: 11, 1: last}, aired=aired_up_to(last))
+    prequel_mapped()
+    fake_anilist.schedules[S3] = schedule(COURS[3][:S3_AIRED_SO_FAR])
+    fake_anilist.relations[S3] = [(S2_PART2, "PREQUEL")]
+    row = mapping_resolve_many(medias=[s3()])[S3]
+    assert (row.trakt_id, row.start_season, row.start_episode) == (REZERO, 1, 51)
+    assert row.source == f"air dates S1E51 (prequel AniList {S2_PART2})"
+    return row
+
+
+def the_rest_of_s3_aired(fake_anilist) -> None:
+    """AniList's schedule has every episode now; the cached short one is a day old."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mappings.models import AiringScheduleCache
+
+    AiringScheduleCache.objects.filter(pk=S3).update(fetched_at=timezone.now() - timedelta(days=2))
+    fake_anilist.schedules[S3] = schedule(COURS[3])
+
+
+def refiled_as_its_own_season() -> dict[tuple[int, int], str]:
+    """TMDB files S3 again as a season 2 of its own and keeps it in S1 too: two equal runs."""
+    aired = first_aired()
+    return {**aired, **{(2, n): aired[(1, 50 + n)] for n in range(1, 17)}}
+
+
+def with_a_recap_before_s3() -> dict[tuple[int, int], str]:
+    """TMDB inserts the recap aired the week before S3 as S1E51: S3 is S1E52-67 now."""
+    from datetime import UTC, timedelta
+
+    aired = {k: v for k, v in first_aired().items() if k[1] <= 50}
+    recap = COURS[3][0] - timedelta(days=7)
+    s3_days = {(1, n + 1): day for (_, n), day in first_aired().items() if n > 50}
+    return {**aired, (1, 51): recap.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"), **s3_days}
+
+
+@pytest.mark.django_db
+def test_a_sequel_the_dates_placed_stays_put_when_its_season_list_brings_more_aired_episodes(
+        fake_trakt, fake_anilist, s3_placed_by_dates_while_airing):
+    the_rest_of_s3_aired(fake_anilist)
+    season_list_read_again(fake_trakt, seasons={0: 11, 1: 66}, aired=first_aired())
+    before = trakt_requests(fake_trakt)
+    row = mapping_resolve_many(medias=[s3()])[S3]
+    assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 51, "")
+    assert row.source == s3_placed_by_dates_while_airing.source
+    saved = Mapping.objects.get(pk=S3)
+    assert saved.dates_checked_at > s3_placed_by_dates_while_airing.dates_checked_at  # checked, not skipped
+    # The cached list, and the day-old short schedule asked once more: nothing else.
+    assert trakt_requests(fake_trakt) == before
+    assert len(fake_anilist.graphql_requests("airingSchedule")) == 2
+
+
+@pytest.mark.django_db
+def test_a_sequel_the_dates_placed_is_held_with_the_reason_when_its_run_is_no_longer_unique(
+        fake_trakt, fake_anilist, s3_placed_by_dates_while_airing):
+    the_rest_of_s3_aired(fake_anilist)
+    season_list_read_again(fake_trakt, seasons={0: 11, 1: 66, 2: 16}, aired=refiled_as_its_own_season())
+    row = mapping_resolve_many(medias=[s3()])[S3]
+    assert row.trakt_id is None and row.held_trakt_id == REZERO
+    assert row.unmapped_reason == (
+        f"air dates no longer place it on Trakt show {REZERO}: its air dates now match several runs of Trakt "
+        "episodes equally (S1E51, S2E1); map it manually")
+    assert Mapping.objects.get(pk=S3).trakt_id is None
+
+
+@pytest.mark.django_db
+def test_a_sequel_the_dates_placed_with_plays_on_trakt_is_held_naming_its_start_when_it_stops_being_unique(
+        fake_trakt, fake_anilist, s3_placed_by_dates_while_airing):
+    SyncProgress.objects.create(anilist_id=S3, last_abs=S3_AIRED_SO_FAR)
+    the_rest_of_s3_aired(fake_anilist)
+    season_list_read_again(fake_trakt, seasons={0: 11, 1: 66, 2: 16}, aired=refiled_as_its_own_season())
+    row = mapping_resolve_many(medias=[s3()])[S3]
+    assert row.trakt_id is None and row.held_trakt_id == REZERO
+    assert row.unmapped_reason.startswith(
+        f"its start moved from S1E51 of Trakt show {REZERO} and cannot be placed now (air dates no longer place "
+        "it on Trakt show")
+    assert "after plays were posted at the old start" in row.unmapped_reason
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("posted", [0, S3_AIRED_SO_FAR])
+def test_a_sequel_the_dates_place_elsewhere_now_moves_only_while_nothing_was_posted(
+        fake_trakt, fake_anilist, s3_placed_by_dates_while_airing, posted):
+    from tests.mappings.test_airdates_resolution import S2_PART2
+
+    if posted:
+        SyncProgress.objects.create(anilist_id=S3, last_abs=posted)
+    the_rest_of_s3_aired(fake_anilist)
+    season_list_read_again(fake_trakt, seasons={0: 11, 1: 67}, aired=with_a_recap_before_s3())
+    row = mapping_resolve_many(medias=[s3()])[S3]
+    if posted:
+        assert row.trakt_id is None and row.held_trakt_id == REZERO
+        assert row.unmapped_reason.startswith(f"its start moved from S1E51 of Trakt show {REZERO} to S1E52 ")
+    else:
+        assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 52, "")
+        assert row.source == f"air dates S1E52 (prequel AniList {S2_PART2})"
+
+
+@pytest.mark.django_db
+def test_a_manual_mapping_of_a_sequel_is_never_rechecked_by_the_dates(
+        fake_trakt, fake_anilist, s3_placed_by_dates_while_airing):
+    mapping_set_manual(anilist_id=S3, trakt_id=REZERO, kind=Mapping.Type.SHOW, start_season=1, start_episode=51)
+    asked = len(fake_anilist.graphql_requests("airingSchedule"))
+    the_rest_of_s3_aired(fake_anilist)
+    season_list_read_again(fake_trakt, seasons={0: 11, 1: 66, 2: 16}, aired=refiled_as_its_own_season())
+    row = mapping_resolve_many(medias=[s3()])[S3]
+    assert (row.trakt_id, row.start_season, row.start_episode, row.source, row.is_manual) == (
+        REZERO, 1, 51, "manual", True)
+    assert len(fake_anilist.graphql_requests("airingSchedule")) == asked

@@ -100,14 +100,16 @@ def test_when_anilist_cannot_give_dates_the_dataset_is_followed_as_before(fake_t
 @pytest.mark.django_db
 def test_schedules_are_asked_in_batches_and_cached(fake_trakt, fake_anilist):
     rezero_on_trakt(fake_trakt)
+    from syncer.clients.anilist import SCHEDULE_BATCH
+
     medias = [media(S2_PART1, format="TV", episodes=13)] + [
-        media(900_000 + i, format="TV", episodes=12) for i in range(30)]
+        media(900_000 + i, format="TV", episodes=12) for i in range(SCHEDULE_BATCH)]
     fake_anilist.schedules[S2_PART1] = schedule(COURS[1])
     fribb_says(S2_PART1, 26)
     for m in medias[1:]:
         fribb_says(m.id, 0)
     mapping_resolve_many(medias=medias)
-    assert len(fake_anilist.graphql_requests("airingSchedule")) == 2  # 31 entries, 25 per request
+    assert len(fake_anilist.graphql_requests("airingSchedule")) == 2  # 51 entries, 50 per request
     assert AiringScheduleCache.objects.get(pk=S2_PART1).aired[0] == [1, int(COURS[1][0].timestamp())]
     mapping_resolve_many(medias=medias[:1], force=True)
     assert len(fake_anilist.graphql_requests("airingSchedule")) == 2  # a complete schedule is never asked again
