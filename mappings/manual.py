@@ -15,17 +15,19 @@ shows in its own way (a form error, a JSON 400).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.db import transaction
 
 from mappings.models import Mapping
-from mappings.seasons import trakt_show_seasons
-from mappings.services import mapping_set_manual
+from mappings.seasons import cached_show_seasons, trakt_show_seasons
+from mappings.services import overlaps_report
 from syncer.clients.trakt import TraktClient
 from syncer.connections import trakt_client
 from syncer.http import ApiError, NotFound
 
+logger = logging.getLogger("mappings")
 EXTERNAL_IDS = ("tmdb_id", "imdb_id", "tvdb_id")
 
 
@@ -124,3 +126,36 @@ def manual_mapping_save(*, anilist_id: int, ref: str | int, kind: str, start_sea
     target = manual_target_check(ref=ref, kind=kind, start_season=start_season, start_episode=start_episode,
                                  client=client)
     return manual_target_save(anilist_id=anilist_id, target=target, title=title, external_ids=external_ids)
+
+
+def mapping_set_manual(
+    *, anilist_id: int, trakt_id: int, kind: str, start_season: int = 1, start_episode: int = 1,
+    title: str = "", trakt_title: str = "", trakt_slug: str = "", seasons_of=None,
+) -> Mapping:
+    """Save a person's mapping, already checked (`manual_target_check`): it wins over every
+    source and is never overwritten by a re-resolve."""
+    row = Mapping.objects.filter(anilist_id=anilist_id).first() or Mapping(anilist_id=anilist_id)
+    row.trakt_id = trakt_id
+    row.type = kind
+    row.is_manual = True
+    row.start_season = start_season if kind == Mapping.Type.SHOW else None
+    row.start_episode = start_episode if kind == Mapping.Type.SHOW else None
+    row.episode_ranges = []
+    row.held_trakt_id = None
+    row.title = title or row.title
+    row.trakt_title = trakt_title or row.trakt_title
+    row.trakt_slug = trakt_slug or row.trakt_slug
+    row.source = "manual"
+    row.unmapped_reason = ""
+    row.save()
+    logger.info("Manual mapping: AniList %s -> Trakt %s %s", anilist_id, kind, trakt_id)
+    # What the new mapping shares with another entry of the show, for the page to show at once
+    # (not stored: the plan works it out again from the mappings as they are then).
+    row.overlaps = overlaps_report(row, seasons_of or _cached_seasons) if kind == Mapping.Type.SHOW else []
+    return row
+
+
+def _cached_seasons(trakt_id: int):
+    """The show's seasons from the sync's cache, without a request (the manual form has already
+    asked Trakt about the show); None (unknown) counts from the start instead."""
+    return cached_show_seasons(trakt_ids={trakt_id}).get(trakt_id)

@@ -3,7 +3,6 @@ not refetch them: the placement data every mapping is checked against."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -50,21 +49,13 @@ def fresh_show_seasons(*, trakt_ids: set[int]) -> dict[int, list[Season]]:
     return {trakt_id: _from_json(seasons) for trakt_id, seasons in rows}
 
 
-def show_seasons_store(*, trakt_id: int, seasons: list[Season], medias: Iterable = ()) -> dict:
+def show_seasons_store(*, trakt_id: int, seasons: list[Season]) -> None:
     """Cache a season list read from Trakt (by a sync's reading thread, which leaves the
-    database to the run's own thread), then derive again, from it, the placements of `medias`
-    (the run's entries mapped to that show) that its air dates may change: the run plans their
-    plays with the placement these dates give, not with last week's (docs/mapping-decisions.md,
-    "Re-checks"). Returns {AniList id: `Mapping`} of those entries as they are now."""
+    database to the run's own thread). `services.show_seasons_refresh` also re-checks the
+    placements the new list may change."""
     TraktSeasonCache.objects.update_or_create(
         trakt_id=trakt_id, defaults={"seasons": _to_json(seasons), "fetched_at": timezone.now()}
     )
-    medias = list(medias)
-    if not medias:
-        return {}
-    from mappings.services import mapping_resolve_many
-
-    return mapping_resolve_many(medias=medias)
 
 
 def cached_show_seasons(*, trakt_ids: set[int]) -> dict[int, list[Season]]:

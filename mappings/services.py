@@ -13,27 +13,43 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from mappings import importer
-from mappings.models import AiringScheduleCache, LegacyEpisodeOverride, Mapping, SourceStatus
-from mappings.resolver import Pinned, Resolution, Resolver
-from mappings.selectors import source_facts_many
+from mappings.legacy import convert_legacy_overrides
+from mappings.media import media_from_mapping
+from mappings.models import (
+    AIR_DATES,
+    AiringScheduleCache,
+    LegacyEpisodeOverride,
+    Mapping,
+    SourceStatus,
+    TraktSeasonCache,
+)
+from mappings.resolver import (
+    START_BY_DATES,
+    TITLE_SEARCH,
+    Found,
+    Pinned,
+    Resolution,
+    Resolver,
+    StartCandidate,
+    start_candidates,
+)
+from mappings.seasons import cached_show_seasons, show_seasons_store, trakt_show_seasons
+from mappings.selectors import disputes, related_shows, source_facts_many, sources_never_imported
 from syncer import status_keys
+from syncer.clients.anilist import SCHEDULE_NODES, Airing
+from syncer.connections import anilist_client, tmdb_client, trakt_client
+from syncer.http import ApiError, NotFound
+from syncer.models import SyncProgress
 
 logger = logging.getLogger("mappings.resolver")
 
 
 def default_resolver() -> Resolver:
     """The resolver wired to the real clients (search and catalogue calls need no user token)."""
-    from syncer.connections import tmdb_client, trakt_client
-    from syncer.http import NotFound
-
     trakt = trakt_client(authenticated=False)
-    try:
-        from mappings.seasons import trakt_show_seasons
 
-        def seasons(trakt_id):
-            return trakt_show_seasons(trakt_id=trakt_id, client=trakt)
-    except ImportError:  # the season cache is not there yet: ask Trakt directly
-        seasons = trakt.show_seasons
+    def seasons(trakt_id):
+        return trakt_show_seasons(trakt_id=trakt_id, client=trakt)
 
     def seasons_or_none(trakt_id):
         try:
@@ -124,8 +140,6 @@ def overlaps_report(row: Mapping, seasons_of) -> list[str]:
     Nothing is held here: the plan holds the shared episodes (for both entries) and posts every
     other episode (docs/mapping-decisions.md). The resolver, the manual mapping service and the
     pages all report the same thing, because they all ask `mappings.selectors.disputes`."""
-    from mappings.selectors import disputes
-
     if row.type != Mapping.Type.SHOW or row.trakt_id is None:
         return []
     lines = []
@@ -149,9 +163,6 @@ def airing_cached(*, anilist_ids: Iterable[int], client=None) -> dict:
     AniList (in batches) only for the entries it lacks or whose short schedule (still airing)
     is a day old. AniList down: entries without a cached row have no dates and follow the
     datasets as before."""
-    from syncer.clients.anilist import SCHEDULE_NODES, Airing
-    from syncer.http import ApiError
-
     ids = list(dict.fromkeys(anilist_ids))
     day_old = timezone.now() - timedelta(days=1)
     rows = AiringScheduleCache.objects.in_bulk(ids)
@@ -162,8 +173,6 @@ def airing_cached(*, anilist_ids: Iterable[int], client=None) -> dict:
         return out
     try:
         if client is None:
-            from syncer.connections import anilist_client
-
             client = anilist_client()
         fetched = client.airing(media_ids=missing)
     except ApiError as exc:
@@ -198,8 +207,6 @@ class _AiringLookup:
         return airing.aired if airing is not None else {}
 
     def related_shows(self, anilist_id: int) -> list:
-        from mappings.selectors import related_shows
-
         airing = self._get(anilist_id)
         return related_shows(related=airing.related) if airing is not None else []
 
@@ -240,8 +247,6 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
 
 def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: bool, resolver: Resolver,
                   posted: frozenset[int] = frozenset()) -> None:
-    from syncer.http import ApiError, NotFound
-
     for media in todo:
         previous = saved.get(media.id)
         # A manual row (adopted without a start) keeps its manual flag: only the start is found.
@@ -281,9 +286,6 @@ def _forget_dates_placements_a_dataset_now_knows(kept: dict[int, Mapping], media
     """An entry the air dates placed because no dataset knew it is resolved again once one does:
     the dataset's answer (itself checked against the dates) replaces the guess-free but
     dataset-less placement."""
-    from mappings.models import AIR_DATES
-    from mappings.resolver import TITLE_SEARCH
-
     by_dates = [m for m in medias if m.id in kept and kept[m.id].source.startswith((AIR_DATES, TITLE_SEARCH))]
     if not by_dates:
         return
@@ -313,17 +315,12 @@ def _rederivable(row: Mapping) -> bool:
 def _by_dates(row: Mapping) -> bool:
     """A start the dates gave where no dataset gives one: by a relation, a title search, or on
     the show a dataset found without a start."""
-    from mappings.models import AIR_DATES
-    from mappings.resolver import START_BY_DATES, TITLE_SEARCH
-
     return row.source.startswith((AIR_DATES, TITLE_SEARCH)) or START_BY_DATES in row.source
 
 
 def _saved_rows(anilist_ids: list[int]) -> dict[int, Mapping]:
     """The saved rows, each with `seasons_read_at`: when its show's season list was last read
     from Trakt (None: not cached), in the same single query."""
-    from mappings.models import TraktSeasonCache
-
     read_at = TraktSeasonCache.objects.filter(trakt_id=OuterRef("trakt_id")).values("fetched_at")[:1]
     return Mapping.objects.annotate(seasons_read_at=Subquery(read_at)).in_bulk(anilist_ids)
 
@@ -334,9 +331,6 @@ def _placements_due(kept: dict[int, Mapping], medias: list) -> tuple[list[Mappin
     dates') was derived, or the dates placed an entry on a dataset's show and the dataset now
     gives its start. Nothing here asks Trakt or AniList; a show with no cached season list
     waits for the run that reads it."""
-    from mappings.resolver import START_BY_DATES
-    from mappings.seasons import cached_show_seasons
-
     rows = {m.id: kept[m.id] for m in medias if m.id in kept and _rederivable(kept[m.id])}
     read = {i: r for i, r in rows.items() if getattr(r, "seasons_read_at", None) is not None and (
         r.dates_checked_at is None or r.seasons_read_at > r.dates_checked_at)}
@@ -355,8 +349,6 @@ def _placements_due(kept: dict[int, Mapping], medias: list) -> tuple[list[Mappin
 
 def _dataset_starts(medias: list, rows: dict[int, Mapping]) -> set[int]:
     """Those of the entries the dates placed on a dataset's show whose dataset now gives a start."""
-    from mappings.resolver import start_candidates
-
     facts = source_facts_many(medias=medias)
     return {m.id for m in medias if start_candidates(facts[m.id], rows[m.id].tmdb_id, m.format, m.episodes)}
 
@@ -364,8 +356,6 @@ def _dataset_starts(medias: list, rows: dict[int, Mapping]) -> set[int]:
 def _posted(saved: dict[int, Mapping], todo: list, due: list[Mapping], *, force: bool) -> frozenset[int]:
     """Which of the entries whose placement may move already have plays on Trakt (one query,
     only when there is such an entry)."""
-    from syncer.models import SyncProgress
-
     ids = {r.anilist_id for r in due} | {m.id for m in todo if not force and (
         _placed(saved.get(m.id)) or (saved.get(m.id) is not None and saved[m.id].unmapped_reason.startswith(MOVED)))}
     if not ids:
@@ -416,8 +406,6 @@ def _derived_again(row: Mapping, media, facts, seasons, resolver: Resolver) -> R
     None when the saved start stands: the dates do not disagree with a dataset's start (a
     dataset row gone or changed since is no reason to move it), or a start the dates gave is
     still the only run that agrees (or the dates say nothing now)."""
-    from mappings.resolver import START_BY_DATES, Found, StartCandidate, start_candidates
-
     start = (row.start_season, row.start_episode)
     dataset_knows = START_BY_DATES in row.source and start_candidates(facts, row.tmdb_id, media.format, media.episodes)
     if _by_dates(row) and not dataset_knows:
@@ -490,47 +478,21 @@ def _fill_episode_counts(rows: dict[int, Mapping], medias: dict) -> None:
 
 
 @transaction.atomic
-def mapping_set_manual(
-    *, anilist_id: int, trakt_id: int, kind: str, start_season: int = 1, start_episode: int = 1,
-    title: str = "", trakt_title: str = "", trakt_slug: str = "", seasons_of=None,
-) -> Mapping:
-    """A person's mapping: wins over every source and is never overwritten by a re-resolve.
-    (Validation against Trakt happens in the admin form, which has the client at hand.)"""
-    row = Mapping.objects.filter(anilist_id=anilist_id).first() or Mapping(anilist_id=anilist_id)
-    row.trakt_id = trakt_id
-    row.type = kind
-    row.is_manual = True
-    row.start_season = start_season if kind == Mapping.Type.SHOW else None
-    row.start_episode = start_episode if kind == Mapping.Type.SHOW else None
-    row.episode_ranges = []
-    row.held_trakt_id = None
-    row.title = title or row.title
-    row.trakt_title = trakt_title or row.trakt_title
-    row.trakt_slug = trakt_slug or row.trakt_slug
-    row.source = "manual"
-    row.unmapped_reason = ""
-    row.save()
-    logger.info("Manual mapping: AniList %s -> Trakt %s %s", anilist_id, kind, trakt_id)
-    # What the new mapping shares with another entry of the show, for the page to show at once
-    # (not stored: the plan works it out again from the mappings as they are then).
-    row.overlaps = overlaps_report(row, seasons_of or _cached_seasons) if kind == Mapping.Type.SHOW else []
-    return row
-
-
-def _cached_seasons(trakt_id: int):
-    """The show's seasons from the sync's cache, without a request (the manual form has already
-    asked Trakt about the show); None (unknown) counts from the start instead."""
-    from mappings.seasons import cached_show_seasons
-
-    return cached_show_seasons(trakt_ids={trakt_id}).get(trakt_id)
+def show_seasons_refresh(*, trakt_id: int, seasons: list, medias: Iterable = ()) -> dict[int, Mapping]:
+    """Cache a season list a run has just read from Trakt, then derive again, from it, the
+    placements of `medias` (the run's entries mapped to that show) that its air dates may
+    change: the run plans their plays with the placement these dates give, not with last
+    week's (docs/mapping-decisions.md, "Re-checks"). Returns {AniList id: `Mapping`} of those
+    entries as they are now."""
+    show_seasons_store(trakt_id=trakt_id, seasons=seasons)
+    medias = list(medias)
+    return mapping_resolve_many(medias=medias) if medias else {}
 
 
 def mappings_reresolve(*, rows: Iterable[Mapping], include_manual: bool = False,
                        resolver: Resolver | None = None) -> dict[str, int]:
     """Re-resolve saved rows from the sources (the admin action). Manual rows are skipped
     unless `include_manual`, in which case they lose their manual flag."""
-    from mappings.media import media_from_mapping
-
     rows = list(rows)
     skipped = [r for r in rows if r.is_manual and not include_manual]
     chosen = [r for r in rows if not (r.is_manual and not include_manual)]
@@ -544,8 +506,6 @@ def mappings_reresolve(*, rows: Iterable[Mapping], include_manual: bool = False,
 
 def mapping_reset_progress(*, anilist_ids: Iterable[int]) -> int:
     """Forget what was synced for these entries, so the next sync re-plans them."""
-    from syncer.models import SyncProgress
-
     deleted, _ = SyncProgress.objects.filter(anilist_id__in=list(anilist_ids)).delete()
     return deleted
 
@@ -571,8 +531,6 @@ def sources_refresh_all(*, progress=None, client=None, force: bool = False) -> l
 def sources_refresh_new(*, progress=None, client=None) -> list[SourceStatus]:
     """Import the configured sources this install has never imported (one turned on, or made a
     default, after the first start) without waiting for the weekly refresh."""
-    from mappings.selectors import sources_never_imported
-
     return [sources_refresh(source=n, progress=progress, client=client) for n in sources_never_imported()]
 
 
@@ -584,6 +542,4 @@ def source_refresh_queued(*, source: str, task_id: str) -> None:
 
 
 def overrides_legacy_convert() -> dict[str, int]:
-    from mappings.legacy import convert_legacy_overrides
-
     return convert_legacy_overrides(LegacyEpisodeOverride.objects.all())

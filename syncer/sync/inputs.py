@@ -59,7 +59,7 @@ def _specs(rows: dict) -> tuple[dict, dict]:
 
 def with_placements(inputs: dict, rows: dict) -> dict:
     """The run's inputs with these entries' mappings as saved now: derived again when their
-    show's season list was read during the run (`mappings.seasons.show_seasons_store`), so the
+    show's season list was read during the run (`mappings.services.show_seasons_refresh`), so the
     show's plan uses the placement the new air dates give."""
     if not rows:
         return inputs

@@ -283,7 +283,8 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
     (watched there by hand or by another app) is not posted again: `plan_inputs` reads Trakt's
     watched list, before any season list, when a first-time play may be posted. A run with
     nothing new asks Trakt nothing."""
-    from mappings.seasons import fresh_show_seasons, show_seasons_store
+    from mappings.seasons import fresh_show_seasons
+    from mappings.services import show_seasons_refresh
     from syncer.connections import trakt_client
     from syncer.sync.inputs import plan_inputs, show_inputs, with_placements
 
@@ -304,7 +305,7 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
                 seasons[show] = reader.get(show, waiting=poster.flush)
                 if not isinstance(seasons[show], NotFound):
                     # Stored, and the group's placements derived again from its new air dates.
-                    inputs = with_placements(inputs, show_seasons_store(
+                    inputs = with_placements(inputs, show_seasons_refresh(
                         trakt_id=show, seasons=seasons[show], medias=_medias_of(group, produced)))
             group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
                 inputs, anilist_ids=group.anilist_ids, trakt_id=show, seasons=seasons.get(show)))

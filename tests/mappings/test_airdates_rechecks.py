@@ -4,8 +4,9 @@ cached season lists and schedules are used, and plays already posted are never c
 
 import pytest
 
+from mappings.manual import mapping_set_manual
 from mappings.models import FribbEntry, Mapping
-from mappings.services import mapping_resolve_many, mapping_set_manual
+from mappings.services import mapping_resolve_many
 from syncer.models import SyncProgress
 from tests.mappings.support import media, schedule
 from tests.mappings.test_airdates_resolution import (

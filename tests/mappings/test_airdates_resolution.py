@@ -5,8 +5,9 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from mappings.manual import mapping_set_manual
 from mappings.models import AiringScheduleCache, FribbEntry, Mapping
-from mappings.services import mapping_resolve, mapping_resolve_many, mapping_set_manual
+from mappings.services import mapping_resolve, mapping_resolve_many
 from tests.mappings.support import broadcasts, media, schedule
 
 REZERO = 104310

@@ -7,10 +7,11 @@ entry from posting the same episodes again (Trakt keeps every play).
 
 import pytest
 
+from mappings.manual import mapping_set_manual
 from mappings.models import EpisodeOverride, Mapping
 from mappings.placement import MappingSpec, covered_episodes, disputed_episodes
 from mappings.selectors import disputes, held_episodes, mapping_spec
-from mappings.services import mapping_resolve, mapping_set_manual
+from mappings.services import mapping_resolve
 from tests.mappings.support import TRAKT_SEASONS, media, place, seasons
 
 AOT = 1420

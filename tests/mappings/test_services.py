@@ -1,12 +1,12 @@
 import pytest
 
+from mappings.manual import mapping_set_manual
 from mappings.models import EpisodeOverride, LegacyEpisodeOverride, Mapping
 from mappings.selectors import overrides_for, unmapped_mappings
 from mappings.services import (
     mapping_reset_progress,
     mapping_resolve,
     mapping_resolve_many,
-    mapping_set_manual,
     overrides_legacy_convert,
 )
 from syncer.models import SyncProgress
