@@ -199,6 +199,7 @@ class Resolving(SeasonReader):
 
     def __init__(self, count: int, *, resolve: Callable, absorb: Callable[[int, object], None]):
         super().__init__(list(range(count)), read=resolve)
+        self._thread.name = "mapping-resolver"
         self._absorb = absorb
         self.absorbed = 0  # groups handed over to the run's thread, in order
         self._asks: queue.Queue = queue.Queue()

@@ -216,3 +216,24 @@ def test_resolution_groups_join_entries_sharing_any_id_in_the_order_of_their_fir
               4: {("show", "tvdb", "9"), ("show", "tmdb", "6")}, 5: {("show", "tmdb", "6"), ("show", "tmdb", "5")},
               6: {("movie", "tmdb", "5")}}
     assert pipeline.resolution_groups([1, 2, 3, 4, 5, 6], tokens) == [[1, 2, 4, 5], [3], [6]]
+
+
+def test_the_resolving_thread_sends_no_query_to_the_database(db, anilist, trakt, monkeypatch):
+    """The run's thread may hold rows locked while it waits for a group: a resolving thread
+    that queried the database could wait for the run, and the run for it."""
+    from django.db.backends import utils
+
+    threads, execute = set(), utils.CursorWrapper.execute
+
+    def recording(self, *args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(utils.CursorWrapper, "execute", recording)
+    for n in (1, 2):
+        add_show(trakt, 100 * n, {1: 3})
+        from_fribb(n, 100 * n)
+        anilist.add_entry(10 + n, n, status="COMPLETED", progress=3, episodes=3)
+    assert sync_run(mode="completed").state == SyncRun.State.SUCCEEDED
+    assert len([r for r in trakt.requests if r.path.startswith("/search/")]) == 2  # resolved by the thread
+    assert threads == {threading.main_thread().name}
