@@ -102,9 +102,16 @@ def prepare(medias: list, saved: dict[int, Mapping]) -> Prepared:
     shows = {v for id_type, v in ids if id_type == "trakt"}
     tmdb, tvdb = ({v for id_type, v in ids if id_type == wanted} for wanted in ("tmdb", "tvdb"))
     if tmdb or tvdb:
-        # A new sequel of a show synced before: its list is cached under the saved show.
-        shows |= set(Mapping.objects.filter(Q(tmdb_id__in=tmdb) | Q(tvdb_id__in=tvdb), type=Mapping.Type.SHOW,
-                                            trakt_id__isnull=False).values_list("trakt_id", flat=True))
+        # A new sequel of a show synced before: its list is cached under the saved show, and
+        # the entry joins the group of that show's entries (saved ones may lack its TMDB id).
+        known = Mapping.objects.filter(Q(tmdb_id__in=tmdb) | Q(tvdb_id__in=tvdb), type=Mapping.Type.SHOW,
+                                       trakt_id__isnull=False).values_list("trakt_id", "tmdb_id", "tvdb_id")
+        saved_shows = {}
+        for trakt_id, tmdb_id, tvdb_id in known:
+            saved_shows.update({("show", "tmdb", str(tmdb_id)): trakt_id, ("show", "tvdb", str(tvdb_id)): trakt_id})
+        for entry_tokens in tokens.values():
+            entry_tokens |= {("show", "trakt", str(saved_shows[t])) for t in entry_tokens if t in saved_shows}
+        shows |= set(saved_shows.values())
     kinds = {"movie" if (pin.kind if pin and pin.kind else entry_kind(m.format, f)) == "movie" else "episode"
              for m, f, pin in todo.values()}
     return Prepared(todo, tokens, fresh_show_seasons(trakt_ids=shows) if shows else {}, kinds, unknown)

@@ -385,8 +385,9 @@ def _plan_and_post_resolving(run: SyncRun, produced: sources.Produced, trakt, pr
                                 kept_shows={a: r.trakt_id for a, r in kept.items() if r.type == "show"})
     poster = _Poster(run, trakt, progress, estimate=_post_estimate(produced.events, inputs, also=set(prepared.todo)))
     plan: list[plan_mod.PlanItem] = []
-    with pipeline.Resolving(len(groups), resolve=side.resolve, absorb=absorb) as reader:
-        side.ask = reader.ask
+    reader = pipeline.Resolving(len(groups), resolve=side.resolve, absorb=absorb)
+    side.ask = reader.ask  # before the thread starts: its first entry may need it
+    with reader:
         poster.reader, poster.reading = reader, pipeline.RESOLVING
         for aid in events_of:
             if aid in group_of:

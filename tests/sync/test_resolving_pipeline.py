@@ -20,6 +20,7 @@ from tests.mappings.test_airdates_resolution import (
     S3,
     rezero_on_trakt,
 )
+from tests.sync.conftest import map_show
 from tests.sync.test_pipeline import item_rows, plays
 
 
@@ -33,14 +34,14 @@ def add_show(trakt, show: int, seasons: dict, **ids) -> None:
     trakt.add_show(show, seasons=seasons, ids={"tmdb": 50_000 + show, **ids})
 
 
-def held_until_a_post(trakt, path: str, log: list, *, then: float = 0) -> threading.Event:
-    """Trakt answers `path` only once a POST came in (or after 10 s when none comes), `then`
+def held_until_a_post(trakt, path: str, log: list, *, then: float = 0, up_to: float = 10) -> threading.Event:
+    """Trakt answers `path` only once a POST came in (or after `up_to` s when none comes), `then`
     seconds later; `log` records each answered search and season read and each POST, in order."""
     posted, original = threading.Event(), trakt.handle
 
     def handle(request):
         if request.path == path:
-            posted.wait(10)
+            posted.wait(up_to)
             time.sleep(then)
         response = original(request)
         if request.method == "POST" and request.path == "/sync/history":
@@ -126,6 +127,35 @@ def test_an_entry_resolved_onto_a_show_already_posted_waits_for_the_next_run(db,
     assert again.state == SyncRun.State.SUCCEEDED, again.error
     assert plays(trakt) == Counter({(100, s, e): 1 for s in (1, 2) for e in range(1, 13)}
                                    | {(300, 1, e): 1 for e in range(1, 5)})
+
+
+def test_a_new_sequel_of_a_show_synced_before_is_planned_with_its_entries_from_the_cached_list(
+        db, anilist, trakt, settings):
+    from syncer.seasons import trakt_show_seasons
+
+    settings.TRAKT_BATCH_SIZE = 5
+    add_show(trakt, 100, {0: 1, 1: 12, 2: 12})
+    add_show(trakt, 300, {1: 4})
+    map_show(1, 100)  # mapped by hand: no TMDB id saved with it
+    Mapping.objects.create(anilist_id=9, trakt_id=100, type="show", start_season=0, start_episode=1, episodes=1,
+                           tmdb_id=50_100, title="A special of it, synced before", source="fribb tmdb 50100")
+    trakt_show_seasons(trakt_id=100)  # cached by that earlier sync
+    from_fribb(2, 100, season=2)
+    from_fribb(3, 300)
+    anilist.add_entry(11, 1, status="COMPLETED", progress=12, episodes=12)
+    anilist.add_entry(13, 3, status="COMPLETED", progress=4, episodes=4)
+    anilist.add_entry(12, 2, status="COMPLETED", progress=12, episodes=12)
+    trakt.requests.clear()
+    log: list = []
+    held_until_a_post(trakt, "/search/tmdb/50100", log, up_to=2)
+
+    run = sync_run(mode="completed")
+    assert run.state == SyncRun.State.SUCCEEDED, run.error
+    assert log.index("/search/tmdb/50100") < log.index("post")  # show 100 waited for its new entry
+    assert not SyncRunItem.objects.filter(run=run, action="unmapped").exists()
+    assert plays(trakt) == Counter({(100, s, e): 1 for s in (1, 2) for e in range(1, 13)}
+                                   | {(300, 1, e): 1 for e in range(1, 5)})
+    assert "/shows/100/seasons" not in log
 
 
 def test_an_incremental_run_keeps_its_cursor_before_an_entry_left_to_the_next_run(db, anilist, trakt, settings):
