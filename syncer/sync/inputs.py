@@ -7,6 +7,7 @@ or have seasons read, so a run over an already-synced library costs no Trakt req
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from mappings.selectors import held_episodes, mapping_spec, overrides_for
 from mappings.services import mapping_resolve_many
@@ -17,18 +18,26 @@ from syncer.sync.events import WatchEvent
 logger = logging.getLogger("syncer.sync")
 
 
-def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
+def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, defer: Callable | None = None) -> dict:
     """What the plan needs besides the seasons and the held episodes, which come show by show
     (`show_inputs`). Also reads, once, what Trakt already has, for the kinds of first-time plays
     this run may post, before any season list and so before any POST: read after them, it would
-    be the 1001st/2001st read and wait out a whole 5-minute window of Trakt's read limit."""
+    be the 1001st/2001st read and wait out a whole 5-minute window of Trakt's read limit.
+
+    `defer(medias)` keeps the entries whose mappings the pipeline resolves (`resolving`) and
+    returns the others, resolved here, and the kinds of first-time plays the kept may bring."""
     ids = {e.anilist_id for e in events}
     progress = dict(SyncProgress.objects.filter(anilist_id__in=ids).values_list("anilist_id", "last_abs"))
     candidates = {e.anilist_id for e in events if e.rewatch or e.episode > progress.get(e.anilist_id, 0)}
-    rows = mapping_resolve_many(medias=[medias[i] for i in candidates if i in medias]) if candidates else {}
-    mappings, unmapped = _specs(rows)
+    todo = [medias[i] for i in candidates if i in medias]
+    deferred_kinds: set[str] = set()
+    if defer is not None and todo:
+        todo, deferred_kinds = defer(todo)
+    rows = mapping_resolve_many(medias=todo) if todo else {}
+    mappings, unmapped = mapping_specs(rows)
     first_time = {e.anilist_id for e in events if not e.rewatch and e.episode > progress.get(e.anilist_id, 0)}
     kinds = {"movie" if mappings[a].kind == "movie" else "episode" for a in first_time if a in mappings}
+    kinds |= deferred_kinds if first_time else set()
     on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds) if kinds else frozenset()
     activity_ids = {e.activity_id for e in events if e.rewatch and e.activity_id}
     posted_rewatches = frozenset(
@@ -38,15 +47,16 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt) -> dict:
     return {
         "mappings": mappings,
         "unmapped": unmapped,
-        "overrides": overrides_for(anilist_ids=list(mappings)),
+        "rows": rows,
+        "overrides": overrides_for(anilist_ids=candidates),
         "progress": progress,
         "posted_rewatches": posted_rewatches,
         "on_trakt": on_trakt,
     }
 
 
-def _specs(rows: dict) -> tuple[dict, dict]:
-    """({AniList id: `MappingSpec`}, {AniList id: why it is unmapped}) of saved mappings."""
+def mapping_specs(rows: dict) -> tuple[dict, dict]:
+    """The placeable mappings among saved rows, and the reason of each entry left unmapped."""
     mappings, unmapped = {}, {}
     for anilist_id, row in rows.items():
         spec = mapping_spec(row)
@@ -63,7 +73,7 @@ def with_placements(inputs: dict, rows: dict) -> dict:
     show's plan uses the placement the new air dates give."""
     if not rows:
         return inputs
-    mappings, unmapped = _specs(rows)
+    mappings, unmapped = mapping_specs(rows)
     return {**inputs,
             "mappings": {**{a: s for a, s in inputs["mappings"].items() if a not in rows}, **mappings},
             "unmapped": {**{a: r for a, r in inputs["unmapped"].items() if a not in rows}, **unmapped}}

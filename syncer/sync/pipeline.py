@@ -11,12 +11,19 @@ two entries both claim are held for both, and neither can be decided from one en
 groups come in the order of their first event and each keeps its events' order, so the plan
 (and a preview, which goes through the same loop and posts nothing) is the same whichever
 moment each list arrives at.
+
+Mappings not saved yet are resolved in the pipeline too (`Resolving`, the rule in
+`syncer.sync.resolving`): the entries are grouped by the ids the datasets give them
+(`resolution_groups`), the thread resolves the groups in order, and a show is planned only once
+the groups of its entries are taken over; an entry that Trakt's answer puts on a show already
+planned is left to the next run (`LATE`), never planned on it.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -29,9 +36,13 @@ from syncer.http import NotFound, unobserved
 from syncer.sync.events import WatchEvent
 
 READING = "Reading Trakt seasons"
+RESOLVING = "Resolving mappings"
 POSTING = "Posting to Trakt"
 # How each stream reads as the second one on a progress line.
-STREAMS = {READING: "Reading seasons {done:,}/{total:,}", POSTING: "Posted {done:,}/{total:,}"}
+STREAMS = {READING: "Reading seasons {done:,}/{total:,}", RESOLVING: "Resolving {done:,}/{total:,}",
+           POSTING: "Posted {done:,}/{total:,}"}
+# The reason of an entry resolved onto a show this run had already planned (see `resolution_groups`).
+LATE = "resolved to Trakt {kind} {trakt_id} after this run had planned it: synced by the next run"
 
 
 @dataclass
@@ -66,7 +77,7 @@ def shows_to_read(groups: Sequence[ShowGroup], cached: set[int]) -> list[int]:
     return [g.trakt_show for g in groups if g.trakt_show is not None and g.trakt_show not in cached]
 
 
-class _Stopped(Exception):
+class Stopped(Exception):
     """The run no longer wants the reads (raised before a request or a retry goes out)."""
 
 
@@ -124,7 +135,7 @@ class SeasonReader:
                 return
             try:
                 result = self._read(trakt_id, before_send=self._go_on)
-            except _Stopped:
+            except Stopped:
                 return
             except NotFound as exc:
                 result = exc
@@ -136,7 +147,7 @@ class SeasonReader:
 
     def _go_on(self) -> None:
         if self._stop.is_set():
-            raise _Stopped()
+            raise Stopped()
 
     def get(self, trakt_id: int, *, waiting: Callable[[], None], every: float = 1.0):
         """The season list of `trakt_id` (or the `NotFound` its read raised); `waiting()` is
@@ -153,7 +164,102 @@ class SeasonReader:
         return self._arrived.pop(trakt_id)
 
 
-def progress_line(*, read: int, to_read: int, posted: int, to_post: int) -> str:
+def resolution_groups(entries: Sequence[int], tokens: dict[int, set]) -> list[list[int]]:
+    """The entries whose Trakt show is resolved (or confirmed) together, in the order of each
+    group's first entry: two entries sharing any token (a dataset's or a saved mapping's TMDB,
+    TVDB, IMDb or Trakt id) are in one group, directly or through others. An entry without a
+    token is a group of its own."""
+    parent = {e: e for e in entries}
+    position = {e: n for n, e in enumerate(entries)}
+
+    def root(e):
+        while parent[e] != e:
+            parent[e] = parent[parent[e]]
+            e = parent[e]
+        return e
+
+    owner: dict = {}
+    for entry in entries:
+        for token in tokens.get(entry, ()):
+            other = owner.setdefault(token, entry)
+            first, second = sorted((root(other), root(entry)), key=position.__getitem__)
+            parent[second] = first
+    groups: dict = {}
+    for entry in entries:
+        groups.setdefault(root(entry), []).append(entry)
+    return list(groups.values())
+
+
+class Resolving(SeasonReader):
+    """Resolves the `resolution_groups` one after the other in a thread of its own (`resolve(n,
+    before_send=...)` for group n) and hands each outcome over in order (`wait`), like the
+    season reader. What the thread needs from the database (the air dates it fetches once, the
+    mapped relatives of an entry) it asks of the run's thread (`ask`), which answers while it
+    waits for a group; the thread itself touches no database."""
+
+    def __init__(self, count: int, *, resolve: Callable, absorb: Callable[[int, object], None]):
+        super().__init__(list(range(count)), read=resolve)
+        self._thread.name = "mapping-resolver"
+        self._absorb = absorb
+        self.absorbed = 0  # groups handed over to the run's thread, in order
+        self._asks: queue.Queue = queue.Queue()
+
+    def ask(self, question: Callable[[], object]):
+        """In the reading thread: `question()` answered by the run's thread."""
+        answer: queue.Queue = queue.Queue(maxsize=1)
+        self._asks.put((question, answer))
+        while True:
+            self._go_on()
+            try:
+                ok, value = answer.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if ok:
+                return value
+            raise value
+
+    def drain(self) -> None:
+        """In the run's thread: take over every outcome that arrived, in order."""
+        while True:
+            try:
+                index, result = self._results.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(result, Exception):
+                raise result
+            self._absorb(index, result)
+            self.absorbed = index + 1
+
+    def answer(self) -> None:
+        """In the run's thread: answer what the reading thread asked, after taking over every
+        outcome before it (a relative resolved earlier in the run is saved by then)."""
+        while True:
+            try:
+                question, answer = self._asks.get_nowait()
+            except queue.Empty:
+                return
+            self.drain()
+            try:
+                answer.put((True, question()))
+            except Exception as exc:  # noqa: BLE001 - raised again in the reading thread
+                answer.put((False, exc))
+
+    def wait(self, index: int, *, waiting: Callable[[], None], every: float = 1.0) -> None:
+        """Until group `index` is taken over; `waiting()` every `every` seconds meanwhile."""
+        ticks = 0
+        while True:
+            self.answer()
+            self.drain()
+            if self.absorbed > index:
+                return
+            time.sleep(0.05)
+            ticks += 1
+            if ticks * 0.05 >= every:
+                ticks = 0
+                waiting()
+
+
+def progress_line(*, read: int, to_read: int, posted: int, to_post: int, reading: str = READING) -> str:
     """Both streams of a pipelined run in one line, for the run page."""
-    parts = [f"Reading seasons {read:,}/{to_read:,}"] if to_read and read < to_read else []
+    parts = [STREAMS[reading].format(done=read, total=to_read)] if to_read and read < to_read else []
     return " · ".join([*parts, f"Posted {posted:,}/{to_post:,}"])

@@ -14,22 +14,30 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_q import tasks as q  # `q.async_task` looked up at call time: tests replace it
 
 from config.statuses import RECONCILED_STATUSES, parse_statuses
+from logs.context import log_to_run
+from mappings.models import Mapping
+from mappings.seasons import fresh_show_seasons, trakt_show_seasons
+from mappings.services import default_resolver, mapping_resolve_many, show_seasons_refresh
+from syncer.connections import anilist_client, tmdb_client, trakt_client
 from syncer.http import NotFound, retry_notices
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
-from syncer.sync import pipeline, runs, sources
+from syncer.notify import notify_run_finished, notify_unmapped
+from syncer.sync import pipeline, resolving, runs, sources
 from syncer.sync import plan as plan_mod
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
 from syncer.sync.extras import extras_run
+from syncer.sync.inputs import mapping_specs, plan_inputs, show_inputs, with_placements
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
 from syncer.sync.liveness import Heartbeat, run_claim, run_refuse, runs_interrupt_dead
 from syncer.sync.selectors import never_synced
 
 logger = logging.getLogger("syncer.sync")
+_LATE_END = pipeline.LATE.rsplit("}", 1)[1]  # how the reason of an entry planned by the next run ends
 Progress = Callable[[int, int, str], None]
 __all__ = ["SyncAlreadyRunning", "sync_enqueue", "sync_preview", "sync_run"]
 
@@ -44,7 +52,6 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
         raise ValueError("a single-show sync needs an AniList id")
     if run is None:
         run = SyncRun.objects.create(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
-    from logs.context import log_to_run
 
     with log_to_run(run.pk):
         if _first_sync_left_to_the_user(run):
@@ -120,11 +127,9 @@ def _release(token: str) -> None:
 
 def _notify(run: SyncRun) -> None:
     """Tell the user (NOTIFY_URLS) what needs them: a failure, entries newly unmapped."""
-    from syncer.notify import notify_run_finished, notify_unmapped
-
     if not run.dry_run:
-        notify_unmapped(run.items.filter(action=SyncRunItem.Action.UNMAPPED).values_list(
-            "anilist_id", "title", "reason"))
+        notify_unmapped(run.items.filter(action=SyncRunItem.Action.UNMAPPED).exclude(
+            reason__endswith=_LATE_END).values_list("anilist_id", "title", "reason"))
     notify_run_finished(run)
 
 
@@ -166,8 +171,6 @@ def sync_run_queued(*, run_id: int) -> SyncRun | None:
     """The worker's side of `sync_enqueue`: refusal is recorded on the run, not raised. Only a
     run still queued is run: django-q delivers a task again after `Q_RETRY` when its worker
     died, by which time the run was interrupted (or ran) and must keep its record."""
-    from logs.context import log_to_run
-
     run = SyncRun.objects.filter(pk=run_id).first()
     if run is None:
         logger.warning("Sync task for run %s: no such run", run_id)
@@ -202,8 +205,6 @@ def _progress_of(ids) -> dict[int, int]:
 
 
 def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
-    from syncer.connections import anilist_client, trakt_client
-
     run.state, run.started_at = SyncRun.State.RUNNING, timezone.now()
     run.save(update_fields=["state", "started_at"])
     if not run.dry_run:
@@ -282,18 +283,18 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
     the reading thread (`pipeline`); returns the whole plan. A play Trakt already holds
     (watched there by hand or by another app) is not posted again: `plan_inputs` reads Trakt's
     watched list, before any season list, when a first-time play may be posted. A run with
-    nothing new asks Trakt nothing."""
-    from mappings.seasons import fresh_show_seasons
-    from mappings.services import show_seasons_refresh
-    from syncer.connections import trakt_client
-    from syncer.sync.inputs import plan_inputs, show_inputs, with_placements
-
-    inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt)
+    nothing new asks Trakt nothing. Mappings not saved yet are resolved by the reading thread
+    too (`_plan_and_post_resolving`)."""
+    deferral = _Deferral()
+    inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt, defer=deferral)
+    rows = inputs.pop("rows")  # the plan needs the specs only
+    if deferral.prepared is not None:
+        return _plan_and_post_resolving(run, produced, trakt, progress, inputs, deferral.prepared, rows)
     groups = pipeline.show_groups(produced.events, inputs["mappings"])
     shows = {show: n for n, show in enumerate(dict.fromkeys(g.trakt_show for g in groups if g.trakt_show is not None))}
     seasons = fresh_show_seasons(trakt_ids=set(shows))
     reader_client = trakt_client(authenticated=False)
-    poster = _Poster(run, trakt, progress, estimate=_post_estimate(groups, inputs))
+    poster = _Poster(run, trakt, progress, estimate=_post_estimate(produced.events, inputs))
     plan: list[plan_mod.PlanItem] = []
     with pipeline.SeasonReader(pipeline.shows_to_read(groups, set(seasons)), read=reader_client.show_seasons) as reader:
         poster.reader = reader
@@ -307,11 +308,7 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
                     # Stored, and the group's placements derived again from its new air dates.
                     inputs = with_placements(inputs, show_seasons_refresh(
                         trakt_id=show, seasons=seasons[show], medias=_medias_of(group, produced)))
-            group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
-                inputs, anilist_ids=group.anilist_ids, trakt_id=show, seasons=seasons.get(show)))
-            items = _store_plan(run, group_plan, start=len(plan))
-            plan.extend(group_plan)
-            poster.add(group, [(i, p) for i, p in zip(items, group_plan, strict=True) if p.action == plan_mod.POST])
+            plan.extend(_plan_group(run, group, inputs, seasons.get(show), poster, start=len(plan)))
         poster.finish()
     return plan
 
@@ -320,12 +317,122 @@ def _medias_of(group: pipeline.ShowGroup, produced: sources.Produced) -> list:
     return [produced.medias[a] for a in group.anilist_ids if a in produced.medias]
 
 
-def _post_estimate(groups: list[pipeline.ShowGroup], inputs: dict) -> dict[tuple, int]:
-    """Per group, the events that may post (an upper bound): the progress line's total until
-    the group is planned."""
+class _Deferral:
+    """`plan_inputs`' `defer`: keeps the entries the reading thread resolves (`resolving`)."""
+
+    def __init__(self):
+        self.prepared: resolving.Prepared | None = None
+
+    def __call__(self, medias: list) -> tuple[list, set[str]]:
+        saved = Mapping.objects.in_bulk([m.id for m in medias])
+        deferred = [m for m in medias if resolving.resolved_in_pipeline(saved.get(m.id))]
+        if not deferred:
+            return medias, set()
+        self.prepared = resolving.prepare(deferred, saved)
+        return [m for m in medias if m.id not in self.prepared.todo], self.prepared.kinds
+
+
+def _plan_and_post_resolving(run: SyncRun, produced: sources.Produced, trakt, progress: runs.RunProgress,
+                             inputs: dict, prepared: resolving.Prepared, rows: dict) -> list[plan_mod.PlanItem]:
+    """The pipeline with the mappings resolved in it (the rule: `resolving`). The reading thread
+    resolves the groups in order and reads their shows' season lists; this thread takes each
+    group over (`absorb`: lists stored, mappings saved) and plans the shows in the order of their
+    first event, each once the groups of its entries are taken over, posting meanwhile."""
+    mappings, unmapped, medias = inputs["mappings"], inputs["unmapped"], produced.medias
+    kept = {aid: row for aid, row in rows.items() if aid in mappings}
+    resolving.add_kept(prepared, kept)
+    events_of: dict[int, list] = {}
+    for n, event in enumerate(produced.events):
+        events_of.setdefault(event.anilist_id, []).append((n, event))
+    groups = pipeline.resolution_groups([a for a in events_of if a in prepared.todo or a in kept], prepared.tokens)
+    group_of = {aid: n for n, group in enumerate(groups) for aid in group}
+    seasons: dict[int, object] = dict(prepared.cached)
+    planned: set[tuple] = set()
+    by_key: dict[tuple, list[int]] = {}
+    replay = resolving.Replayed(default_resolver())
+
+    def key_of(aid: int) -> tuple:
+        spec = mappings.get(aid)
+        return ("entry", aid) if spec is None else (spec.kind, spec.trakt_id)
+
+    def absorb(index: int, outcome: resolving.Outcome) -> None:
+        for show, got in outcome.seasons.items():
+            seasons[show] = got
+            if not isinstance(got, NotFound):
+                # Stored, and the placements of the saved entries of that show derived again
+                # from its new air dates before any of them is planned (as `_plan_and_post`).
+                rechecked = show_seasons_refresh(trakt_id=show, seasons=got, medias=[
+                    medias[a] for a, row in kept.items() if row.trakt_id == show and a in medias])
+                found, reasons = mapping_specs(rechecked)
+                for aid in rechecked:
+                    mappings.pop(aid, None)
+                    unmapped.pop(aid, None)
+                mappings.update(found)
+                unmapped.update(reasons)
+        replay.outcomes.update(outcome.resolutions)
+        todo = [medias[aid] for aid in groups[index] if aid in prepared.todo]
+        found, reasons = mapping_specs(mapping_resolve_many(medias=todo, resolver=replay) if todo else {})
+        mappings.update(found)
+        unmapped.update(reasons)
+        for aid in groups[index]:
+            if key_of(aid) in planned:
+                spec = mappings.pop(aid)
+                unmapped[aid] = pipeline.LATE.format(kind=spec.kind, trakt_id=spec.trakt_id)
+                logger.warning("AniList %s: %s", aid, unmapped[aid])
+            by_key.setdefault(key_of(aid), []).append(aid)
+
+    for aid in events_of:
+        if aid not in group_of:
+            by_key.setdefault(key_of(aid), []).append(aid)
+    side = resolving.ThreadSide(prepared, groups, trakt=trakt_client(authenticated=False), tmdb=tmdb_client(),
+                                kept_shows={a: r.trakt_id for a, r in kept.items() if r.type == "show"})
+    poster = _Poster(run, trakt, progress, estimate=_post_estimate(produced.events, inputs, also=set(prepared.todo)))
+    plan: list[plan_mod.PlanItem] = []
+    reader = pipeline.Resolving(len(groups), resolve=side.resolve, absorb=absorb)
+    side.ask = reader.ask  # before the thread starts: its first entry may need it
+    with reader:
+        poster.reader, poster.reading = reader, pipeline.RESOLVING
+        for aid in events_of:
+            if aid in group_of:
+                progress(reader.absorbed, len(groups), pipeline.RESOLVING)
+                reader.wait(group_of[aid], waiting=poster.flush)
+            key = key_of(aid)
+            if key in planned:
+                continue
+            planned.add(key)
+            show = key[1] if key[0] == "show" else None
+            if show is not None and show not in seasons:
+                try:  # a show the run's thread resolved itself (`Replayed`) and the thread did not read
+                    seasons[show] = trakt_show_seasons(trakt_id=show)
+                except NotFound as exc:
+                    seasons[show] = exc
+            members = sorted((item for member in by_key[key] for item in events_of[member]), key=lambda i: i[0])
+            group = pipeline.ShowGroup(key, show, [event for _, event in members])
+            plan.extend(_plan_group(run, group, inputs, seasons.get(show), poster, start=len(plan)))
+        poster.finish()
+    return plan
+
+
+def _plan_group(run: SyncRun, group: pipeline.ShowGroup, inputs: dict, seasons, poster: _Poster, *, start: int
+                ) -> list[plan_mod.PlanItem]:
+    """One show's plan (pure), stored after the `start` items before it, its plays handed to
+    the poster."""
+    group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
+        inputs, anilist_ids=group.anilist_ids, trakt_id=group.trakt_show, seasons=seasons))
+    items = _store_plan(run, group_plan, start=start)
+    poster.add(group, [(i, p) for i, p in zip(items, group_plan, strict=True) if p.action == plan_mod.POST])
+    return group_plan
+
+
+def _post_estimate(events, inputs: dict, *, also: set[int] = frozenset()) -> dict[tuple, int]:
+    """Per entry, the events that may post (an upper bound): the progress line's total until
+    the entry's show is planned. `also`: entries whose mappings are still to be resolved."""
     progress, mappings = inputs["progress"], inputs["mappings"]
-    return {g.key: sum(1 for e in g.events if e.anilist_id in mappings
-                       and (e.rewatch or e.episode > progress.get(e.anilist_id, 0))) for g in groups}
+    out: dict[tuple, int] = {}
+    for e in events:
+        if (e.anilist_id in mappings or e.anilist_id in also) and (e.rewatch or e.episode > progress.get(e.anilist_id, 0)):
+            out[("entry", e.anilist_id)] = out.get(("entry", e.anilist_id), 0) + 1
+    return out
 
 
 class _Poster:
@@ -339,12 +446,15 @@ class _Poster:
         self.pending: list[dict] = []
         self.posted = 0
         self.reader: pipeline.SeasonReader | None = None
+        self.reading = pipeline.READING  # which stream the reader is
 
     @property
     def total(self) -> int:
         return sum(self.estimate.values())
 
     def add(self, group: pipeline.ShowGroup, to_post: list) -> None:
+        for anilist_id in group.anilist_ids:
+            self.estimate.pop(("entry", anilist_id), None)
         self.estimate[group.key] = len(to_post)
         if self.run.dry_run:
             return
@@ -375,7 +485,7 @@ class _Poster:
     def _report(self) -> None:
         reader = self.reader
         self.progress.line = pipeline.progress_line(read=reader.done if reader else 0, to_read=reader.total if reader else 0,
-                                                    posted=self.posted, to_post=self.total)
+                                                    posted=self.posted, to_post=self.total, reading=self.reading)
         self.progress(self.posted, self.total, pipeline.POSTING)
 
 
@@ -417,8 +527,10 @@ def _after_apply(run: SyncRun, produced: sources.Produced) -> None:
     """Advance the incremental cursor past what was fully handled; with rewatches off, keep
     `synced_repeat` level with AniList so turning them on later does not post old rewatches."""
     if run.mode == SyncRun.Mode.INCREMENTAL:
-        unhandled = SyncRunItem.objects.filter(run=run, action=plan_mod.POST).exclude(
-            state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.NOT_FOUND])
+        # A play resolved onto a show after it was planned (`pipeline.LATE`) is the next run's.
+        late = Q(action=plan_mod.UNMAPPED, reason__endswith=_LATE_END)
+        unhandled = SyncRunItem.objects.filter(run=run).filter((Q(action=plan_mod.POST) & ~Q(
+            state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.NOT_FOUND])) | late)
         times = {(e.anilist_id, e.episode, e.activity_id): e.created_at for e in produced.events}
         pending = [times.get((i.anilist_id, i.anilist_episode, i.activity_id)) for i in unhandled]
         runs.cursor_set(runs.next_cursor(floor=produced.cursor_floor, seen=produced.cursor_seen,

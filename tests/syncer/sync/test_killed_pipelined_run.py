@@ -1,5 +1,6 @@
 """A `manage.py sync` process killed (SIGKILL) while it posts one show and still reads the
-season list of the next, then rerun: every play on Trakt once, none missing."""
+season list of the next (or, on a fresh install, still resolves the next entry), then rerun:
+every play on Trakt once, none missing."""
 
 import signal
 import sys
@@ -54,6 +55,58 @@ def test_a_run_killed_while_reading_and_posting_is_finished_by_the_next_run_with
                 and victim.poll() is None:
             time.sleep(0.05)
         assert len(trakt.history_posts) == 3 and reading.is_set(), victim.communicate()[0]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        assert len(trakt.episode_plays()) == 18  # three batches of six applied, the third unconfirmed
+
+        trakt.handle = original
+        out, _ = manage(env, "sync", "completed").communicate(timeout=120)
+        assert "succeeded" in out, out
+        out, _ = manage(env, "shell", "-c", KILLED_RUN).communicate(timeout=120)
+        assert "state=interrupted" in out and "logged=True" in out, out
+        plays = Counter((show, season, number) for show, season, number, _ in trakt.episode_plays())
+        assert plays == EXPECTED
+
+
+FRESH_SEED = """
+from mappings.models import FribbEntry
+for aid, tid in ((1, 100), (2, 200), (3, 300)):
+    FribbEntry.objects.create(anilist_id=aid, kind="TV", tmdb_tv=50_000 + tid, tmdb_season=1)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_fresh_install_killed_while_resolving_reading_and_posting_is_finished_by_the_next_run(tmp_path):
+    with FakeAniList() as anilist, FakeTrakt() as trakt:
+        for show, episodes in ((100, 24), (200, 12), (300, 12)):
+            trakt.add_show(show, seasons={1: episodes}, ids={"tmdb": 50_000 + show})
+        anilist.add_entry(11, 1, status="COMPLETED", progress=24, episodes=24)
+        anilist.add_entry(12, 2, status="COMPLETED", progress=12)
+        anilist.add_entry(13, 3, status="COMPLETED", progress=12)
+        env = subprocess_env(tmp_path, anilist, trakt)
+        migrate_and_seed(env, FRESH_SEED)
+
+        # Entry 3's mapping is still being resolved (its TMDB search held back) while Trakt
+        # applies the third POST and hangs before answering: the process dies with a
+        # resolution read and a POST in flight.
+        original, resolving = trakt.handle, threading.Event()
+
+        def hold(request):
+            if request.path == "/search/tmdb/50300":
+                resolving.set()
+                time.sleep(30)
+            response = original(request)
+            if request.method == "POST" and request.path == "/sync/history" and len(trakt.history_posts) == 3:
+                time.sleep(30)
+            return response
+
+        trakt.handle = hold
+        victim = manage(env, "sync", "completed")
+        deadline = time.monotonic() + 60
+        while (len(trakt.history_posts) < 3 or not resolving.is_set()) and time.monotonic() < deadline \
+                and victim.poll() is None:
+            time.sleep(0.05)
+        assert len(trakt.history_posts) == 3 and resolving.is_set(), victim.communicate()[0]
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
         assert len(trakt.episode_plays()) == 18  # three batches of six applied, the third unconfirmed
