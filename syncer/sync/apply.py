@@ -150,6 +150,21 @@ def _advance_progress(rows: Sequence[dict], *, run_id: int | None = None) -> Non
         progress.save()
 
 
+def progress_repeats_settle(*, entries, rewatches: bool) -> None:
+    """After a run: with rewatches off, keep `synced_repeat` level with AniList's repeat count
+    so turning them on later does not post old rewatches; with them on, a rewatch cycle fully
+    posted from activities is finished by the repeat increase."""
+    for entry in entries:
+        if not entry.repeat:
+            continue
+        rows = SyncProgress.objects.filter(anilist_id=entry.media.id, synced_repeat__lt=entry.repeat)
+        if not rewatches:
+            rows.update(synced_repeat=entry.repeat)
+        elif entry.media.episodes:
+            rows.filter(rewatch_last_abs__gte=entry.media.episodes).update(
+                synced_repeat=F("synced_repeat") + 1, rewatch_last_abs=0)
+
+
 def progress_remember(*, run_id: int, progress: SyncProgress, existed: bool) -> None:
     """Keep an entry's progress as it was before `run_id` first advanced it (once per run)."""
     ProgressBefore.objects.get_or_create(run_id=run_id, anilist_id=progress.anilist_id, defaults={

@@ -12,13 +12,15 @@ from collections.abc import Callable
 from mappings.selectors import held_episodes, mapping_spec, overrides_for
 from mappings.services import mapping_resolve_many
 from syncer.http import NotFound
-from syncer.models import SyncProgress, SyncRunItem
+from syncer.models import SyncRunItem
 from syncer.sync.events import WatchEvent
+from syncer.sync.selectors import ProgressSnapshot
 
 logger = logging.getLogger("syncer.sync")
 
 
-def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, defer: Callable | None = None) -> dict:
+def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, progress: ProgressSnapshot,
+                defer: Callable | None = None) -> dict:
     """What the plan needs besides the seasons and the held episodes, which come show by show
     (`show_inputs`). Also reads, once, what Trakt already has, for the kinds of first-time plays
     this run may post, before any season list and so before any POST: read after them, it would
@@ -26,8 +28,7 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, defer: Callabl
 
     `defer(medias)` keeps the entries whose mappings the pipeline resolves (`resolving`) and
     returns the others, resolved here, and the kinds of first-time plays the kept may bring."""
-    ids = {e.anilist_id for e in events}
-    progress = dict(SyncProgress.objects.filter(anilist_id__in=ids).values_list("anilist_id", "last_abs"))
+    progress = progress.last_abs({e.anilist_id for e in events})
     candidates = {e.anilist_id for e in events if e.rewatch or e.episode > progress.get(e.anilist_id, 0)}
     todo = [medias[i] for i in candidates if i in medias]
     deferred_kinds: set[str] = set()

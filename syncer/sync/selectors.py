@@ -49,3 +49,44 @@ def watchlist_full() -> dict | None:
     """The dashboard's notice: {"limit", "size", "at"} while the watchlist is known to be full."""
     raw = status_keys.config_get(status_keys.WATCHLIST_FULL)
     return json.loads(raw) if raw else None
+
+
+class ProgressSnapshot:
+    """What this run starts from, read from `SyncProgress` once: each entry's progress (and its
+    rewatch counters) is read on first use and reused by every later step of the run, so the
+    events, the plan and the rewatch bookkeeping see the same values. Taken after the
+    reconcile of uncertain batches, before anything of this run is posted."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[int, int, int]] = {}  # anilist id -> (last_abs, synced_repeat, rewatch_last_abs)
+        self._asked: set[int] = set()
+        self._everything = False
+
+    def _load(self, ids) -> None:
+        missing = [] if self._everything else [i for i in set(ids) if i not in self._asked]
+        if not missing:
+            return
+        rows = SyncProgress.objects.filter(anilist_id__in=missing).values_list(
+            "anilist_id", "last_abs", "synced_repeat", "rewatch_last_abs")
+        self._rows.update((a, (last, repeat, rewatch)) for a, last, repeat, rewatch in rows)
+        self._asked.update(missing)
+
+    def load_all(self) -> None:
+        if not self._everything:
+            rows = SyncProgress.objects.values_list("anilist_id", "last_abs", "synced_repeat", "rewatch_last_abs")
+            self._rows = {a: (last, repeat, rewatch) for a, last, repeat, rewatch in rows}
+            self._everything = True
+
+    def last_abs(self, ids=None) -> dict[int, int]:
+        """{AniList id: episodes already on Trakt} for `ids` (every stored entry when None)."""
+        if ids is None:
+            self.load_all()
+            return {a: row[0] for a, row in self._rows.items()}
+        ids = list(ids)
+        self._load(ids)
+        return {a: self._rows[a][0] for a in ids if a in self._rows}
+
+    def repeats(self) -> dict[int, tuple[int, int]]:
+        """{AniList id: (synced_repeat, rewatch_last_abs)} of every stored entry."""
+        self.load_all()
+        return {a: (row[1], row[2]) for a, row in self._rows.items()}

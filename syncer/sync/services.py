@@ -25,16 +25,22 @@ from mappings.seasons import fresh_show_seasons, trakt_show_seasons
 from mappings.services import default_resolver, mapping_resolve_many, show_seasons_refresh
 from syncer.connections import anilist_client, tmdb_client, trakt_client
 from syncer.http import NotFound, retry_notices
-from syncer.models import SyncProgress, SyncRun, SyncRunItem
+from syncer.models import SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished, notify_unmapped
 from syncer.sync import pipeline, resolving, runs, sources
 from syncer.sync import plan as plan_mod
-from syncer.sync.apply import batches_reconcile, payload_row, post_rows, progress_mark_present
+from syncer.sync.apply import (
+    batches_reconcile,
+    payload_row,
+    post_rows,
+    progress_mark_present,
+    progress_repeats_settle,
+)
 from syncer.sync.extras import extras_run
 from syncer.sync.inputs import mapping_specs, plan_inputs, show_inputs, with_placements
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
 from syncer.sync.liveness import Heartbeat, run_claim, run_refuse, runs_interrupt_dead
-from syncer.sync.selectors import never_synced
+from syncer.sync.selectors import ProgressSnapshot, never_synced
 
 logger = logging.getLogger("syncer.sync")
 _LATE_END = pipeline.LATE.rsplit("}", 1)[1]  # how the reason of an entry planned by the next run ends
@@ -200,10 +206,6 @@ def _finish(run: SyncRun, state: str, error: str) -> None:
     run.save()
 
 
-def _progress_of(ids) -> dict[int, int]:
-    return dict(SyncProgress.objects.filter(anilist_id__in=list(ids)).values_list("anilist_id", "last_abs"))
-
-
 def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     run.state, run.started_at = SyncRun.State.RUNNING, timezone.now()
     run.save(update_fields=["state", "started_at"])
@@ -214,9 +216,11 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
         batches_reconcile(trakt=trakt, run=run, guard=progress.lease_check)
     progress(0, 0, "Reading AniList")
     pages = itertools.count(1)
-    produced = _produce(run, anilist_client(), on_page=lambda _: progress(next(pages), 0, "Reading AniList"))
+    snapshot = ProgressSnapshot()
+    produced = _produce(run, anilist_client(), snapshot,
+                        on_page=lambda _: progress(next(pages), 0, "Reading AniList"))
     progress(0, 0, "Planning")
-    plan = _plan_and_post(run, produced, trakt, progress)
+    plan = _plan_and_post(run, produced, trakt, progress, snapshot)
     extras_run(run=run, produced=produced, trakt=trakt)  # ratings, watchlist (issue 13)
     if run.dry_run:
         to_post = sum(1 for p in plan if p.action == plan_mod.POST)
@@ -238,20 +242,20 @@ MODE_STATUSES = {
 }
 
 
-def _produce(run: SyncRun, anilist, *, on_page: sources.OnPage = None) -> sources.Produced:
+def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, on_page: sources.OnPage = None
+             ) -> sources.Produced:
     now = timezone.now().replace(microsecond=0)
     statuses = sync_statuses()
     user_id = anilist.viewer().id
     if run.mode == SyncRun.Mode.INCREMENTAL:
         since = runs.cursor_get()
-        repeats = {p.anilist_id: (p.synced_repeat, p.rewatch_last_abs) for p in SyncProgress.objects.all()
-                   } if settings.SYNC_REWATCHES else {}
-        return sources.incremental(anilist, user_id=user_id, since=since, progress=_all_progress(),
+        repeats = snapshot.repeats() if settings.SYNC_REWATCHES else {}
+        return sources.incremental(anilist, user_id=user_id, since=since, progress=snapshot.last_abs(),
                                    rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now,
                                    statuses=statuses, on_page=on_page)
     if run.mode == SyncRun.Mode.SHOW:
         produced = sources.single_show(anilist, user_id=user_id, anilist_id=run.anilist_id,
-                                       progress_of=_progress_of, now=now, statuses=statuses)
+                                       progress_of=snapshot.last_abs, now=now, statuses=statuses)
         if not produced.entries:
             logger.warning("AniList %s is not on your AniList list: nothing to sync", run.anilist_id)
         return produced
@@ -262,7 +266,7 @@ def _produce(run: SyncRun, anilist, *, on_page: sources.OnPage = None) -> source
     if not chosen:
         logger.warning("Nothing to read: SYNC_STATUSES (%s) leaves out every status of the %s mode",
                        ",".join(statuses), run.mode)
-    return sources.from_list(anilist, user_id=user_id, statuses=chosen, progress_of=_progress_of, now=now,
+    return sources.from_list(anilist, user_id=user_id, statuses=chosen, progress_of=snapshot.last_abs, now=now,
                              on_page=on_page)
 
 
@@ -272,13 +276,8 @@ def sync_statuses() -> tuple[str, ...]:
     return parse_statuses(settings.SYNC_STATUSES)
 
 
-def _all_progress() -> dict[int, int]:
-    # One small query (a row per synced entry) instead of one per entry.
-    return dict(SyncProgress.objects.values_list("anilist_id", "last_abs"))
-
-
-def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: runs.RunProgress
-                   ) -> list[plan_mod.PlanItem]:
+def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: runs.RunProgress,
+                   snapshot: ProgressSnapshot) -> list[plan_mod.PlanItem]:
     """Plan, store and (real runs) post show by show, as each show's season list arrives from
     the reading thread (`pipeline`); returns the whole plan. A play Trakt already holds
     (watched there by hand or by another app) is not posted again: `plan_inputs` reads Trakt's
@@ -286,7 +285,7 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
     nothing new asks Trakt nothing. Mappings not saved yet are resolved by the reading thread
     too (`_plan_and_post_resolving`)."""
     deferral = _Deferral()
-    inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt, defer=deferral)
+    inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt, progress=snapshot, defer=deferral)
     rows = inputs.pop("rows")  # the plan needs the specs only
     if deferral.prepared is not None:
         return _plan_and_post_resolving(run, produced, trakt, progress, inputs, deferral.prepared, rows)
@@ -524,8 +523,8 @@ def _log_unmapped(plan: list[plan_mod.PlanItem]) -> None:
 
 
 def _after_apply(run: SyncRun, produced: sources.Produced) -> None:
-    """Advance the incremental cursor past what was fully handled; with rewatches off, keep
-    `synced_repeat` level with AniList so turning them on later does not post old rewatches."""
+    """Advance the incremental cursor past what was fully handled, and have apply settle the
+    entries' rewatch counters (`progress_repeats_settle`)."""
     if run.mode == SyncRun.Mode.INCREMENTAL:
         # A play resolved onto a show after it was planned (`pipeline.LATE`) is the next run's.
         late = Q(action=plan_mod.UNMAPPED, reason__endswith=_LATE_END)
@@ -535,13 +534,4 @@ def _after_apply(run: SyncRun, produced: sources.Produced) -> None:
         pending = [times.get((i.anilist_id, i.anilist_episode, i.activity_id)) for i in unhandled]
         runs.cursor_set(runs.next_cursor(floor=produced.cursor_floor, seen=produced.cursor_seen,
                                          unhandled=[t for t in pending if t]))
-    for entry in produced.entries:
-        if not entry.repeat:
-            continue
-        rows = SyncProgress.objects.filter(anilist_id=entry.media.id, synced_repeat__lt=entry.repeat)
-        if not settings.SYNC_REWATCHES:
-            rows.update(synced_repeat=entry.repeat)
-        elif entry.media.episodes:
-            # A rewatch cycle fully posted from activities is finished by the repeat increase.
-            rows.filter(rewatch_last_abs__gte=entry.media.episodes).update(
-                synced_repeat=F("synced_repeat") + 1, rewatch_last_abs=0)
+    progress_repeats_settle(entries=produced.entries, rewatches=settings.SYNC_REWATCHES)
