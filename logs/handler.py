@@ -21,9 +21,8 @@ class DatabaseLogHandler(logging.Handler):
     """
 
     def emit(self, record: logging.LogRecord) -> None:
-        from logs.models import (
-            LogEntry,  # here: the logging config loads this module before the apps
-        )
+        # Imported here: the logging config loads this module before the apps are ready.
+        from logs.models import LogEntry
 
         try:
             message = redact(self.format_message(record))

@@ -178,6 +178,16 @@ query ($userId: Int!, $mediaId: Int!) {{
 }}"""
 
 
+MAX_UPDATED_PAGES = 400
+UPDATED_QUERY = f"""
+query ($userId: Int!, $page: Int, $perPage: Int) {{
+  Page(page: $page, perPage: $perPage) {{
+    pageInfo {{ hasNextPage }}
+    mediaList(userId: $userId, type: ANIME, sort: UPDATED_TIME_DESC) {{ {ENTRY_FIELDS} }}
+  }}
+}}"""
+
+
 def parse_media(raw: dict) -> AniListMedia:
     title = raw.get("title") or {}
     return AniListMedia(
@@ -368,6 +378,29 @@ class AniListClient:
             if not (page_data.get("pageInfo") or {}).get("hasNextPage"):
                 return sorted(seen.values(), key=lambda a: (a.created_at, a.id))
         raise BadResponse("AniList", 200, f"activities still had more after {MAX_PAGES} pages")
+
+    def entries_updated_since(self, *, user_id: int, since: int,
+                              on_page: Callable[[int], None] | None = None) -> list[ListEntry]:
+        """List entries updated after `since` (Unix s), newest first, reading pages only until
+        older ones start (one request when nothing changed). `since` 0 reads the whole list."""
+        found: dict[int, ListEntry] = {}
+        for page in range(1, MAX_UPDATED_PAGES + 1):
+            data = self.query(UPDATED_QUERY, {"userId": user_id, "page": page, "perPage": PAGE_SIZE})
+            if on_page:
+                on_page(page)
+            page_data = data.get("Page") or {}
+            older = False
+            for raw in page_data.get("mediaList") or []:
+                if not (raw and raw.get("media")):
+                    continue
+                entry = parse_entry(raw)
+                if since and entry.updated_at <= since:
+                    older = True
+                    continue
+                found.setdefault(entry.id, entry)
+            if older or not (page_data.get("pageInfo") or {}).get("hasNextPage"):
+                return list(found.values())
+        raise BadResponse("AniList", 200, f"mediaList still had more after {MAX_UPDATED_PAGES} pages")
 
     def media(self, *, media_id: int) -> AniListMedia:
         raw = self.query(MEDIA_QUERY, {"id": media_id}).get("Media")

@@ -11,25 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from syncer.clients.anilist import ENTRY_FIELDS, PAGE_SIZE, parse_entry
-from syncer.http import BadResponse
 from syncer.refs import parse_anilist_id  # noqa: F401 - the command line's import
 from syncer.sync import events as ev
 
 logger = logging.getLogger("syncer.sync")
-MAX_UPDATED_PAGES = 400
 # The cursor never passes "now minus this" (our clock when the read began). `createdAt_greater`
 # is strict and AniList times are whole seconds: an activity logged in the second of the read,
 # just after it (or up to this much clock skew later), would otherwise be behind the cursor for
 # good. Re-reading the last minute is free of duplicates: those plays are at or below progress.
 CURSOR_SETTLE_SECONDS = 60
-UPDATED_QUERY = f"""
-query ($userId: Int!, $page: Int, $perPage: Int) {{
-  Page(page: $page, perPage: $perPage) {{
-    pageInfo {{ hasNextPage }}
-    mediaList(userId: $userId, type: ANIME, sort: UPDATED_TIME_DESC) {{ {ENTRY_FIELDS} }}
-  }}
-}}"""
 # Called after each page read: a long read (a first sync at 30 requests a minute) keeps the
 # run's progress and lease alive.
 OnPage = Callable[[int], None] | None
@@ -51,35 +41,13 @@ class Produced:
             self.read = list(self.entries)
 
 
-def entries_updated_since(client, *, user_id: int, since: int, on_page: OnPage = None) -> list:
-    """List entries updated after `since`, newest first, reading pages only until older ones
-    start (one request when nothing changed). `since` 0 reads the whole list."""
-    found: dict[int, object] = {}
-    for page in range(1, MAX_UPDATED_PAGES + 1):
-        data = client.query(UPDATED_QUERY, {"userId": user_id, "page": page, "perPage": PAGE_SIZE})
-        if on_page:
-            on_page(page)
-        page_data = data.get("Page") or {}
-        rows = [r for r in page_data.get("mediaList") or [] if r and r.get("media")]
-        older = False
-        for raw in rows:
-            entry = parse_entry(raw)
-            if since and entry.updated_at <= since:
-                older = True
-                continue
-            found.setdefault(entry.id, entry)
-        if older or not (page_data.get("pageInfo") or {}).get("hasNextPage"):
-            return list(found.values())
-    raise BadResponse("AniList", 200, f"mediaList still had more after {MAX_UPDATED_PAGES} pages")
-
-
 def incremental(client, *, user_id: int, since: int, progress: dict[int, int], rewatches: bool,
                 repeats: dict[int, tuple[int, int]], now: datetime, statuses: tuple[str, ...] = ev.RECONCILED_STATUSES,
                 on_page: OnPage = None) -> Produced:
     """Activities since the cursor, then the entries changed since it (reconciliation, every
     synced status), each entry with a play made whole below it (`events.whole_entries`)."""
     activities = client.activities_since(user_id=user_id, since=since, on_page=on_page)
-    entries = entries_updated_since(client, user_id=user_id, since=since, on_page=on_page)
+    entries = client.entries_updated_since(user_id=user_id, since=since, on_page=on_page)
     events, left_out = ev.scope_events(ev.activity_events(activities, rewatches=rewatches), entries,
                                        statuses=statuses)
     events += ev.reconcile_events(entries, events=events, progress=progress, since=since, now=now,
