@@ -39,6 +39,10 @@ def mappings_by_anilist_id() -> Iterator[Mapping]:
     return Mapping.objects.order_by("anilist_id").iterator(chunk_size=2000)
 
 
+def mapping_get(*, anilist_id: int) -> Mapping | None:
+    return Mapping.objects.filter(anilist_id=anilist_id).first()
+
+
 def unmapped_mappings() -> QuerySet[Mapping]:
     return Mapping.objects.filter(trakt_id__isnull=True).order_by("title", "anilist_id")
 

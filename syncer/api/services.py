@@ -2,6 +2,7 @@
 
 from mappings.manual import manual_mapping_save
 from mappings.models import Mapping
+from mappings.selectors import mapping_get
 
 
 def manual_map_save(
@@ -21,7 +22,7 @@ def manual_map_save(
     would place plays on whatever show shares that Trakt number.
     """
     if kind is None:
-        previous = Mapping.objects.filter(anilist_id=anilist_id).first()
+        previous = mapping_get(anilist_id=anilist_id)
         was_movie = previous is not None and (previous.type == Mapping.Type.MOVIE or previous.anilist_format == "MOVIE")
         kind = Mapping.Type.MOVIE if was_movie else Mapping.Type.SHOW
     return manual_mapping_save(anilist_id=anilist_id, ref=trakt_id, kind=kind, start_season=start_season,

@@ -17,7 +17,6 @@ from syncer.api.validation import (
     flag,
     query_params,
 )
-from syncer.models import SystemConfig
 
 # The original's keys, read when this install has not imported a source yet (an adopted
 # database), so a dashboard shows the same dates until the first refresh here.
@@ -25,8 +24,8 @@ LEGACY_LAST_SYNC = status_keys.SOURCE_LAST_SYNC
 
 
 def legacy(key: str):
-    row = SystemConfig.objects.filter(key=key).first()
-    return config_value(row.value) if row else None
+    raw = status_keys.config_get(key)
+    return config_value(raw) if raw is not None else None
 
 
 def status_of(source: str) -> SourceStatus:

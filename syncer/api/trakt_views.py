@@ -22,6 +22,7 @@ from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.oauth import (
     trakt_authorize_url,
     trakt_code_exchange,
+    trakt_device_get,
     trakt_device_poll,
     trakt_device_start,
 )
@@ -93,7 +94,7 @@ def device_poll(request, device_id: int):
         raise BadInput(f"Device id must be between 1 and {MAX_ID}.")
     if request.method == "POST":
         json_body(request, {})
-    device = TraktDeviceCode.objects.filter(pk=device_id).first()
+    device = trakt_device_get(device_id=device_id)
     if device is None:
         return JsonResponse({"error": f"No device connection attempt {device_id}."}, status=404)
     if request.method == "POST":

@@ -46,6 +46,11 @@ def _connected(payload: dict, client: TraktClient) -> TraktToken:
     return row
 
 
+def trakt_device_get(*, device_id: int) -> TraktDeviceCode | None:
+    """A device-flow attempt, for its page or its API route to show or poll."""
+    return TraktDeviceCode.objects.filter(pk=device_id).first()
+
+
 def trakt_device_start(*, client: TraktClient | None = None) -> TraktDeviceCode:
     body = oauth_client(client).oauth_device_code()
     register_secret(body.get("device_code"))

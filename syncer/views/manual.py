@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from mappings.manual import ManualMappingRefused, manual_target_check, manual_target_save
 from mappings.models import Mapping
+from mappings.selectors import mapping_get
 from syncer.connections import anilist_client
 from syncer.forms import ManualMappingForm, parse_anilist_id
 from syncer.http import ApiError, NotFound
@@ -28,7 +29,7 @@ def manual_mapping(request):
     else:
         form = ManualMappingForm(initial={"anilist": request.GET.get("anilist", "")})
     anilist_id = saved.anilist_id if saved else parse_anilist_id(str(form["anilist"].value() or ""))
-    current = Mapping.objects.filter(anilist_id=anilist_id).first() if anilist_id else None
+    current = mapping_get(anilist_id=anilist_id) if anilist_id else None
     template = "syncer/_manual_form.html" if request.htmx else "syncer/manual.html"
     return render(request, template, {"form": form, "saved": saved, "current": current})
 
@@ -47,9 +48,9 @@ def _save(form: ManualMappingForm) -> Mapping | None:
 
 def _anilist_title(anilist_id: int) -> str:
     """The entry's title for the mapping row; also confirms the AniList id exists."""
-    known = Mapping.objects.filter(anilist_id=anilist_id).values_list("title", flat=True).first()
-    if known:
-        return known
+    known = mapping_get(anilist_id=anilist_id)
+    if known is not None and known.title:
+        return known.title
     try:
         return anilist_client().media(media_id=anilist_id).title
     except NotFound:

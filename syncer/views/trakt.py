@@ -3,7 +3,8 @@ authorization code as a fallback; disconnecting."""
 
 import logging
 
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from syncer.http import ApiError
@@ -12,6 +13,7 @@ from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.oauth import (
     trakt_authorize_url,
     trakt_code_exchange,
+    trakt_device_get,
     trakt_device_poll,
     trakt_device_start,
     trakt_disconnect,
@@ -37,7 +39,9 @@ def device_start(request):
 
 @require_POST
 def device_poll(request, device_id: int):
-    device = get_object_or_404(TraktDeviceCode, id=device_id)
+    device = trakt_device_get(device_id=device_id)
+    if device is None:
+        raise Http404("No such device connection attempt")
     try:
         device = trakt_device_poll(device=device)
     except ApiError as exc:
