@@ -4,7 +4,7 @@ from django import forms
 
 from syncer import refs
 from syncer.models import SyncRun
-from syncer.refs import AsciiIntegerField, TraktRef, parse_trakt_ref  # noqa: F401 - re-exported
+from syncer.refs import AsciiIntegerField, TraktRef, parse_trakt_ref
 
 
 def parse_anilist_id(text: str) -> int | None:

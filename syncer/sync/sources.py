@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from syncer.refs import parse_anilist_id  # noqa: F401 - the command line's import
 from syncer.sync import events as ev
 
 logger = logging.getLogger("syncer.sync")

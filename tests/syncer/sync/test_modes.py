@@ -100,7 +100,7 @@ def test_a_single_show_by_url_posts_its_unsynced_episodes(db, fake_anilist, trak
     map_show(1, 100)
     SyncProgress.objects.create(anilist_id=1, last_abs=8)
     fake_anilist.add_entry(11, 1, status="COMPLETED", progress=12)
-    from syncer.sync.sources import parse_anilist_id
+    from syncer.refs import parse_anilist_id
 
     ok(sync_run(mode="show", anilist_id=parse_anilist_id("https://anilist.co/anime/1/Some-Title/")))
     assert plays(trakt_connected) == Counter({(100, 1, n): 1 for n in range(9, 13)})

@@ -3,7 +3,8 @@
 import pytest
 
 from mappings.models import Mapping
-from syncer.forms import parse_anilist_id, parse_trakt_ref
+from syncer.forms import parse_anilist_id
+from syncer.refs import parse_trakt_ref
 from tests.fakes.anilist import media_obj
 
 pytestmark = pytest.mark.django_db
