@@ -358,13 +358,9 @@ def collapse_ranges(candidate: StartCandidate, seasons: Sequence | None) -> tupl
 # --- the resolver (talks to Trakt/TMDB through collaborators) ---------------------------------
 
 
-def _ids_of(obj) -> dict:
-    return (obj.get("ids") if isinstance(obj, dict) else getattr(obj, "ids", None)) or {}
-
-
 class Resolver:
-    """`trakt` has `search(*, id_type, external_id, kind)`, `show(id)`, `movie(id)` (raising
-    `not_found` errors); `tmdb` has `enabled` and `external_ids(*, kind, tmdb_id)`;
+    """`trakt` has `search(*, id_type, external_id, kind)` (a list of `TraktTitle`s), `show(id)`
+    and `movie(id)` (a `TraktTitle`), raising `not_found` errors; `tmdb` has `enabled` and `external_ids(*, kind, tmdb_id)`;
     `seasons(trakt_id)` returns the show's seasons (or None when they cannot be had);
     `airdates(anilist_id)` returns {episode: airingAt (Unix s)} of the entry's aired episodes
     (None or {}: unknown), asked only when Trakt dates the show's episodes; `related_shows(
@@ -380,6 +376,10 @@ class Resolver:
         self.not_found = not_found
         self.airdates = airdates
         self.related_shows = related_shows
+        # What Trakt and TMDB said of each id, for the resolver's life (one run or one batch of
+        # entries): sequels share their show's ids, so the show is asked about once, not once
+        # an entry. A not-found answer is kept too; an error is not (it is raised each time).
+        self._asked: dict[tuple, object] = {}
 
     def resolve(self, media, facts: SourceFacts, *, pinned: Pinned | None = None) -> Resolution:
         if pinned is not None:
@@ -566,9 +566,9 @@ class Resolver:
     def _expand(self, kind: str, tmdb_id: int, source: str) -> list[Lookup]:
         if self.tmdb is None or not getattr(self.tmdb, "enabled", False):
             return []
-        try:
-            ext = self.tmdb.external_ids(kind="tv" if kind == "show" else "movie", tmdb_id=tmdb_id)
-        except self.not_found:
+        ext = self._ask(("tmdb", kind, tmdb_id),
+                        lambda: self.tmdb.external_ids(kind="tv" if kind == "show" else "movie", tmdb_id=tmdb_id))
+        if ext is None:
             return []
         out = []
         if ext.imdb_id:
@@ -577,18 +577,26 @@ class Resolver:
             out.append(Lookup("tvdb", ext.tvdb_id, f"tmdb {tmdb_id} external ids"))
         return out
 
+    def _ask(self, key: tuple, request: Callable[[], object]) -> object | None:
+        """`request()`'s answer, asked once per key; None when it found nothing."""
+        if key not in self._asked:
+            try:
+                self._asked[key] = request()
+            except self.not_found:
+                self._asked[key] = None
+        return self._asked[key]
+
     def confirm(self, kind: str, lookup: Lookup) -> Found | None:
-        try:
-            if lookup.id_type == "trakt":
-                item = (self.trakt.show if kind == "show" else self.trakt.movie)(lookup.value)
-                ids = _ids_of(item)
-                title = item.get("title", "") if isinstance(item, dict) else getattr(item, "title", "")
-                return Found(int(ids.get("trakt") or lookup.value), title or "", ids.get("slug") or "", ids,
-                             f"{lookup.source} trakt_id")
-            results = self.trakt.search(id_type=lookup.id_type, external_id=lookup.value, kind=kind)
-        except self.not_found:
-            return None
-        for result in results:
+        if lookup.id_type == "trakt":
+            item = self._ask(("trakt", kind, "trakt", str(lookup.value)),
+                             lambda: (self.trakt.show if kind == "show" else self.trakt.movie)(lookup.value))
+            if item is None:
+                return None
+            return Found(int(item.trakt_id), item.title or "", item.slug or "", dict(item.ids or {}),
+                         f"{lookup.source} trakt_id")
+        results = self._ask(("trakt", kind, lookup.id_type, str(lookup.value)),
+                            lambda: self.trakt.search(id_type=lookup.id_type, external_id=lookup.value, kind=kind))
+        for result in results or ():
             if result.trakt_id:
                 return Found(int(result.trakt_id), result.title or "", result.slug or "", dict(result.ids or {}),
                              f"{lookup.source} {lookup.id_type} {lookup.value}")

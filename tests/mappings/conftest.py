@@ -1,15 +1,12 @@
 import pytest
 
 from mappings import importer
-from mappings.resolver import Resolver
-from syncer.http import NotFound
 from tests.mappings.support import (
     ANIBRIDGE,
     FRIBB_CURRENT,
     OTAKU_DB,
-    TRAKT_SEASONS,
-    TmdbDouble,
     TraktDouble,
+    resolver_for,
 )
 
 
@@ -29,4 +26,4 @@ def trakt_double():
 
 @pytest.fixture
 def resolver(trakt_double):
-    return Resolver(trakt=trakt_double, tmdb=TmdbDouble(), seasons=TRAKT_SEASONS.get, not_found=(NotFound,))
+    return resolver_for(trakt_double)

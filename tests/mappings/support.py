@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from mappings.placement import MappingSpec, place_episode
+from mappings.resolver import Resolver
 from syncer.clients.anilist import AniListMedia, FuzzyDate
 from syncer.clients.trakt import Season, TraktTitle
 from syncer.http import NotFound
@@ -136,6 +137,12 @@ class TraktDouble:
 
 class TmdbDouble:
     enabled = False
+
+
+def resolver_for(trakt: TraktDouble) -> Resolver:
+    """A resolver on the doubles, as one run (or one batch of entries) has: it asks Trakt about
+    an id once, so a later run is given a resolver of its own."""
+    return Resolver(trakt=trakt, tmdb=TmdbDouble(), seasons=TRAKT_SEASONS.get, not_found=(NotFound,))
 
 
 def place(mapping, episode: int, *, seasons_by_show=None, overrides=None):

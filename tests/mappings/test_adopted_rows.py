@@ -10,7 +10,7 @@ from mappings.models import Mapping
 from mappings.selectors import mapping_spec, unmapped_mappings
 from mappings.services import mapping_resolve, mapping_resolve_many
 from syncer.http import ServiceUnavailable
-from tests.mappings.support import media, place
+from tests.mappings.support import media, place, resolver_for
 
 AOT = 1420
 
@@ -62,8 +62,8 @@ def test_an_adopted_show_no_source_places_is_unmapped_with_its_id_kept_and_retri
     assert "map it manually" in row.unmapped_reason
     assert [m.anilist_id for m in unmapped_mappings()] == [190327] and mapping_spec(row) is None
     trakt_double.calls.clear()
-    again = mapping_resolve(media=media(190327, format="TV", episodes=12), resolver=resolver)
-    assert ("show", 1420) in trakt_double.calls  # the kept id is tried again, not forgotten
+    again = mapping_resolve(media=media(190327, format="TV", episodes=12), resolver=resolver_for(trakt_double))
+    assert ("show", 1420) in trakt_double.calls  # the next run tries the kept id again, not forgotten
     assert (again.trakt_id, again.held_trakt_id) == (None, AOT)
 
 

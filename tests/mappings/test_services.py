@@ -105,3 +105,12 @@ def test_a_trakt_outage_saves_nothing_and_the_entry_is_retried(real_sources, res
     assert not Mapping.objects.filter(pk=104578).exists()
     monkeypatch.undo()
     assert mapping_resolve(media=media(104578, format="TV", episodes=10), resolver=resolver).trakt_id == 1420
+
+
+@pytest.mark.django_db
+def test_sequels_of_one_show_ask_trakt_about_that_show_once(real_sources, resolver, trakt_double):
+    medias = [media(i, format="TV", episodes=n) for i, n in ((16498, 25), (20958, 12), (99147, 12), (104578, 10))]
+    got = mapping_resolve_many(medias=medias, resolver=resolver)
+    assert {row.trakt_id for row in got.values()} == {1420}
+    asked = trakt_double.calls
+    assert asked and sorted(asked) == sorted(set(asked)), asked
