@@ -360,11 +360,12 @@ def collapse_ranges(candidate: StartCandidate, seasons: Sequence | None) -> tupl
 
 class Resolver:
     """`trakt` has `search(*, id_type, external_id, kind)` (a list of `TraktTitle`s), `show(id)`
-    and `movie(id)` (a `TraktTitle`), raising `not_found` errors; `tmdb` has `enabled` and `external_ids(*, kind, tmdb_id)`;
-    `seasons(trakt_id)` returns the show's seasons (or None when they cannot be had);
-    `airdates(anilist_id)` returns {episode: airingAt (Unix s)} of the entry's aired episodes
-    (None or {}: unknown), asked only when Trakt dates the show's episodes; `related_shows(
-    anilist_id)` the `RelatedShow`s of its mapped prequels, sequels and parent."""
+    and `movie(id)` (a `TraktTitle`), raising `not_found` errors; `tmdb` has `enabled` and
+    `external_ids(*, kind, tmdb_id)`; `seasons(trakt_id)` returns the show's seasons (or None
+    when they cannot be had); `airdates(anilist_id)` returns {episode: airingAt (Unix s)} of the
+    entry's aired episodes (None or {}: unknown), asked only when Trakt dates the show's
+    episodes; `related_shows(anilist_id)` the `RelatedShow`s of its mapped prequels, sequels and
+    parent."""
 
     def __init__(self, *, trakt, tmdb=None, seasons: Callable[[int], Sequence | None],
                  not_found: tuple[type[BaseException], ...] = (LookupError,),
