@@ -225,8 +225,9 @@ def _fribb_tmdb(value, *, kind, season: dict) -> tuple[int | None, list[int]]:
 # The published file is one JSON object of `provider:id[:scope]` source descriptors, each
 # mapping target descriptors to {source range: target range | null}. Grammar (v3 schema):
 #   source range  x[-y]            "5", "1-13", "14-" (open-ended)
-#   target range  x[-y][,x2[-y2]...][|ratio]   comma pieces skip target episodes; `|n`: each
-#                 source episode spans n target episodes, `|-n`: n source episodes share one.
+#   target range  x[-y][|ratio][,x2[-y2][|ratio2]...]   comma pieces skip target episodes; a
+#                 piece's `|n`: each source episode spans n of its target episodes, `|-n`: n
+#                 source episodes share one; a piece without a ratio is one for one.
 # Only `anilist:` sources are read, and only targets the resolver uses (mal/anidb are ids we
 # already have from AniList itself).
 
@@ -356,8 +357,9 @@ def anibridge_range_rows(base: dict, src: str, dst) -> list[dict]:
     pieces = [_span(piece) for piece in str(dst).split(",")]
     if None in pieces:
         return []
-    trailing = pieces[-1][2] or source_ratio or 1
-    ratios = [p[2] or trailing for p in pieces]
+    # Each piece carries its own ratio (the schema's target pattern puts `|n` after any piece):
+    # in "1-7,8|-2" only episode 8 is shared, 1-7 stay one for one.
+    ratios = [p[2] or source_ratio or 1 for p in pieces]
     row["target_start"], row["target_end"] = pieces[0][0], pieces[0][1]
     if len(pieces) == 1:
         row["ratio"] = ratios[0]

@@ -49,9 +49,14 @@ def test_an_open_last_piece_takes_the_rest_of_the_source_range():
     assert rows_of(900004) == [("tmdb_show", "503", 1, 1, 4, 1, 4, 1), ("tmdb_show", "503", 1, 5, 10, 6, None, 1)]
 
 
-def test_a_trailing_ratio_applies_to_every_piece():
-    # Two target episodes per AniList episode: 1-4 is AniList 1-2, 9-16 is AniList 3-6.
-    assert rows_of(900006) == [("tmdb_show", "505", 1, 1, 2, 1, 4, 2), ("tmdb_show", "505", 1, 3, 6, 9, 16, 2)]
+def test_a_ratio_belongs_to_its_own_piece_and_the_pieces_before_it_stay_one_for_one():
+    # "1-4,9-16|2": 1-4 is AniList 1-4 one for one; 9-16 at two target episodes each is AniList 5-8.
+    assert rows_of(900006) == [("tmdb_show", "505", 1, 1, 4, 1, 4, 1), ("tmdb_show", "505", 1, 5, 8, 9, 16, 2)]
+
+
+def test_a_negative_ratio_on_the_last_piece_leaves_the_first_piece_one_for_one():
+    # "1-7,8|-2": AniList 1-7 are 1-7, AniList 8 and 9 share target episode 8.
+    assert rows_of(900009) == [("tmdb_show", "508", 1, 1, 7, 1, 7, 1), ("tmdb_show", "508", 1, 8, 9, 8, 8, -2)]
 
 
 def test_a_negative_ratio_is_kept_as_several_anilist_episodes_per_target_episode():
@@ -69,7 +74,7 @@ def test_a_null_target_unmaps_its_range():
 def test_sources_other_than_anilist_are_not_read():
     rows = parsers.anibridge_rows(GRAMMAR.read_bytes())
     assert {r["anilist_id"] for r in rows} == {159322, 21, 900001, 900002, 900003, 900004, 900005, 900006,
-                                              900007, 900008, 99999999999}
+                                              900007, 900008, 900009, 99999999999}
     assert {r["target_kind"] for r in rows} == {"tmdb_show", "tvdb_show", "tmdb_movie", "imdb_movie"}
 
 
