@@ -6,6 +6,7 @@ from django.utils.cache import patch_cache_control
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 NUL_MESSAGE = "A parameter contains a NUL character (%00); remove it and try again."
+NUL_PATH_MESSAGE = "The address contains a NUL character (%00); remove it and try again."
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -13,17 +14,19 @@ def is_api(request: HttpRequest) -> bool:
 
 
 class RefuseNulBytesMiddleware:
-    """A NUL in a query or form parameter is refused with a 400, before any view or filter can
-    hand it to PostgreSQL, which cannot store or even compare it (and would answer a 500)."""
+    """A NUL in the path or in a query or form parameter is refused with a 400, before any view,
+    filter or admin lookup (`/admin/.../%00/change/`) can hand it to PostgreSQL, which cannot
+    store or even compare it (and would answer a 500)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._has_nul(request):
+        message = NUL_PATH_MESSAGE if "\x00" in request.path else NUL_MESSAGE if self._has_nul(request) else None
+        if message:
             if is_api(request):
-                return JsonResponse({"error": NUL_MESSAGE}, status=400)
-            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+                return JsonResponse({"error": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
     @staticmethod

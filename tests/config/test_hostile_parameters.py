@@ -203,3 +203,22 @@ def test_a_run_page_of_the_api_refuses_a_unicode_or_nul_page_number(machine, val
     run = SyncRun.objects.get()
     response = machine.get(f"/api/runs/{run.pk}/items?page={value}")
     assert response.status_code == 400
+
+
+# --- the path --------------------------------------------------------------------------------
+
+NUL_PATHS = ["/admin/django_q/success/%00/change/", "/admin/django_q/failure/%00/delete/",
+             "/admin/mappings/mapping/%00/change/", "/mappings/%00/", "/runs/1%00/"]
+
+
+@pytest.mark.parametrize("path", NUL_PATHS)
+def test_a_nul_in_the_path_of_a_page_or_the_admin_is_a_400(staff_browser, path):
+    response = staff_browser.get(path)
+    assert response.status_code == 400
+    assert b"The address contains a NUL character" in response.content
+
+
+def test_a_nul_in_an_api_path_is_a_json_400(machine):
+    response = machine.get("/api/runs/%00")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
