@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -57,11 +57,20 @@ def trakt_device_start(*, client: TraktClient | None = None) -> TraktDeviceCode:
     return TraktDeviceCode.objects.create(
         device_code=encrypt(body["device_code"]),
         user_code=body["user_code"],
-        verification_url=body.get("verification_url") or "https://trakt.tv/activate",
+        verification_url=_web_address(body.get("verification_url")),
         interval=int(body["interval"] if body.get("interval") is not None else 5),
         expires_at=timezone.now() + timedelta(seconds=int(body.get("expires_in") or 600)),
         message="Enter the code on Trakt",
     )
+
+
+def _web_address(url) -> str:
+    """Trakt's device page, as the answer names it when that is an http(s) address: the pages
+    show it as a link, and a `javascript:` or `data:` one would run in ours."""
+    parts = urlsplit(str(url or "").strip())
+    if parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return parts.geturl()
+    return "https://trakt.tv/activate"
 
 
 def trakt_device_poll(*, device: TraktDeviceCode, client: TraktClient | None = None) -> TraktDeviceCode:

@@ -155,3 +155,15 @@ def test_the_dashboard_says_what_to_fix_when_anilist_refuses_the_token(staff_cli
         mock.post("https://anilist.example.test").respond(400, json={"errors": [{"message": "Invalid token", "status": 400}]})
         html = staff_client.get("/dashboard/connections/").content.decode()
     assert "check ANILIST_ACCESS_TOKEN" in html and "Not connected" in html
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(document.cookie)", " JavaScript:alert(1)",
+                                 "data:text/html,<b>x</b>", "//evil.example/activate", "https://"])
+def test_a_verification_url_that_is_not_a_web_address_is_never_a_link(staff_client, trakt, url):
+    trakt.post(f"{AUTH}/oauth/device/code").respond(200, json={
+        "device_code": "dev-secret", "user_code": "ABCD1234", "verification_url": url,
+        "expires_in": 600, "interval": 5})
+    html = staff_client.post("/trakt/device/", **HTMX).content.decode()
+    assert "javascript:" not in html.lower() and "data:text" not in html and "evil" not in html
+    assert 'href="https://trakt.tv/activate"' in html
+    assert TraktDeviceCode.objects.get().verification_url == "https://trakt.tv/activate"
