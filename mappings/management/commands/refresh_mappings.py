@@ -27,17 +27,25 @@ class Command(BaseCommand):
             statuses = [sources_refresh(source=source, progress=self.progress, force=force)]
         else:
             statuses = sources_refresh_all(progress=self.progress, force=force)
-        failed = False
+        failed = [status for status in statuses if not status.ok]
         for status in statuses:
             if status.ok:
                 self.stdout.write(self.style.SUCCESS(f"{status.source}: {status.row_count} rows "
                                                      f"({status.duration_seconds} s)"))
             else:
-                failed = True
-                self.stderr.write(self.style.ERROR(f"{status.source}: {status.last_error} "
-                                                   f"(kept the previous {status.row_count} rows)"))
+                kept = f"kept the previous {status.row_count} rows" if status.row_count else "no previous rows to keep"
+                self.stderr.write(self.style.ERROR(f"{status.source}: {status.last_error} ({kept})"))
+        if failed and file:
+            raise CommandError("the file was not imported")
+        # A cron job reads the exit status: a source that failed while its previous rows (or the
+        # other sources) stay in use is a warning, not a failed refresh.
+        if statuses and not any(status.row_count for status in statuses):
+            raise CommandError("no mapping source has usable rows: placement has nothing to go on; "
+                               "fix the errors above and run refresh_mappings again")
         if failed:
-            raise CommandError("a mapping source could not be refreshed")
+            self.stderr.write(self.style.WARNING(
+                f"Warning: {len(failed)} of {len(statuses)} sources could not be refreshed; "
+                "the rows in use stay until the next refresh succeeds"))
 
     def progress(self, done: int, total: int, label: str) -> None:
         end = "\n" if not total or done >= total else "\r"
