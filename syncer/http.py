@@ -19,11 +19,13 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 logger = logging.getLogger("syncer.http")
@@ -31,6 +33,11 @@ logger = logging.getLogger("syncer.http")
 # Trakt's Cloudflare answers an odd or missing User-Agent with a 403 HTML page: `<App>/<version>`.
 USER_AGENT = "AniListTraktSync/0.1.0 (self-hosted)"
 
+
+# Cloudflare's block lasts 5 minutes when its answer does not say (trakt/trakt-api#909, #922).
+CLOUDFLARE_BAN_SECONDS = 300.0
+# Bans met in a row by one request before it gives up: an hour of them is not a rate limit.
+MAX_BANS = 12
 
 # --- Errors ---------------------------------------------------------------------------------
 
@@ -58,6 +65,13 @@ class RateLimited(ApiError):
     def __init__(self, service: str, status: int | None, message: str, retry_after: float = 0.0, **where: str):
         super().__init__(service, status, message, **where)
         self.retry_after = retry_after
+
+
+class CloudflareBan(RateLimited):
+    """Cloudflare's block after too many requests from this address (Trakt: more than 500 reads
+    in 5 minutes, trakt/trakt-api#909): an HTML 429 without `X-Ratelimit`, `Retry-After: 300`.
+    Until it ends every request from the address is refused the same way, writes included
+    (trakt/trakt-api#922), so it is waited out by every caller, not retried into."""
 
 
 class NotFound(ApiError):
@@ -125,6 +139,7 @@ class Pacer:
             self._last: float | None = None
             self._slots: deque[float] = deque()
             self._blocked_until = 0.0
+            self._notice = ""  # what the block is, for people ("Trakt paused requests until 14:05")
             self._limit_override: int | None = None
 
     def set_limit(self, max_calls: int | None) -> None:
@@ -132,10 +147,18 @@ class Pacer:
         with self._lock:
             self._limit_override = max_calls if max_calls and max_calls > 0 else None
 
-    def block_for(self, seconds: float) -> None:
-        """Make every caller wait (after a 429 or an exhausted quota)."""
+    def block_for(self, seconds: float, *, notice: str = "") -> None:
+        """Make every caller wait (after a 429 or an exhausted quota); `notice` says why."""
         with self._lock:
-            self._blocked_until = max(self._blocked_until, self.clock() + max(0.0, seconds))
+            until = self.clock() + max(0.0, seconds)
+            if until >= self._blocked_until:
+                self._blocked_until = until
+                self._notice = notice or self._notice
+
+    def paused(self) -> str:
+        """The notice of a block still running ("" when none, or when it said nothing)."""
+        with self._lock:
+            return self._notice if self._blocked_until > self.clock() else ""
 
     def _reserve(self) -> float:
         with self._lock:
@@ -162,14 +185,29 @@ class Pacer:
             if self._last is None or now > self._last:
                 self._last = now
 
+    def blocked_for(self) -> float:
+        """Seconds left of a block (`block_for`), 0 when none."""
+        with self._lock:
+            return max(0.0, self._blocked_until - self.clock())
+
     def wait(self) -> float:
         delay = self._reserve()
         if delay > 0:
             logger.debug("Pacing %s: waiting %.2fs", self.name, delay)
             self.sleep(delay)
+        # A block that began while this caller slept (a ban another thread met) holds it too:
+        # nothing may leave until it ends.
+        told = False
+        while (left := self.blocked_for()) > 0:
+            if not told and (notice := self.paused()) and (listener := _retry_listener.get()):
+                listener(notice)  # this caller's progress line says why it waits
+            told = True
+            self.sleep(left)
+            delay += left
         return delay
 
 
+TRAKT_WINDOW_MARGIN_SECONDS = 2.0
 _pacers: dict[str, Pacer] = {}
 _pacers_lock = threading.Lock()
 
@@ -177,7 +215,11 @@ _pacers_lock = threading.Lock()
 def _pacer_specs() -> dict[str, dict[str, Any]]:
     return {
         "anilist": {"max_calls": lambda: settings.ANILIST_REQUESTS_PER_MINUTE, "period": 60.0},
-        "trakt-read": {"max_calls": lambda: settings.TRAKT_READS_PER_5_MINUTES, "period": 300.0},
+        # Every Trakt GET of the process, authenticated or not, shares this one budget: Cloudflare
+        # counts the address, not the token (trakt/trakt-api#909, #922). The window is a little
+        # longer than Trakt's 5 minutes, so a request's way there cannot bring two of them closer.
+        "trakt-read": {"max_calls": lambda: settings.TRAKT_READS_PER_5_MINUTES,
+                       "period": 300.0 + TRAKT_WINDOW_MARGIN_SECONDS},
         "trakt-write": {"interval": lambda: settings.TRAKT_WRITE_INTERVAL_SECONDS},
         "tmdb": {"max_calls": 40, "period": 1.0},
     }
@@ -189,6 +231,14 @@ def pacer(name: str) -> Pacer:
         if name not in _pacers:
             _pacers[name] = Pacer(name, **_pacer_specs().get(name, {}))
         return _pacers[name]
+
+
+def paused_notice() -> str:
+    """What holds a service's requests right now (a Cloudflare ban), for a progress line that
+    would otherwise show a run making no headway; "" when nothing does."""
+    with _pacers_lock:
+        pacers = list(_pacers.values())
+    return next((notice for p in pacers if (notice := p.paused())), "")
 
 
 def pacers_reset() -> None:
@@ -366,7 +416,8 @@ class HttpService:
         accept = frozenset(accept)
         started = self.clock()
         pacer_ = self.read_pacer if method in ("GET", "HEAD") else self.write_pacer
-        for attempt in range(self.max_retries + 1):
+        attempt, bans = 0, 0
+        while True:
             if pacer_:
                 pacer_.wait()
             if before_send:
@@ -386,6 +437,7 @@ class HttpService:
                     pacer_.release()
                 failure = self._transport_failure(exc, method, path, idempotent)
                 self._backoff_or_raise(failure, attempt, started, None)
+                attempt += 1
                 continue
             if pacer_:
                 pacer_.release()
@@ -394,11 +446,21 @@ class HttpService:
             if response.is_success or response.status_code in accept:
                 return response
             failure = self._failure(response, method, path, idempotent)
+            if isinstance(failure, CloudflareBan):
+                # Not a retry: the request was refused before reaching the API, and waiting is
+                # all there is to do. It never fails the request by itself (a ban that keeps
+                # coming back MAX_BANS times does).
+                bans += 1
+                if bans > MAX_BANS:
+                    raise failure
+                self._wait_out_ban(failure)
+                started = self.clock()
+                continue
             if not self._retryable(failure, idempotent):
                 raise failure
             wait = failure.retry_after if isinstance(failure, RateLimited) else None
             self._backoff_or_raise(failure, attempt, started, wait)
-        raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         return parse_json(self.request(method, path, **kwargs), self.name)
@@ -423,6 +485,10 @@ class HttpService:
                 return custom
         detail = error_detail(response)
         where = {"method": method, "path": path}
+        if status == 429 and is_html(response) and "x-ratelimit" not in response.headers:
+            retry = retry_after_seconds(response)
+            return CloudflareBan(self.name, status, "requests refused by Cloudflare for a while (too many requests)",
+                                 retry_after=retry if retry is not None else CLOUDFLARE_BAN_SECONDS, **where)
         if status == 429:
             retry = retry_after_seconds(response)
             return RateLimited(self.name, status, "too many requests (rate limited)",
@@ -452,6 +518,21 @@ class HttpService:
         if isinstance(failure, ServiceUnavailable) and failure.status != 403:
             return True
         return False
+
+    def _wait_out_ban(self, ban: CloudflareBan) -> None:
+        """Every caller sharing these pacers (Trakt's reads, writes and OAuth calls alike) holds
+        its requests until the ban ends; this one sleeps it out, saying until when."""
+        wait = max(ban.retry_after, 1.0)
+        shared = {self.read_pacer, self.write_pacer} - {None}
+        notice = ban_notice(ban.service, wait=wait)
+        for p in shared:
+            p.block_for(wait, notice=notice)
+        logger.warning("%s", notice)
+        listener = _retry_listener.get()
+        if listener:
+            listener(notice)
+        if not shared:
+            self.sleep(wait)
 
     def _backoff_or_raise(self, failure: ApiError, attempt: int, started: float, wait: float | None) -> None:
         if isinstance(failure, UncertainWrite) or attempt >= self.max_retries:
@@ -532,6 +613,16 @@ def transport_reason(exc: Exception) -> str:
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
         return "the connection broke"
     return "network error"
+
+
+def ban_notice(service: str, *, wait: float) -> str:
+    """"Trakt paused requests until 14:05 …": the moment the ban ends, rounded up to the minute,
+    in the app's time zone."""
+    until = timezone.localtime(timezone.now() + timedelta(seconds=wait))
+    if until.second or until.microsecond:
+        until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return (f"{service} paused requests until {until:%H:%M} (too many requests from this address; "
+            "Cloudflare refuses every request until then); the run waits and carries on")
 
 
 def retry_notice(failure: ApiError, *, wait: float, retries_left: int) -> str:

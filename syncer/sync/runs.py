@@ -17,6 +17,7 @@ from syncer.http import (
     RateLimited,
     ServiceUnavailable,
     UncertainWrite,
+    paused_notice,
 )
 from syncer.models import SyncRun
 from syncer.status_keys import (
@@ -184,8 +185,9 @@ class RunProgress:
         now = time.monotonic()
         if now - self._last_write >= 1.0 or done >= total:
             self._last_write = now
+            # A ban met by the reading thread (which writes nothing) holds this run too: say so.
             SyncRun.objects.filter(pk=self.run.pk).update(
-                progress_done=done, progress_total=total, progress_label=self.line or label,
+                progress_done=done, progress_total=total, progress_label=(paused_notice() or self.line or label)[:200],
                 heartbeat_at=timezone.now())
             self.lease_check()
         if self.forward:

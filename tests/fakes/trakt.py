@@ -6,11 +6,18 @@ import itertools
 import json
 import secrets
 import time
+from collections import deque
 from datetime import UTC, datetime
 
 from tests.fakes.server import CLOUDFLARE_HTML, FakeServer, Request, Response
 
 CLIENT_ID = "fake-trakt-client-id-0001"
+# The page Cloudflare answers a banned address with (shortened; trakt/trakt-api#922 quotes it).
+CLOUDFLARE_BAN_HTML = (
+    "<!DOCTYPE html><html><head><title>Access denied | api.trakt.tv used Cloudflare to restrict access"
+    "</title></head><body><h1>Error 1015</h1><h2>You are being rate limited</h2><p>The owner of this "
+    "website (api.trakt.tv) has banned you temporarily from accessing this website.</p></body></html>"
+)
 CLIENT_SECRET = "fake-trakt-client-secret-0001"
 
 
@@ -50,6 +57,16 @@ class FakeTrakt(FakeServer):
         self.ratings: dict[str, int] = {}  # "movie:1" / "show:1" / "season:1:2" -> 1..10
         self.watchlist: list[tuple[str, int]] = []  # (kind, trakt id), oldest first
         self.watchlist_limit: int | None = None  # free accounts: 420 past it
+        # Cloudflare in front of the API (trakt/trakt-api#909, #922): with `read_limit` set, more
+        # GETs than that within `read_window` seconds from this address ban it for `ban_seconds`;
+        # meanwhile every request (writes and OAuth included) is refused with an HTML 429.
+        self.read_limit: int | None = None
+        self.read_window = 300.0
+        self.ban_seconds = 300.0
+        self.read_times: deque[float] = deque()
+        self.banned_until = 0.0
+        self.bans = 0  # bans handed out
+        self.refused_in_ban = 0  # requests that arrived during a ban (each one refused)
         # Behaviour
         self.require_user_agent = True
         self.write_interval: float | None = None  # enforce Trakt's 1 POST/s when set
@@ -146,7 +163,38 @@ class FakeTrakt(FakeServer):
 
     # --- common checks
 
+    def cloudflare_ban(self) -> None:
+        """Ban the address now, as Cloudflare does past the read limit."""
+        with self.lock:
+            self.bans += 1
+            self.banned_until = time.monotonic() + self.ban_seconds
+
+    def _ban_answer(self) -> Response:
+        return Response(429, CLOUDFLARE_BAN_HTML, {
+            "Content-Type": "text/html; charset=UTF-8", "Server": "cloudflare",
+            "Retry-After": f"{self.ban_seconds:g}"})
+
+    def _cloudflare(self, request: Request) -> Response | None:
+        now = time.monotonic()
+        with self.lock:
+            if now < self.banned_until:
+                self.refused_in_ban += 1
+                return self._ban_answer()
+            if self.read_limit is None or request.method != "GET":
+                return None
+            while self.read_times and self.read_times[0] <= now - self.read_window:
+                self.read_times.popleft()
+            if len(self.read_times) >= self.read_limit:
+                self.bans += 1
+                self.banned_until = now + self.ban_seconds
+                self.read_times.clear()  # the count starts again once the ban ends
+                return self._ban_answer()
+            self.read_times.append(now)
+        return None
+
     def before(self, request: Request) -> Response | None:
+        if (banned := self._cloudflare(request)) is not None:
+            return banned
         agent = request.headers.get("user-agent", "")
         if self.require_user_agent and (not agent or agent.startswith("python-httpx")):
             return Response(403, CLOUDFLARE_HTML.format(status=403))
