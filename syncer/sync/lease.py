@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -47,6 +49,18 @@ def _ensure_row() -> None:
                 SyncLease.objects.create(name=LEASE_NAME)
         except IntegrityError:
             pass  # another process created it first
+
+
+@contextmanager
+def lease_locked() -> Iterator[None]:
+    """A transaction holding the lease row's lock: what one start decides inside it (is a sync
+    running or queued? then create the run) no other start can decide at the same time. On
+    PostgreSQL the row lock makes the other start wait; SQLite's IMMEDIATE transactions let
+    one writer in at a time anyway."""
+    _ensure_row()
+    with transaction.atomic():
+        list(SyncLease.objects.select_for_update().filter(name=LEASE_NAME))
+        yield
 
 
 def _dead_local_holder() -> str | None:

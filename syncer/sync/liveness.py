@@ -33,7 +33,13 @@ from django.utils import timezone
 
 from logs.context import log_to_run
 from syncer.models import SyncLease, SyncRun
-from syncer.sync.lease import LEASE_NAME, lease_holder_run, lease_renew
+from syncer.sync.lease import (
+    LEASE_NAME,
+    SyncAlreadyRunning,
+    lease_holder_run,
+    lease_locked,
+    lease_renew,
+)
 
 logger = logging.getLogger("syncer.sync")
 
@@ -46,6 +52,24 @@ NEVER_STARTED = ("no worker started it within {minutes} min (is the worker, `man
 
 def heartbeat_seconds() -> float:
     return settings.SYNC_LEASE_SECONDS / 4
+
+
+def run_admit(*, dry_run: bool = False, **fields) -> SyncRun:
+    """Every start's door: the new run, created `queued`. A preview is always admitted. A real
+    run (a sync or an undo) only while no other real run holds the lease, is queued or is
+    running: otherwise `SyncAlreadyRunning` names that run. Runs dead processes left are marked
+    interrupted first; the check and the creation happen under the lease row's lock, so of two
+    starts at the same instant exactly one is admitted."""
+    if dry_run:
+        return SyncRun.objects.create(dry_run=True, **fields)
+    runs_interrupt_dead()
+    with lease_locked():
+        busy = lease_holder_run() or SyncRun.objects.filter(
+            dry_run=False, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING]).values_list(
+            "id", flat=True).first()
+        if busy:
+            raise SyncAlreadyRunning(busy)
+        return SyncRun.objects.create(dry_run=False, **fields)
 
 
 def run_claim(*, run: SyncRun) -> bool:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q import tasks as q  # `q.async_task` looked up at call time: tests replace it
@@ -38,8 +38,8 @@ from syncer.sync.apply import (
 )
 from syncer.sync.extras import extras_run
 from syncer.sync.inputs import mapping_specs, plan_inputs, show_inputs, with_placements
-from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_holder_run, lease_release
-from syncer.sync.liveness import Heartbeat, run_claim, run_refuse, runs_interrupt_dead
+from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
+from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse, runs_interrupt_dead
 from syncer.sync.selectors import ProgressSnapshot, never_synced
 
 logger = logging.getLogger("syncer.sync")
@@ -57,7 +57,7 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
     if mode == SyncRun.Mode.SHOW and not anilist_id:
         raise ValueError("a single-show sync needs an AniList id")
     if run is None:
-        run = SyncRun.objects.create(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
+        run = _admit_or_record(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
 
     with log_to_run(run.pk):
         if _first_sync_left_to_the_user(run):
@@ -86,6 +86,22 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
     return run
 
 
+def _admit_or_record(**fields) -> SyncRun:
+    """A start in this process (the CLI, the schedule): admitted like every other start; a
+    refusal is recorded as a refused run (the CLI and the logs show it) and raised."""
+    try:
+        return run_admit(**fields)
+    except SyncAlreadyRunning:
+        run = SyncRun.objects.create(state=SyncRun.State.REFUSED, error=ALREADY_RUNNING,
+                                     finished_at=timezone.now(), **fields)
+        with log_to_run(run.pk):
+            logger.warning("Sync %s refused: %s", run.pk, ALREADY_RUNNING)
+        raise
+
+
+ALREADY_RUNNING = "a sync is already running"
+
+
 def _start(run: SyncRun) -> tuple[bool, str | None]:
     """Take the lease (real runs), mark interrupted what dead processes left behind, and claim
     the run: (False, None) when it is not queued any more, and then it is left alone."""
@@ -93,9 +109,13 @@ def _start(run: SyncRun) -> tuple[bool, str | None]:
     if not run.dry_run:
         try:
             token = lease_acquire(run_id=run.pk)
-        except SyncAlreadyRunning:
-            if run_refuse(run=run, reason="a sync is already running"):
-                logger.warning("Sync %s refused: a sync is already running", run.pk)
+        except SyncAlreadyRunning as exc:
+            if exc.run_id == run.pk:
+                # Another delivery of this run's task holds the lease and is about to claim it.
+                logger.warning("Sync %s is being started by another delivery of its task: left alone", run.pk)
+                return False, None
+            if run_refuse(run=run, reason=ALREADY_RUNNING):
+                logger.warning("Sync %s refused: %s", run.pk, ALREADY_RUNNING)
             raise
     # Holding the lease, no other real run can be alive: one still marked running is not.
     runs_interrupt_dead(exclude=run.pk)
@@ -160,15 +180,7 @@ def sync_preview(*, mode: str, anilist_id: int | None = None, trigger: str = Syn
 def sync_enqueue(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
                  anilist_id: int | None = None) -> SyncRun:
     """Create a queued run and hand it to django-q; refused while a real run is running or queued."""
-    if not dry_run:
-        runs_interrupt_dead()
-        with transaction.atomic():
-            busy = lease_holder_run() or SyncRun.objects.filter(
-                dry_run=False, state__in=[SyncRun.State.QUEUED, SyncRun.State.RUNNING]).values_list(
-                "id", flat=True).first()
-            if busy:
-                raise SyncAlreadyRunning(busy)
-    run = SyncRun.objects.create(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
+    run = run_admit(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
     q.async_task("syncer.tasks.sync_run_task", run.pk, task_name=f"sync-{run.pk}-{mode}", group="sync")
     return run
 

@@ -41,6 +41,7 @@ from syncer.notify import notify_run_finished
 from syncer.sync import runs
 from syncer.sync.apply import MAX_REPOSTS, UNCERTAIN, batch_send
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
+from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
 
 logger = logging.getLogger("syncer.sync")
 UNRESOLVED = (RemoveBatch.State.PENDING, RemoveBatch.State.UNCERTAIN)
@@ -159,19 +160,26 @@ def undo_run(*, run_id: int, dry_run: bool = False, trigger: str = SyncRun.Trigg
     if (reason := undo_refusal(target)) and undo is None:
         raise UndoRefused(reason)
     if undo is None:
-        undo = SyncRun.objects.create(mode=SyncRun.Mode.UNDO, trigger=trigger, dry_run=dry_run, undo_of=target)
+        undo = run_admit(mode=SyncRun.Mode.UNDO, trigger=trigger, dry_run=dry_run, undo_of=target)
     with log_to_run(undo.pk):
         token = None
         if not undo.dry_run:
             try:
                 token = lease_acquire(run_id=undo.pk)
-            except SyncAlreadyRunning:
-                _finish(undo, SyncRun.State.REFUSED, "a sync is already running")
+            except SyncAlreadyRunning as exc:
+                if exc.run_id == undo.pk:  # another delivery of its task is starting it
+                    logger.warning("Undo %s is being started by another delivery of its task: left alone", undo.pk)
+                    return undo
+                run_refuse(run=undo, reason="a sync is already running")
                 raise
+        if not run_claim(run=undo):
+            if token:
+                lease_release(token=token)
+            logger.warning("Undo %s is %s, no longer queued: left alone", undo.pk, undo.state)
+            return undo
         try:
-            undo.state, undo.started_at = SyncRun.State.RUNNING, timezone.now()
-            undo.save(update_fields=["state", "started_at"])
-            _execute(undo, target, trakt_client(), runs.RunProgress(undo, progress, token))
+            with Heartbeat(run_id=undo.pk, lease_token=token):
+                _execute(undo, target, trakt_client(), runs.RunProgress(undo, progress, token))
         except UndoRefused as exc:
             _finish(undo, SyncRun.State.REFUSED, str(exc))
         except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
@@ -191,14 +199,20 @@ def undo_enqueue(*, run_id: int, trigger: str = SyncRun.Trigger.MANUAL) -> SyncR
     target = SyncRun.objects.get(pk=run_id)
     if reason := undo_refusal(target):
         raise UndoRefused(reason)
-    undo = SyncRun.objects.create(mode=SyncRun.Mode.UNDO, trigger=trigger, undo_of=target)
+    undo = run_admit(mode=SyncRun.Mode.UNDO, trigger=trigger, undo_of=target)
     q.async_task("syncer.sync.undo.undo_run_queued", undo.pk, task_name=f"undo-{undo.pk}-of-{run_id}", group="sync")
     return undo
 
 
 def undo_run_queued(undo_id: int) -> SyncRun:
-    """The worker's side of `undo_enqueue`: a refusal is recorded on the run, not raised."""
+    """The worker's side of `undo_enqueue`: a refusal is recorded on the run, not raised. Only
+    an undo still queued is run: a task delivered again finds it interrupted (or done) and
+    leaves its record alone, as `sync_run_queued` does."""
     undo = SyncRun.objects.get(pk=undo_id)
+    if undo.state != SyncRun.State.QUEUED:
+        with log_to_run(undo.pk):
+            logger.warning("Undo %s is %s: its task, delivered again, leaves it alone", undo.pk, undo.state)
+        return undo
     try:
         return undo_run(run_id=undo.undo_of_id, trigger=undo.trigger, undo=undo)
     except SyncAlreadyRunning:

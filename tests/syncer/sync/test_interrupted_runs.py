@@ -261,3 +261,30 @@ def test_the_run_page_says_when_a_running_run_has_gone_silent(staff_client, sett
     assert "No sign of life since" in html and "Starting a sync marks it interrupted" in html
     alive = left_running(holder="other-host:4242:abc", alive_seconds_ago=2)
     assert "No sign of life" not in staff_client.get(f"/runs/{alive.pk}/status/").content.decode()
+
+
+def test_a_second_delivery_leaves_alone_the_run_its_first_delivery_is_about_to_start(library):
+    run = SyncRun.objects.create(mode="completed")
+    lease_acquire(run_id=run.pk)  # the first delivery holds the lease, and has not claimed the run yet
+    sync_run_task(run.pk)  # the second delivery
+    after = SyncRun.objects.get(pk=run.pk)
+    assert (after.state, after.error, after.finished_at) == ("queued", "", None)
+    assert run_claim(run=after)  # the first delivery goes on and starts it
+    assert library.requests == []
+
+
+def test_an_undo_task_delivered_again_leaves_an_interrupted_undo_alone(library):
+    from syncer.sync.undo import undo_enqueue, undo_run_queued
+
+    posted = sync_run(mode="completed")
+    assert posted.posted == 6, posted.error
+    queued = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: queued.append(args))
+        undo = undo_enqueue(run_id=posted.pk)
+    SyncRun.objects.filter(pk=undo.pk).update(state="interrupted", error="as it was", finished_at=timezone.now())
+    asked = len(library.requests)
+    undo_run_queued(undo.pk)  # django-q delivers the task again
+    after = SyncRun.objects.get(pk=undo.pk)
+    assert (after.state, after.error, after.posted) == ("interrupted", "as it was", 0)
+    assert len(library.requests) == asked and plays(library) == Counter({(100, 1, n): 1 for n in range(1, 7)})
