@@ -21,7 +21,9 @@ class SourceError(Exception):
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # ASCII digits only: `\d` would also take "²" or "١", which `int()` then rejects or misreads.
-_RANGE = re.compile(r"^\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?$")
+# At most 18 of them: no id or episode is longer, and `int()` refuses over 4,300 digits.
+_RANGE = re.compile(r"^\s*([0-9]{1,18})\s*(?:-\s*([0-9]{1,18})\s*)?$")
+MAX_DIGITS = 18
 
 
 def as_int(value) -> int | None:
@@ -33,7 +35,7 @@ def as_int(value) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = str(value).strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS else None
 
 
 def parse_range(value) -> tuple[int | None, int | None]:
@@ -164,6 +166,14 @@ def load_json(data: bytes, what: str):
         return json.loads(data)
     except ValueError as exc:
         raise SourceError(f"{what}: not valid JSON (truncated download?): {exc}") from exc
+    except RecursionError as exc:
+        raise too_deep(what) from exc
+
+
+def too_deep(what: str) -> SourceError:
+    # Python's JSON decoder recurses once per nesting level: 100,000 `[` exhaust the stack.
+    # No mapping file nests more than a few levels.
+    return SourceError(f"{what}: not valid JSON: nested too deep to be a mapping file")
 
 
 def fribb_rows(data: bytes) -> list[dict]:
@@ -233,7 +243,7 @@ def _fribb_tmdb(value, *, kind, season: dict) -> tuple[int | None, list[int]]:
 
 PLACEMENT_TARGETS = frozenset({"tmdb_show", "tmdb_movie", "tvdb_show", "tvdb_movie", "imdb_movie", "imdb_show"})
 _DESCRIPTOR = re.compile(r"^(?P<provider>[a-z_]+):(?P<id>[^:]+)(?::(?P<scope>[A-Za-z0-9]+))?$")
-_SPAN = re.compile(r"^\s*([0-9]+)\s*(?:-\s*([0-9]*)\s*)?(?:\|\s*(-?[0-9]+)\s*)?$")
+_SPAN = re.compile(r"^\s*([0-9]{1,18})\s*(?:-\s*([0-9]{0,18})\s*)?(?:\|\s*(-?[0-9]{1,18})\s*)?$")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
@@ -296,6 +306,8 @@ def top_level_members(text: str, what: str) -> Iterator[tuple[str, object]]:
             value, pos = _DECODER.raw_decode(text, _WHITESPACE.match(text, pos + 1).end())
         except ValueError as exc:
             raise bad(str(exc)) from exc
+        except RecursionError as exc:
+            raise too_deep(what) from exc
         yield key, value
         pos = _WHITESPACE.match(text, pos).end()
         if text.startswith(",", pos):
@@ -333,7 +345,7 @@ def anibridge_descriptor_rows(key: str, targets) -> Iterator[dict]:
             "anilist_id": anilist_id,
             "target_kind": target["provider"],
             "target_id": target["id"],
-            "season": int(scope[1:]) if scope[:1] == "s" and scope[1:].isascii() and scope[1:].isdigit() else None,
+            "season": as_int(scope[1:]) if scope[:1] == "s" else None,
         }
         for src, dst in spans.items():
             yield from anibridge_range_rows(base, src, dst)

@@ -90,3 +90,26 @@ def test_it_reads_anibridge_ranges_in_anilist_numbering():
     assert (one_piece_last["source_end"], one_piece_last["target_end"]) == (None, None)
     memory_snow = [r for r in rows if r["anilist_id"] == 100049][0]
     assert (memory_snow["target_kind"], memory_snow["ratio"]) == ("tmdb_movie", -2)
+
+
+LONG = "9" * 5000  # `int()` refuses more than 4,300 digits with a ValueError
+
+
+@pytest.mark.parametrize("data", [
+    f'{{"anilist:{LONG}": {{"tmdb_show:1:s1": {{"1": "1"}}}}, "anilist:5": {{"tmdb_show:1:s1": {{"1": "1"}}}}}}',
+    f'{{"anilist:5": {{"tmdb_show:1:s1": {{"{LONG}": "1", "1": "1"}}}}}}',
+    f'{{"anilist:5": {{"tmdb_show:1:s1": {{"1": "1-{LONG}", "2": "2"}}}}}}',
+])
+def test_a_number_too_long_to_be_an_id_or_episode_is_left_out_of_anibridge_not_a_crash(data):
+    assert len(parsers.anibridge_rows(data.encode())) == 1
+
+
+def test_a_season_number_too_long_to_be_one_is_no_season():
+    data = f'{{"anilist:5": {{"tmdb_show:1:s{LONG}": {{"1": "1"}}}}}}'.encode()
+    assert [row["season"] for row in parsers.anibridge_rows(data)] == [None]
+
+
+def test_a_number_too_long_to_be_an_id_is_no_id_in_fribb_or_otaku():
+    rows = parsers.fribb_rows(f'[{{"anilist_id": "{LONG}", "mal_id": 1, "season": {{"tmdb": "{LONG}"}}}}]'.encode())
+    assert (rows[0]["anilist_id"], rows[0]["mal_id"], rows[0]["tmdb_season"]) == (None, 1, None)
+    assert parsers.parse_range(f"1 - {LONG}") == (None, None)

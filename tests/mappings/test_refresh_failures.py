@@ -64,3 +64,33 @@ def test_json_that_is_cut_short_or_an_error_object_is_refused(source, body, mess
     status = sources_refresh(source=source, client=serving(body))
     assert message in status.last_error
     assert (OtakuEntry.objects.count(), FribbEntry.objects.count(), AniBridgeRange.objects.count()) == before
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.django_db
+@override_settings(**URLS)
+@pytest.mark.parametrize(("source", "body"), [
+    ("fribb", DEEP),
+    ("fribb", b'[{"anilist_id": 1, "x": ' + DEEP + b"}]"),
+    ("anibridge", b'{"anilist:5": ' + DEEP + b"}"),
+    ("anibridge", b'{"anilist:5": {"tmdb_show:1:s1": {"1": "1"}}, "anilist:6": ' + DEEP + b"}"),
+])
+def test_a_file_nested_too_deep_to_decode_is_refused_like_a_truncated_one(source, body):
+    before = imported()
+    status = sources_refresh(source=source, client=serving(body))
+    assert "not valid JSON" in status.last_error and "nested too deep" in status.last_error
+    assert (OtakuEntry.objects.count(), FribbEntry.objects.count(), AniBridgeRange.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_a_file_nested_too_deep_without_a_traceback(tmp_path, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    deep = tmp_path / "deep.json"
+    deep.write_bytes(DEEP)
+    with pytest.raises(CommandError):
+        call_command("refresh_mappings", source="fribb", file=deep)
+    assert "fribb: Fribb: not valid JSON" in capsys.readouterr().err

@@ -111,3 +111,14 @@ def test_a_refresh_that_would_drop_most_rows_is_refused_until_allow_shrink(api, 
 def test_allow_shrink_takes_only_a_flag(api, sources):
     assert api.post("/api/refresh-fribbs?allowShrink=yes").status_code == 400
     assert not FribbEntry.objects.exists()
+
+
+def test_a_fribb_file_nested_too_deep_to_decode_is_refused_with_the_reason_not_a_500(api, sources):
+    api.post("/api/refresh-fribbs")
+    SourceStatus.objects.filter(source="fribb").update(last_error="an old, unrelated error")
+    sources["fribb.json"] = b"[" * 100_000 + b"]" * 100_000
+    response = api.post("/api/refresh-fribbs")
+    assert response.status_code == 502
+    assert "Fribb: not valid JSON" in response.json()["error"]
+    status = SourceStatus.objects.get(source="fribb")
+    assert "Fribb: not valid JSON" in status.last_error and status.row_count == 206 == FribbEntry.objects.count()
