@@ -12,7 +12,16 @@ import httpx
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-from syncer.http import AccountLimit, AuthError, BadResponse, HttpService, pacer, parse_json
+from syncer.http import (
+    AccountLimit,
+    AuthError,
+    BadResponse,
+    HttpService,
+    ServiceUnavailable,
+    UncertainWrite,
+    pacer,
+    parse_json,
+)
 from syncer.isotime import js_iso
 
 HISTORY_PAGE_LIMIT = 250  # Trakt clamps larger limits to 250; always send one
@@ -222,6 +231,27 @@ def account_limit_error(response: httpx.Response) -> AccountLimit | None:
         "VIP), then run the sync again"))
 
 
+class RefreshRefused(AuthError):
+    """Trakt refused a refresh token (`code`: the OAuth error, e.g. `invalid_grant`).
+    `after_lost_answer`: an earlier try of the same refresh got no answer, so it was applied
+    then and the pair it made is lost; otherwise the token was spent or revoked before."""
+
+    def __init__(self, code: str, *, status: int, after_lost_answer: bool):
+        super().__init__("Trakt", status, f"Trakt refused the refresh token ({code})", method="POST",
+                         path="/oauth/token")
+        self.code, self.after_lost_answer = code, after_lost_answer
+
+
+def _oauth_error(response: httpx.Response) -> str:
+    """The OAuth error code of a refused token request (`invalid_grant`), never its text."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return "no error code"
+    code = body.get("error") if isinstance(body, dict) else None
+    return code if isinstance(code, str) and code.isidentifier() else "no error code"
+
+
 class TraktClient:
     def __init__(self, *, token_store: TokenStore | None = None, client: httpx.Client | None = None,
                  base_url: str | None = None, auth_url: str | None = None):
@@ -413,10 +443,28 @@ class TraktClient:
         return {"client_id": settings.TRAKT_CLIENT_ID, "client_secret": settings.TRAKT_CLIENT_SECRET, **fields}
 
     def oauth_refresh(self, refresh_token: str) -> dict:
-        # Refresh tokens are single-use: a retried refresh could burn the new pair, so no retry.
-        return parse_json(self.auth.request("POST", "/oauth/token", json=self._oauth_body(
-            refresh_token=refresh_token, redirect_uri=settings.TRAKT_REDIRECT_URI,
-            grant_type="refresh_token")), "Trakt")
+        """The new token pair for `refresh_token` (single-use: trakt/trakt-api#888, #894).
+
+        A refresh that gets no answer (5xx, timeout, dropped connection) is sent again with the
+        same refresh token: either the first never took effect and this one works, or it did
+        and Trakt answers `invalid_grant`, the new pair lost with the answer. Only Trakt's own
+        refusal raises `RefreshRefused` (`after_lost_answer` tells the two apart); a refresh
+        that never gets an answer raises the last failure, the stored pair untouched."""
+        body = self._oauth_body(refresh_token=refresh_token, redirect_uri=settings.TRAKT_REDIRECT_URI,
+                                grant_type="refresh_token")
+        lost = 0
+        while True:
+            try:
+                response = self.auth.request("POST", "/oauth/token", json=body, accept=(400, 401))
+            except (UncertainWrite, ServiceUnavailable):
+                lost += 1
+                if lost > max(1, settings.HTTP_MAX_RETRIES):
+                    raise
+                self.auth.sleep(settings.HTTP_RETRY_BACKOFF_SECONDS * 2 ** (lost - 1))
+                continue
+            if response.is_success:
+                return parse_json(response, "Trakt")
+            raise RefreshRefused(_oauth_error(response), status=response.status_code, after_lost_answer=lost > 0)
 
     def oauth_exchange_code(self, code: str) -> dict:
         return parse_json(self.auth.request("POST", "/oauth/token", json=self._oauth_body(

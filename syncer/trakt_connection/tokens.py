@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from logs.redact import register_secret
-from syncer.clients.trakt import TraktClient
+from syncer.clients.trakt import RefreshRefused, TraktClient
 from syncer.http import ApiError, AuthError, BadResponse
 from syncer.models import SystemConfig, TraktToken
 from syncer.notify import notify_trakt_reconnect
@@ -28,6 +28,9 @@ logger = logging.getLogger("syncer.trakt_connection")
 
 REFRESH_AHEAD_FRACTION = 0.1  # refresh when less than 10 % of the token's lifetime is left
 RECONNECT = "Trakt needs to be reconnected on the Trakt page (/trakt/) or with `manage.py trakt_auth`"
+# A refresh whose answer was lost took effect, and its retry was refused: the pair is gone.
+LOST_REFRESH = ("Trakt's answer to a token refresh was lost and the refresh token is now spent, so this "
+                "connection cannot be renewed")
 LEGACY_KEYS = ("trakt:token", "trakt:refresh_token")
 
 
@@ -209,11 +212,15 @@ def trakt_token_refresh(*, reason: str, seen_version: int | None = None,
         else:
             try:
                 payload = oauth_client(client).oauth_refresh(refresh)
+            except RefreshRefused as exc:
+                failure = (LOST_REFRESH if exc.after_lost_answer else
+                           f"Trakt refused the refresh token ({exc.code})")
             except (AuthError, BadResponse) as exc:
                 if exc.status not in (400, 401, 403):
                     raise
                 failure = f"Trakt refused the refresh token ({exc.message})"
             else:
+                # Stored in this transaction, under the row lock, before anything else is sent.
                 token = _apply_payload(row, payload)
                 logger.info("Trakt token refreshed (%s); expires %s", reason, row.expires_at)
                 return token
