@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -32,6 +33,7 @@ from syncer.http import (
     ServiceUnavailable,
 )
 from syncer.models import ProgressBefore, SyncBatch, SyncProgress, SyncRun, SyncRunItem
+from syncer.sync.lease import settle_wait
 
 logger = logging.getLogger("syncer.sync")
 
@@ -212,7 +214,7 @@ def batch_post(*, batch: SyncBatch, trakt, guard: Callable[[], None] | None = No
         if guard:
             guard()
         # posted_at is the time of the latest attempt: reconciliation waits from it.
-        SyncBatch.objects.filter(pk=batch.pk).update(posted_at=timezone.now())
+        SyncBatch.objects.filter(pk=batch.pk).update(posted_at=Now())  # the database's clock: see `settle_wait`
 
     result = batch_send(batch, lambda: trakt.add_to_history(plays, before_send=before_send), mark=_mark)
     if result is UNCERTAIN:
@@ -310,9 +312,7 @@ def _history_keys(trakt, rows: Sequence[dict]) -> Counter:
 def _settle(batch: SyncBatch) -> None:
     """Wait until `SYNC_RECONCILE_DELAY_SECONDS` after the batch was sent: a POST of a process
     killed moments ago may still be landing on Trakt, and history read too early would miss it."""
-    if batch.posted_at is None:
-        return
-    wait = (batch.posted_at + timedelta(seconds=settings.SYNC_RECONCILE_DELAY_SECONDS) - timezone.now()).total_seconds()
+    wait = settle_wait(since=batch.posted_at)
     if wait > 0:
         logger.info("Waiting %.1fs before checking batch %s against Trakt history", wait, batch.pk)
         time.sleep(wait)

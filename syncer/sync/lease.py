@@ -15,12 +15,13 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import DateTimeField, ExpressionWrapper, Q
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Now
 
 from syncer.models import SyncLease
 
@@ -81,16 +82,38 @@ def _dead_local_holder() -> str | None:
     return None
 
 
+# Every time a lease or a settle decision compares is the database's (`Now()`), never a host's:
+# a worker whose clock runs a minute ahead would otherwise see a live lease as expired, and a
+# write still landing on Trakt as settled.
+
+def db_now():
+    """The database's clock: the one time every process agrees on."""
+    _ensure_row()
+    return SyncLease.objects.filter(name=LEASE_NAME).annotate(now=Now()).values_list("now", flat=True).get()
+
+
+def db_now_plus(seconds: float) -> CombinedExpression:
+    """An expression for the database's time `seconds` from now (to store or compare)."""
+    return ExpressionWrapper(Now() + timedelta(seconds=seconds), output_field=DateTimeField())
+
+
+def settle_wait(*, since: datetime | None) -> float:
+    """Seconds left, by the database's clock, until `SYNC_RECONCILE_DELAY_SECONDS` have passed
+    since a write was sent at `since` (stamped with `Now()`); 0 when they have."""
+    if since is None:
+        return 0.0
+    return max(0.0, (since + timedelta(seconds=settings.SYNC_RECONCILE_DELAY_SECONDS) - db_now()).total_seconds())
+
+
 def lease_acquire(*, run_id: int | None, seconds: int | None = None) -> str:
     """Take the lease for `run_id`; returns the holder token. Raises `SyncAlreadyRunning`."""
     _ensure_row()
     token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
-    now = timezone.now()
-    free = Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now)
+    free = Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=Now())
     if dead := _dead_local_holder():
         free |= Q(holder=dead)
     taken = SyncLease.objects.filter(free, name=LEASE_NAME).update(
-        holder=token, run_id=run_id, expires_at=now + timedelta(seconds=seconds or settings.SYNC_LEASE_SECONDS)
+        holder=token, run_id=run_id, expires_at=db_now_plus(seconds or settings.SYNC_LEASE_SECONDS)
     )
     if taken != 1:
         raise SyncAlreadyRunning(lease_holder_run())
@@ -99,7 +122,7 @@ def lease_acquire(*, run_id: int | None, seconds: int | None = None) -> str:
 
 def lease_renew(*, token: str, seconds: int | None = None) -> bool:
     """Extend a held lease; False when it was lost (expired and taken by another run)."""
-    expires = timezone.now() + timedelta(seconds=seconds or settings.SYNC_LEASE_SECONDS)
+    expires = db_now_plus(seconds or settings.SYNC_LEASE_SECONDS)
     return SyncLease.objects.filter(name=LEASE_NAME, holder=token).update(expires_at=expires) == 1
 
 
@@ -110,7 +133,7 @@ def lease_release(*, token: str) -> None:
 def lease_holder_run() -> int | None:
     """The run holding a live lease (unexpired, and not held by a dead process of this host), if
     any."""
-    row = SyncLease.objects.filter(name=LEASE_NAME, expires_at__gte=timezone.now()).exclude(holder="").first()
+    row = SyncLease.objects.filter(name=LEASE_NAME, expires_at__gte=Now()).exclude(holder="").first()
     if row is None or row.holder == _dead_local_holder():
         return None
     return row.run_id

@@ -24,11 +24,11 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from logs.context import log_to_run
@@ -36,6 +36,7 @@ from syncer.models import SyncLease, SyncRun
 from syncer.sync.lease import (
     LEASE_NAME,
     SyncAlreadyRunning,
+    db_now_plus,
     lease_holder_run,
     lease_locked,
     lease_renew,
@@ -75,9 +76,8 @@ def run_admit(*, dry_run: bool = False, **fields) -> SyncRun:
 def run_claim(*, run: SyncRun) -> bool:
     """Move a queued run to running; False when it is not queued any more (a task delivered
     twice, or a run given up as interrupted), and then it must be left alone."""
-    now = timezone.now()
     claimed = SyncRun.objects.filter(pk=run.pk, state=SyncRun.State.QUEUED).update(
-        state=SyncRun.State.RUNNING, started_at=now, heartbeat_at=now) == 1
+        state=SyncRun.State.RUNNING, started_at=Now(), heartbeat_at=Now()) == 1
     run.refresh_from_db()
     return claimed
 
@@ -93,16 +93,15 @@ def run_refuse(*, run: SyncRun, reason: str) -> bool:
 def runs_interrupt_dead(*, exclude: int | None = None) -> list[int]:
     """Mark interrupted every run no live process is working on (see the module docstring) and
     log each in its own run's log; returns their ids."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    stale = db_now_plus(-settings.SYNC_LEASE_SECONDS)  # heartbeats are stamped by the database's clock
     live_lease = lease_holder_run()
     # The run `live_lease` names is alive; a real run holding no live lease is not.
     running = SyncRun.objects.filter(state=SyncRun.State.RUNNING).exclude(pk=exclude)
     dead = list(running.filter(dry_run=False).exclude(pk=live_lease))
     dead += running.filter(dry_run=True).filter(Q(heartbeat_at__lt=stale) | Q(
         heartbeat_at__isnull=True, started_at__lt=stale))
-    lost = SyncRun.objects.filter(state=SyncRun.State.QUEUED, created_at__lt=now - timedelta(
-        seconds=settings.SYNC_QUEUED_SECONDS)).exclude(pk=exclude)
+    lost = SyncRun.objects.filter(state=SyncRun.State.QUEUED, created_at__lt=db_now_plus(
+        -settings.SYNC_QUEUED_SECONDS)).exclude(pk=exclude)
     marked = [run.pk for run in dead if _interrupt(run, SyncRun.State.RUNNING, STOPPED.format(
         alive=_when(run.last_alive_at)))]
     minutes = round(settings.SYNC_QUEUED_SECONDS / 60)
@@ -160,7 +159,7 @@ class Heartbeat:
 
     def beat(self) -> None:
         try:
-            SyncRun.objects.filter(pk=self.run_id).update(heartbeat_at=timezone.now())
+            SyncRun.objects.filter(pk=self.run_id).update(heartbeat_at=Now())
             if self.lease_token and not lease_renew(token=self.lease_token) and not self.lost:
                 self.lost = True
                 holder = SyncLease.objects.filter(name=LEASE_NAME).values_list("run_id", flat=True).first()

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.utils import timezone
+from django.db.models.functions import Now
 
 from syncer.http import (
     AccountLimit,
@@ -188,7 +188,7 @@ class RunProgress:
             # A ban met by the reading thread (which writes nothing) holds this run too: say so.
             SyncRun.objects.filter(pk=self.run.pk).update(
                 progress_done=done, progress_total=total, progress_label=(paused_notice() or self.line or label)[:200],
-                heartbeat_at=timezone.now())
+                heartbeat_at=Now())
             self.lease_check()
         if self.forward:
             self.forward(done, total, label)
@@ -196,7 +196,7 @@ class RunProgress:
     def note(self, text: str) -> None:
         """A wait or a retry (a service is down, a rate limit): shown in place of the step's
         label until the step moves on, so the page and the CLI do not look stuck."""
-        SyncRun.objects.filter(pk=self.run.pk).update(progress_label=text[:200], heartbeat_at=timezone.now())
+        SyncRun.objects.filter(pk=self.run.pk).update(progress_label=text[:200], heartbeat_at=Now())
         self._last_write = 0.0  # the step's next report puts its own label back at once
         if self.forward:
             self.forward(self._done, self._total, text)

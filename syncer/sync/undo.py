@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q import tasks as q
@@ -40,7 +41,7 @@ from syncer.models import ProgressBefore, RemoveBatch, SyncProgress, SyncRun, Sy
 from syncer.notify import notify_run_finished
 from syncer.sync import runs
 from syncer.sync.apply import MAX_REPOSTS, UNCERTAIN, batch_send
-from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
+from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release, settle_wait
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
 
 logger = logging.getLogger("syncer.sync")
@@ -270,7 +271,7 @@ def remove_rows(*, trakt, run: SyncRun, rows: Sequence[dict], guard: Callable[[]
 
 def _remove(batch: RemoveBatch, trakt) -> bool:
     """POST one remove batch: True when Trakt's answer is known, False when uncertain."""
-    RemoveBatch.objects.filter(pk=batch.pk).update(posted_at=timezone.now())
+    RemoveBatch.objects.filter(pk=batch.pk).update(posted_at=Now())  # the database's clock: see `settle_wait`
     answer = batch_send(batch, lambda: trakt.remove_from_history([r["history_id"] for r in batch.payload]),
                         mark=_mark)
     if answer is UNCERTAIN:
@@ -325,9 +326,7 @@ def removes_reconcile(*, trakt, run: SyncRun, guard: Callable[[], None] | None =
 
 def _settle(batch: RemoveBatch) -> None:
     """A remove of a killed process may still be landing: read history only after the delay."""
-    if batch.posted_at is None:
-        return
-    wait = (batch.posted_at + timedelta(seconds=settings.SYNC_RECONCILE_DELAY_SECONDS) - timezone.now()).total_seconds()
+    wait = settle_wait(since=batch.posted_at)
     if wait > 0:
         time.sleep(wait)
 
