@@ -41,6 +41,17 @@ MAX_BANS = 12
 
 # --- Errors ---------------------------------------------------------------------------------
 
+# An answer can repeat what was sent (Trakt's `error_description` quoting the refresh token or
+# the client secret), and error texts reach pages, the API and the database, not only the
+# logs: every message is masked where the error is built. The masker is the logs'
+# (`logs.redact.redact`), handed over in `syncer/apps.py`: this layer imports no app above it.
+_mask_secrets: Callable[[str], str] = str
+
+
+def mask_secrets_with(masker: Callable[[str], str]) -> None:
+    global _mask_secrets
+    _mask_secrets = masker
+
 
 class ApiError(Exception):
     """An answer from (or failure to reach) a remote service. Messages never carry secrets."""
@@ -51,7 +62,7 @@ class ApiError(Exception):
     def __init__(self, service: str, status: int | None, message: str, *, method: str = "", path: str = ""):
         self.service = service
         self.status = status
-        self.message = message
+        self.message = message = _mask_secrets(message)
         # Which request failed, so a message for people can say what was being done.
         self.method, self.path = method, path
         super().__init__(f"{service}: {message}" + (f" (HTTP {status})" if status else ""))

@@ -20,6 +20,7 @@ from django_q import tasks as q  # `q.async_task` looked up at call time: tests 
 
 from config.statuses import RECONCILED_STATUSES, parse_statuses
 from logs.context import log_to_run
+from logs.redact import redact
 from mappings.models import Mapping
 from mappings.seasons import fresh_show_seasons, trakt_show_seasons
 from mappings.services import default_resolver, mapping_resolve_many, show_seasons_refresh
@@ -213,7 +214,8 @@ def sync_run_scheduled() -> SyncRun | None:
 
 def _finish(run: SyncRun, state: str, error: str) -> None:
     run.refresh_from_db()
-    run.state, run.error, run.finished_at = state, error, timezone.now()
+    # Stored and shown on the pages and the API: no secret an error quoted (logs.redact).
+    run.state, run.error, run.finished_at = state, redact(error), timezone.now()
     run.errors = run.items.filter(state=SyncRunItem.State.FAILED).count() + (1 if error and state == "failed" else 0)
     run.save()
 

@@ -34,6 +34,7 @@ from django.utils.dateparse import parse_datetime
 from django_q import tasks as q
 
 from logs.context import log_to_run
+from logs.redact import redact
 from syncer.clients.trakt import HistoryItem
 from syncer.connections import trakt_client
 from syncer.http import ServiceUnavailable
@@ -358,6 +359,7 @@ def progress_restore(*, run: SyncRun) -> list[int]:
 
 def _finish(run: SyncRun, state: str, error: str) -> None:
     run.refresh_from_db()
-    run.state, run.error, run.finished_at = state, error, timezone.now()
+    # Stored and shown on the pages and the API: no secret an error quoted (logs.redact).
+    run.state, run.error, run.finished_at = state, redact(error), timezone.now()
     run.errors = 1 if error and state == SyncRun.State.FAILED else 0
     run.save()
