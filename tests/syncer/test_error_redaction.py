@@ -12,26 +12,16 @@ from tests.seeds import map_show
 
 
 @pytest.fixture
-def echoing_trakt(db, fake_anilist, trakt_connected, settings, api_secrets):
-    """A connected Trakt whose access token has expired and whose refresh answer quotes back the
-    refresh token and the client secret it was sent."""
+def library(db, fake_anilist, trakt_connected, settings, api_secrets):
     trakt_connected.add_show(100, seasons={1: 12})
     map_show(1, 100, title="Show A")
     fake_anilist.add_entry(11, 1, status="COMPLETED", progress=2, title="Show A")
-    refresh = decrypt(TraktToken.objects.get().refresh_token)
-    secret = settings.TRAKT_CLIENT_SECRET
-    trakt_connected.expire_tokens()
-    trakt_connected.fail(r"/oauth/token", status=400, times=None, body={
-        "error": "invalid_grant",
-        "error_description": f"refresh_token {refresh} is not valid for client {secret}"})
-    return refresh, secret
+    row = TraktToken.objects.get()
+    return decrypt(row.access_token), decrypt(row.refresh_token), settings.TRAKT_CLIENT_SECRET
 
 
-def test_a_refused_refresh_quoting_the_secrets_shows_and_stores_them_nowhere(echoing_trakt, staff_client, api):
-    refresh, secret = echoing_trakt
-    run = sync_run(mode="completed")
-    assert run.state == SyncRun.State.FAILED and "Trakt refused the refresh token" in run.error
-    texts = {
+def texts_people_read(run, staff_client, api) -> dict[str, str]:
+    return {
         "sync_run.error": SyncRun.objects.get(pk=run.pk).error,
         "trakt_token.last_error": TraktToken.objects.get().last_error,
         "/trakt/": staff_client.get("/trakt/").content.decode(),
@@ -39,9 +29,31 @@ def test_a_refused_refresh_quoting_the_secrets_shows_and_stores_them_nowhere(ech
         "run page": staff_client.get(f"/runs/{run.pk}/").content.decode(),
         "/api/runs/<id>": api.get(f"/api/runs/{run.pk}").content.decode(),
     }
-    assert "[redacted]" in texts["sync_run.error"] and "[redacted]" in texts["trakt_token.last_error"]
-    leaked = [where for where, text in texts.items() if refresh in text or secret in text]
-    assert leaked == []
+
+
+def test_an_error_answer_quoting_the_secrets_shows_and_stores_them_nowhere(library, trakt_connected,
+                                                                          staff_client, api):
+    access, refresh, secret = library
+    trakt_connected.fail(r"/sync/history", method="POST", status=400, times=None, body={
+        "error": "bad_request",
+        "error_description": f"token {access} (refresh {refresh}) is not valid for client {secret}"})
+    run = sync_run(mode="completed")
+    assert run.state == SyncRun.State.FAILED and "[redacted]" in run.error
+    texts = texts_people_read(run, staff_client, api)
+    assert [where for where, text in texts.items() if access in text or refresh in text or secret in text] == []
+
+
+def test_a_refused_refresh_quoting_the_secrets_shows_and_stores_them_nowhere(library, trakt_connected,
+                                                                            staff_client, api):
+    access, refresh, secret = library
+    trakt_connected.expire_tokens()
+    trakt_connected.fail(r"/oauth/token", status=400, times=None, body={
+        "error": "invalid_grant",
+        "error_description": f"refresh_token {refresh} is not valid for client {secret}"})
+    run = sync_run(mode="completed")
+    assert run.state == SyncRun.State.FAILED and "Trakt refused the refresh token" in run.error
+    texts = texts_people_read(run, staff_client, api)
+    assert [where for where, text in texts.items() if refresh in text or secret in text] == []
 
 
 def test_an_api_error_masks_a_known_secret_where_it_is_built(settings):
