@@ -1,9 +1,14 @@
-"""Logging in and out: Django's views, throttled by django-axes (settings: AXES_*)."""
+"""Logging in and out: Django's views, throttled by django-axes (settings: AXES_*) per user name
+and address, and per address across user names (`AddressLimitBackend`)."""
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.shortcuts import render
+from django.utils import timezone
 
 from config.access import public
 
@@ -18,6 +23,32 @@ login = public(auth_views.LoginView.as_view())
 logout = public(auth_views.LogoutView.as_view())
 
 
+class AddressLimitBackend:
+    """Refuses every login from an address with LOGIN_ADDRESS_FAILURE_LIMIT wrong passwords in
+    the last LOGIN_LOCKOUT_MINUTES, whatever the user names: axes locks a user name and address
+    pair, which four tries for each of many names never reach (password spraying).
+
+    Placed after axes' backend (which has set `request.axes_ip_address`) and before the one that
+    checks passwords; it counts axes' own records of failures, one row per name and address."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        address, limit = getattr(request, "axes_ip_address", None), settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        if not address or not limit or address_failures(address) < limit:  # 0: no address limit
+            return None
+        request.axes_locked_out = True  # axes' middleware answers with `locked_out` below
+        request.address_locked_out = address
+        raise PermissionDenied("too many failed logins from this address")
+
+    def get_user(self, user_id):
+        return None
+
+
+def address_failures(address: str) -> int:
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=since)
+    return failures.aggregate(total=Sum("failures_since_start"))["total"] or 0
+
+
 def locked_out(request, response=None, credentials=None):
     """`AXES_LOCKOUT_CALLABLE`: the login page again, saying why and for how long (429).
 
@@ -30,5 +61,6 @@ def locked_out(request, response=None, credentials=None):
         "locked_out": True,
         "lockout_minutes": minutes,
         "next": request.POST.get("next", ""),
+        "locked_address": getattr(request, "address_locked_out", ""),
     }
     return render(request, "registration/login.html", context, status=LOCKED_OUT_STATUS)

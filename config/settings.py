@@ -128,6 +128,8 @@ LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out user and client before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
+    # Then: refuses an address that failed too often across user names (password spraying).
+    "config.login.AddressLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one user name
@@ -135,6 +137,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And after LOGIN_ADDRESS_FAILURE_LIMIT wrong passwords from one address whatever the user
+# names, that address is refused for LOGIN_LOCKOUT_MINUTES (config/login.py).
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.login.locked_out"
 # Only attempts and lockouts are recorded, not every successful login.

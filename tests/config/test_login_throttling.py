@@ -88,3 +88,48 @@ def test_a_successful_login_forgets_earlier_failures(client, staff_user):
     for _ in range(4):
         log_in(client, "wrong")
     assert log_in(client, PASSWORD).status_code == 302
+
+
+# --- password spraying: many user names from one address -------------------------------------
+
+
+def spray(names, address="198.51.100.7"):
+    return [log_in(Client(), "wrong", username=name, address=address).status_code for name in names]
+
+
+def test_failures_across_many_user_names_from_one_address_block_that_address(staff_user, settings):
+    assert settings.LOGIN_ADDRESS_FAILURE_LIMIT == 20
+    # Four tries per name stays under the per-name lockout (5); the address's total does not.
+    assert spray([f"user{i // 4}" for i in range(20)]) == [200] * 20
+    blocked = log_in(Client(), PASSWORD, address="198.51.100.7")
+    assert blocked.status_code == 429 and not signed_in(Client())
+    assert b"Too many failed logins from this address" in blocked.content
+    assert b"axes_reset_ip 198.51.100.7" in blocked.content
+
+
+def test_the_address_block_leaves_other_addresses_alone(client, staff_user):
+    spray([f"user{i}" for i in range(20)])
+    assert log_in(client, PASSWORD, address="192.0.2.99").status_code == 302 and signed_in(client)
+
+
+def test_the_address_block_ends_after_the_cool_off(client, staff_user):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+
+    spray([f"user{i}" for i in range(20)])
+    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.first().attempt_time - timedelta(minutes=16))
+    assert log_in(client, PASSWORD, address="198.51.100.7").status_code == 302
+
+
+def test_the_admin_login_is_held_to_the_address_limit_too(staff_user):
+    spray([f"user{i}" for i in range(20)])
+    response = Client().post("/admin/login/", {"username": "staff", "password": PASSWORD},
+                             REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 429
+
+
+def test_an_address_limit_of_0_turns_the_address_lockout_off(client, staff_user, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 0
+    spray([f"user{i}" for i in range(20)])
+    assert log_in(client, PASSWORD, address="198.51.100.7").status_code == 302
