@@ -39,8 +39,7 @@ class AddressLimitBackend:
         request.address_locked_out = address
         raise PermissionDenied("too many failed logins from this address")
 
-    def get_user(self, user_id):
-        return None
+    # No `get_user`: it logs no one in, and `force_login` takes the first backend that has one.
 
 
 def address_failures(address: str) -> int:

@@ -133,3 +133,9 @@ def test_an_address_limit_of_0_turns_the_address_lockout_off(client, staff_user,
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 0
     spray([f"user{i}" for i in range(20)])
     assert log_in(client, PASSWORD, address="198.51.100.7").status_code == 302
+
+
+def test_a_session_started_by_force_login_stays_signed_in(client, staff_user):
+    # The address check logs no one in: the session must name the backend that does.
+    client.force_login(staff_user)
+    assert client.get("/").status_code == 200
