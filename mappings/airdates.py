@@ -84,22 +84,22 @@ def score_run(sequence: Sequence[tuple[int, int, int | None]], start: int, sched
 
 def agreeing_starts(sequence: Sequence[tuple[int, int, int | None]], schedule: Mapping[int, int],
                     episodes: int | None) -> list[int]:
-    """Every start index whose run agrees. Only starts that put the entry's first dated episode
-    on a Trakt episode of the same airing can agree, so only those are scored: a long show
-    (One Piece) costs a pass over its dates, not one per start."""
-    dated = sorted(e for e in schedule if e >= 1 and not (episodes and e > episodes))
-    if not dated:
-        return []
-    anchor = dated[0]
-    day = schedule[anchor]
-    out = []
+    """Every start index whose run agrees. A run that agrees puts at least one of the entry's
+    dated episodes on a Trakt episode of the same airing, so only starts that do are scored;
+    every dated episode is an anchor, not only the first: a run may agree apart from one odd
+    date, and that date may be episode 1's (an advance premiere a week early). A long show (One
+    Piece) costs a pass over its dates, not one per start."""
+    dated = [e for e in schedule if e >= 1 and not (episodes and e > episodes)]
+    by_day: dict[int, list[int]] = {}
     for index, (_, _, trakt_day) in enumerate(sequence):
-        start = index - (anchor - 1)
-        if trakt_day is None or start < 0 or abs(trakt_day - day) > SAME_AIRING_DAYS:
-            continue
-        if score_run(sequence, start, schedule, episodes).agrees:
-            out.append(start)
-    return out
+        if trakt_day is not None:
+            by_day.setdefault(trakt_day, []).append(index)
+    starts = {index - (episode - 1)
+              for episode in dated
+              for day in range(schedule[episode] - SAME_AIRING_DAYS, schedule[episode] + SAME_AIRING_DAYS + 1)
+              for index in by_day.get(day, ())}
+    return [start for start in sorted(starts)
+            if start >= 0 and score_run(sequence, start, schedule, episodes).agrees]
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,10 @@ def verify_start(seasons: Sequence[SeasonLike], start: tuple[int, int], schedule
     found = agreeing_starts(sequence, schedule, episodes)
     if score.agrees:
         # A season dropped on one day fits many runs: the dates then confirm nothing.
-        return Verdict("confirmed" if set(found) <= {index} else "unknown", start)
+        if not set(found) <= {index}:
+            return Verdict("unknown", start)
+        # The one date that may differ in a run that agrees is named (the mapping's `source`).
+        return Verdict("confirmed", start, _dates_line(sequence, index, schedule, episodes))
     why = _dates_line(sequence, index, schedule, episodes)
     if len(found) == 1:
         season, number, _ = sequence[found[0]]
@@ -162,12 +165,13 @@ def verify_start(seasons: Sequence[SeasonLike], start: tuple[int, int], schedule
 
 def place_by_dates(seasons: Sequence[SeasonLike], schedule: Mapping[int, int],
                    episodes: int | None) -> tuple[tuple[int, int] | None, str]:
-    """The one start whose run agrees with the entry's dates, or None and why not."""
+    """The one start whose run agrees with the entry's dates and the date that differs in it
+    ("" when none does), or None and why not."""
     sequence = aired_sequence(seasons)
     found = agreeing_starts(sequence, schedule, episodes)
     if len(found) == 1:
         season, number, _ = sequence[found[0]]
-        return (season, number), ""
+        return (season, number), _dates_line(sequence, found[0], schedule, episodes)
     if not found:
         return None, "no run of Trakt episodes aired when its episodes did"
     runs = ", ".join(_where(sequence, i) for i in found[:4])

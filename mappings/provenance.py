@@ -18,6 +18,7 @@ def placed_by(source: str, *, is_manual: bool = False) -> str:
         return MANUAL
     text = (source or "").lower()
     _, has_start, start = text.rpartition("; start ")
-    words = (start if has_start else text).split()
+    # What follows the start's own words ("; one date differs: ...") names no source.
+    words = (start.partition("; ")[0] if has_start else text).split()
     first = words[0] if words else ""
     return first if first in PLACERS else ""

@@ -234,6 +234,13 @@ def start_candidates(facts: SourceFacts, show_tmdb: int | None, format_: str | N
     return out
 
 
+def odd_date(line: str) -> str:
+    """The one date a run that agrees may differ on (an advance premiere), as the end of the
+    mapping's `source`, so a person can check it on both sites; "" when every date agrees.
+    Worded without "air dates": the dates only confirmed a source's start."""
+    return f"; one date differs: {line}" if line else ""
+
+
 def _uncovered(ranges: list, episodes: int | None) -> bool:
     """Whether some of the entry's AniList episodes fall outside the ranges (a `null` range,
     a gap, or more AniList episodes than the ranges map): those must stay unplaced."""
@@ -477,18 +484,18 @@ class Resolver:
             if start is None:
                 why.append(f"Trakt show {trakt_id}: {problem}")
             else:
-                placed.append((show, start))
+                placed.append((show, start, problem))
         if len(placed) != 1:
             if len(placed) > 1:
                 why.append("its air dates match runs on several Trakt shows ("
-                           + ", ".join(str(s.trakt_id) for s, _ in placed) + ")")
+                           + ", ".join(str(s.trakt_id) for s, _, _ in placed) + ")")
             logger.info("AniList %s not placed by air dates: %s", media.id, "; ".join(why))
             return None, "; ".join(why)
-        show, (season, number) = placed[0]
+        show, (season, number), odd = placed[0]
         related = f" ({show.relation.lower()} AniList {show.anilist_id})" if show.anilist_id else ""
         res = Resolution(kind="show", trakt_id=show.trakt_id, start_season=season, start_episode=number,
                          trakt_title=show.trakt_title, trakt_slug=show.trakt_slug,
-                         source=f"air dates S{season}E{number}{related}")
+                         source=f"air dates S{season}E{number}{related}{odd_date(odd)}")
         logger.info("AniList %s placed by air dates on Trakt %s S%sE%s%s (%s)", media.id, show.trakt_id, season,
                     number, related, reason)
         return res, ""
@@ -641,7 +648,7 @@ class Resolver:
             moved = start != (candidate.season, candidate.episode) and not candidate.ranges
             res.source += f"; start {candidate.source}" + (
                 f" S{candidate.season}E{candidate.episode} = Trakt S{start[0]}E{start[1]}" if moved else ""
-            )
+            ) + odd_date(verdict.reason if verdict.outcome == "confirmed" else "")
             return
         res.unmapped_reason = "; ".join(reasons)
         if refuted:

@@ -3,7 +3,7 @@
 Dates are realistic: Re:Zero's cours as they aired in Japan (TMDB files them all in season 1),
 a split cour resuming months later, a double-episode week, a season dropped on one day."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -115,7 +115,9 @@ def test_a_drop_day_season_or_a_dateless_show_places_nothing():
     drop = broadcasts("2023-07-20", 10, every_days=0)
     layout = [aired_season(1, broadcasts("2021-07-22", 10)), aired_season(2, drop + drop)]
     start, why = place_by_dates(layout, _days(schedule(drop)), 10)
-    assert start is None and why.startswith("its air dates match several runs of Trakt episodes equally (S2E1")
+    # S1E10 is one of them too: the season's last episode, then nine of the drop (9 of 10 agree).
+    assert start is None and why.startswith("its air dates match several runs of Trakt episodes equally (")
+    assert "S2E1," in why
     start, why = place_by_dates([Season(1, tuple(range(1, 13)))], _days(schedule(drop)), 10)
     assert start is None and why == "no run of Trakt episodes aired when its episodes did"
 
@@ -169,3 +171,38 @@ def test_a_start_the_dates_gave_stands_when_the_dates_say_nothing_now(what, date
     layout = rezero() + [aired_season(2, REZERO_S3)]  # would be ambiguous, were enough dates compared
     verdict = recheck_start(layout, (1, 51), _days(schedule(REZERO_S3[:dated])), 16)
     assert verdict.outcome == "unknown", what
+
+
+# --- a run that agrees apart from one odd date ------------------------------------------------
+# Re:Zero S3's 16 episodes, the first shown a week early on AniList (an advance premiere) while
+# TMDB dates it with the broadcast: 15 of 16 dates agree, which is a run that agrees.
+EARLY_PREMIERE = [REZERO_S3[0] - timedelta(days=7)] + REZERO_S3[1:]
+ODD_DATE = "episode 1 aired 2024-09-25 on AniList, Trakt S1E51 on 2024-10-02"
+
+
+def test_a_start_whose_run_agrees_apart_from_an_early_premiere_is_confirmed_and_the_odd_date_named():
+    verdict = verify_start(rezero(), (1, 51), _days(schedule(EARLY_PREMIERE)), 16)
+    assert (verdict.outcome, verdict.start, verdict.reason) == ("confirmed", (1, 51), ODD_DATE)
+
+
+def test_a_start_one_off_is_corrected_to_the_run_that_agrees_apart_from_an_early_premiere():
+    verdict = verify_start(rezero(), (1, 52), _days(schedule(EARLY_PREMIERE)), 16)
+    assert (verdict.outcome, verdict.start) == ("corrected", (1, 51))
+
+
+def test_an_entry_with_an_early_premiere_is_placed_by_dates_and_the_odd_date_named():
+    assert place_by_dates(rezero(), _days(schedule(EARLY_PREMIERE)), 16) == ((1, 51), ODD_DATE)
+
+
+def test_a_start_the_dates_gave_still_stands_with_an_early_premiere():
+    verdict = recheck_start(rezero(), (1, 51), _days(schedule(EARLY_PREMIERE)), 16)
+    assert (verdict.outcome, verdict.start) == ("confirmed", (1, 51))
+
+
+def test_runs_that_each_agree_apart_from_one_date_are_still_several_runs():
+    # S3 twice: as broadcast, and with the premiere's early date but episode 6 re-dated a month
+    # later. Each run agrees apart from one date: the dates cannot choose.
+    moved = EARLY_PREMIERE[:5] + [REZERO_S3[5] + timedelta(days=30)] + REZERO_S3[6:]
+    layout = [aired_season(1, REZERO_S3), aired_season(2, moved)]
+    start, why = place_by_dates(layout, _days(schedule(EARLY_PREMIERE)), 16)
+    assert start is None and why.startswith("its air dates match several runs of Trakt episodes equally")

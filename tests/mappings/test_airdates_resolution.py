@@ -200,9 +200,10 @@ def test_a_sequel_dropped_on_one_day_stays_unmapped_with_the_reason(fake_trakt, 
     fake_anilist.relations[S3] = [(S2_PART2, "PREQUEL")]
     row = mapping_resolve(media=media(S3, format="TV", episodes=16))
     assert row.trakt_id is None
+    # S1E50 too: S2 Part 2's last episode, then fifteen of the drop (15 of 16 agree).
     assert row.unmapped_reason == (
         f"no source knows this entry; air dates: Trakt show {REZERO}: its air dates match several runs of "
-        "Trakt episodes equally (S1E51, S1E52, S1E53, S1E54)")
+        "Trakt episodes equally (S1E50, S1E51, S1E52, S1E53)")
 
 
 @pytest.mark.django_db
@@ -330,3 +331,27 @@ def test_a_correction_that_would_run_into_the_next_season_is_held_instead(fake_t
     assert row.trakt_id is None and row.held_trakt_id == 500
     assert row.unmapped_reason == ("fribb: air dates put it at S1E3, which runs into the next Trakt season: "
                                    "map it manually")
+
+# Re:Zero S3 with its premiere shown a week early on AniList: 15 of 16 dates agree.
+
+
+@pytest.mark.django_db
+def test_a_start_whose_run_agrees_apart_from_an_early_premiere_is_kept_and_names_the_odd_date(
+        fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    fribb_says(S3, 50)
+    fake_anilist.schedules[S3] = schedule([COURS[3][0] - timedelta(days=7)] + COURS[3][1:])
+    row = mapping_resolve(media=media(S3, format="TV", episodes=16))
+    assert (row.trakt_id, row.start_season, row.start_episode) == (REZERO, 1, 51)
+    assert row.source == (f"fribb tmdb {REZERO_TMDB}; start fribb; one date differs: episode 1 aired "
+                          "2024-09-25 on AniList, Trakt S1E51 on 2024-10-02")
+    assert row.placed_by == "fribb" and not row.placed_by_dates
+
+
+@pytest.mark.django_db
+def test_an_entry_fribb_puts_one_late_with_an_early_premiere_is_corrected_not_held(fake_trakt, fake_anilist):
+    rezero_on_trakt(fake_trakt)
+    fribb_says(S3, 51)
+    fake_anilist.schedules[S3] = schedule([COURS[3][0] - timedelta(days=7)] + COURS[3][1:])
+    row = mapping_resolve(media=media(S3, format="TV", episodes=16))
+    assert (row.trakt_id, row.held_trakt_id, row.start_season, row.start_episode) == (REZERO, None, 1, 51)
