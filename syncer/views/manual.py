@@ -25,7 +25,12 @@ def manual_mapping(request):
         if form.is_valid():
             saved = _save(form)
         if saved is not None:
-            form = ManualMappingForm(initial={"anilist": saved.anilist_id})
+            # The form keeps what was saved (the start fields as saved, a pasted URL's season
+            # included), so the next entry of the same show is one edit away.
+            form = ManualMappingForm(initial={
+                "anilist": saved.anilist_id, "trakt": request.POST.get("trakt", ""), "kind": saved.type,
+                "start_season": saved.start_season if saved.start_season is not None else 1,
+                "start_episode": saved.start_episode or 1})
     else:
         form = ManualMappingForm(initial={"anilist": request.GET.get("anilist", "")})
     anilist_id = saved.anilist_id if saved else parse_anilist_id(str(form["anilist"].value() or ""))
