@@ -27,9 +27,21 @@ def notify_enabled() -> bool:
     return bool(settings.NOTIFY_URLS)
 
 
-def notify_send(*, title: str, body: str) -> bool:
-    """Send one message to every `NOTIFY_URLS` target. True when all of them took it; False (and
-    a log line) otherwise. Never raises."""
+# Apprise's notification types, so a channel can route or colour them (a failure apart from a
+# success); the values are Apprise's own `NotifyType` strings.
+INFO, SUCCESS, WARNING, FAILURE = "info", "success", "warning", "failure"
+
+
+def plain(text: str) -> str:
+    """A message as a chat or a mail shows it: the `command` quotes the pages turn into code
+    are dropped (a notification shows them literally)."""
+    return text.replace("`", "")
+
+
+def notify_send(*, title: str, body: str, kind: str = INFO) -> bool:
+    """Send one message to every `NOTIFY_URLS` target, as Apprise type `kind` (INFO, SUCCESS,
+    WARNING, FAILURE). True when all of them took it; False (and a log line) otherwise. Never
+    raises."""
     if not notify_enabled():
         return False
     for url in settings.NOTIFY_URLS:
@@ -41,7 +53,8 @@ def notify_send(*, title: str, body: str) -> bool:
         for url in settings.NOTIFY_URLS:
             if not sender.add(url):
                 logger.warning("Notification target %s is not a URL Apprise understands", redact(url))
-        sent = bool(len(sender)) and sender.notify(title=redact(f"{APP}: {title}"), body=redact(body))
+        sent = bool(len(sender)) and sender.notify(title=redact(f"{APP}: {title}"), body=redact(plain(body)),
+                                                   notify_type=kind)
     except Exception as exc:  # noqa: BLE001 - a courtesy must never break the caller
         logger.warning("Notification not sent: %s", redact(f"{type(exc).__name__}: {exc}"))
         return False
@@ -56,11 +69,11 @@ def notify_run_finished(run) -> None:
     if not notify_enabled() or run.dry_run:
         return
     if run.state == "failed":
-        notify_send(title=f"sync #{run.pk} failed",
+        notify_send(title=f"sync #{run.pk} failed", kind=FAILURE,
                     body=f"The {run.mode} sync #{run.pk} failed: {run.error or 'see its log'}")
     elif (run.state == "succeeded" and run.trigger == "scheduled" and run.posted
           and settings.NOTIFY_SCHEDULED_POSTS):
-        notify_send(title=f"sync #{run.pk}", body=run_summary_line(run))
+        notify_send(title=f"sync #{run.pk}", body=run_summary_line(run), kind=SUCCESS)
 
 
 def run_summary_line(run) -> str:
@@ -85,16 +98,16 @@ def notify_unmapped(entries: Iterable[tuple[int, str, str]]) -> None:
     if not fresh:
         return
     lines = fresh[:MAX_LISTED] + ([f"... and {len(fresh) - MAX_LISTED} more"] if len(fresh) > MAX_LISTED else [])
-    sent = notify_send(title=f"{len(fresh)} new unmapped entr{'y' if len(fresh) == 1 else 'ies'}",
+    sent = notify_send(title=f"{len(fresh)} new unmapped entr{'y' if len(fresh) == 1 else 'ies'}", kind=WARNING,
                        body="Add a manual mapping for these (Mappings page or the admin):\n" + "\n".join(lines))
     if not sent:  # not announced after all: the next run tries again
         NotifiedUnmapped.objects.filter(anilist_id__in=claimed).delete()
 
 
 def notify_trakt_reconnect(reason: str) -> None:
-    notify_send(title="reconnect Trakt",
+    notify_send(title="reconnect Trakt", kind=WARNING,
                 body=f"Trakt refused the saved connection ({reason}). Syncing is stopped until you "
-                     "reconnect Trakt (Trakt page, or `manage.py trakt_auth`).")
+                     "reconnect Trakt (Trakt page, or manage.py trakt_auth).")
 
 
 def notify_test() -> bool:

@@ -76,7 +76,8 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
             except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
                 message = runs.failure_message(exc)
                 # The traceback is kept for bugs only (the log filter drops it for expected failures).
-                logger.error("Sync %s (%s) failed: %s", run.pk, run.mode, message, exc_info=exc)
+                logger.error("%s %s (%s) failed: %s", "Preview" if run.dry_run else "Sync", run.pk, run.mode,
+                             message, exc_info=exc)
                 _end(run, SyncRun.State.FAILED, message)
             else:
                 _end(run, SyncRun.State.SUCCEEDED, "")

@@ -1,6 +1,7 @@
 """Notifications through Apprise's JSON URL to a loopback receiver (and to one that is down)."""
 
 import logging
+import re
 
 import pytest
 
@@ -144,3 +145,31 @@ def test_the_dashboard_explains_notify_urls_when_none_is_set(staff_client, setti
     html = staff_client.get("/").content.decode()
     assert "No notifications: set <code>NOTIFY_URLS</code>" in html
     assert "Send test notification" not in html
+
+
+def test_each_notification_has_the_apprise_type_a_channel_can_route_by(receiver, fake_anilist, trakt_connected,
+                                                                       settings, django_capture_on_commit_callbacks):
+    trakt_connected.add_show(100, seasons={1: 3})
+    map_show(1, 100)
+    fake_anilist.add_entry(11, 1, status="COMPLETED", progress=1, episodes=1)
+    fake_anilist.add_entry(12, 2, status="COMPLETED", progress=1, episodes=1, title="Lost Show")
+    settings.NOTIFY_SCHEDULED_POSTS = True
+    sync_run(mode="completed", trigger="scheduled")  # posts one play, one entry unmapped
+    trakt_connected.refresh_tokens.clear()
+    trakt_connected.expire_tokens()
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_run(mode="completed")  # the token is refused: reconnect Trakt, and a failed run
+    types = sorted((re.sub(r" #\d+", "", m["title"].split(": ", 1)[1]), m["type"]) for m in receiver.messages)
+    assert types == [("1 new unmapped entry", "warning"), ("reconnect Trakt", "warning"),
+                     ("sync", "success"), ("sync failed", "failure")]
+
+
+def test_a_notification_shows_no_markup(receiver, fake_anilist, trakt_connected, django_capture_on_commit_callbacks):
+    trakt_connected.refresh_tokens.clear()
+    trakt_connected.expire_tokens()
+    fake_anilist.add_entry(11, 1, status="COMPLETED", progress=1, episodes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_run(mode="completed")
+    assert receiver.messages
+    for message in receiver.messages:
+        assert "`" not in message["message"], message["message"]

@@ -151,3 +151,14 @@ def test_reading_the_season_lists_reports_progress_per_show(db, fake_anilist, tr
     reports = []
     ok(sync_run(mode="completed", progress=lambda done, total, label: reports.append((done, total, label))))
     assert [(d, t) for d, t, label in reports if label == "Reading Trakt seasons"] == [(0, 3), (1, 3), (2, 3)]
+
+
+def test_a_failed_preview_is_logged_as_a_failed_preview(db, fake_anilist, trakt_connected, caplog):
+    from syncer.sync.services import sync_run
+
+    fake_anilist.fail(r"/", status=500, times=None)
+    with caplog.at_level("ERROR", logger="syncer.sync"):
+        run = sync_run(mode="incremental", dry_run=True)
+    assert run.state == "failed"
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert line.startswith(f"Preview {run.pk} (incremental) failed: "), line
