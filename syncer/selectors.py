@@ -1,11 +1,11 @@
 """Reads for the web pages (dashboard, sync page). Each is a fixed, small number of queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
@@ -146,23 +146,125 @@ def run_items_page(*, run: SyncRun, action: str = "", page: int | str = 1,
 
 
 def _with_trakt_titles(items: list[SyncRunItem]) -> list[SyncRunItem]:
-    ids = {item.anilist_id for item in items if item.trakt_id}
+    """Each item gets `trakt_title` and `trakt_slug` of its target; an episode synced before
+    (planned without a target) gets its entry's mapped show or movie (`mapped_*`) instead."""
+    ids = {item.anilist_id for item in items if item.trakt_id or item.action == SyncRunItem.Action.ALREADY_SYNCED}
     targets = {
         row["anilist_id"]: row
-        for row in Mapping.objects.filter(anilist_id__in=ids).values("anilist_id", "trakt_id", "trakt_title", "trakt_slug")
+        for row in Mapping.objects.filter(anilist_id__in=ids).values("anilist_id", "trakt_id", "trakt_title",
+                                                                     "trakt_slug", "type")
     } if ids else {}
     for item in items:
         row = targets.get(item.anilist_id)
         same = row is not None and row["trakt_id"] == item.trakt_id
         item.trakt_title = row["trakt_title"] if same else ""
         item.trakt_slug = row["trakt_slug"] if same else ""
+        untargeted = not item.trakt_id and row is not None and row["trakt_id"]
+        item.mapped_title = (row["trakt_title"] or str(row["trakt_id"])) if untargeted else ""
+        item.mapped_slug = row["trakt_slug"] if untargeted else ""
+        item.mapped_id = row["trakt_id"] if untargeted else None
+        item.mapped_type = (row["type"] or "show") if untargeted else ""
     return items
-
 
 
 def run_planned_posts(*, run: SyncRun) -> int:
     """How many plays a preview would post (a dry run's `posted` count stays 0)."""
     return SyncRunItem.objects.filter(run=run, action=SyncRunItem.Action.POST).count()
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """A run's numbers, every one counted from its plan rows, so the counts line, the tabs, the
+    "it stopped" sentence and the CLI agree with the table below them.
+
+    `found`: AniList episodes in the plan; `planned`: its plays to post (or, for an undo, to
+    remove); `posted`: plays Trakt confirmed (an undo: removed), `undone` of them taken back by an
+    undo since; `not_reached`, `pending`,
+    `failed`, `not_found`: the other ends of a play; `gone`: an undo's plays already off Trakt.
+    `leftovers`: plays of an earlier, interrupted run this run posted (or found posted) while
+    settling that run's unconfirmed batches, with `leftover_runs` the runs they belong to."""
+
+    found: int = 0
+    planned: int = 0
+    posted: int = 0
+    not_reached: int = 0
+    pending: int = 0
+    failed: int = 0
+    not_found: int = 0
+    already_synced: int = 0
+    unmapped: int = 0
+    gone: int = 0
+    undone: int = 0
+    leftovers: int = 0
+    leftover_runs: tuple = ()
+    errors: int = 0
+    undo: bool = False
+    dry_run: bool = False
+
+    @property
+    def to_post(self) -> int:
+        """What a preview would post (or an undo preview remove)."""
+        return self.planned - self.gone
+
+
+_PLAY_ACTIONS = (SyncRunItem.Action.POST, SyncRunItem.Action.REMOVE)
+_EPISODE_ACTIONS = (*_PLAY_ACTIONS, SyncRunItem.Action.ALREADY_SYNCED, SyncRunItem.Action.UNMAPPED)
+
+
+def runs_counts(runs: list[SyncRun]) -> dict[int, RunCounts]:
+    """`RunCounts` of each run, by id: one grouped query for all of them (two with leftovers)."""
+    ids = [run.pk for run in runs if run is not None]
+    groups: dict[int, dict[tuple, int]] = {pk: {} for pk in ids}
+    rows = (SyncRunItem.objects.filter(run_id__in=ids, action__in=_EPISODE_ACTIONS)
+            .values_list("run_id", "action", "state", "reason").annotate(n=Count("id")).order_by())
+    for run_id, action, state, reason, n in rows:
+        # An undo line with a reason is a play already gone from Trakt; the other reasons say
+        # why a line is what it is and change no count.
+        key = (action, state, bool(reason) and action == SyncRunItem.Action.REMOVE)
+        groups[run_id][key] = groups[run_id].get(key, 0) + n
+    counts = {}
+    for run in runs:
+        if run is None:
+            continue
+        g = groups[run.pk]
+        undo = run.mode == SyncRun.Mode.UNDO
+
+        def n(action=None, state=None, gone=None, _g=g):
+            return sum(v for (a, s, r), v in _g.items()
+                       if (action is None or a == action) and (state is None or s == state)
+                       and (gone is None or r == gone))
+
+        play = SyncRunItem.Action.REMOVE if undo else SyncRunItem.Action.POST
+        done_state = SyncRunItem.State.REMOVED if undo else SyncRunItem.State.POSTED
+        # A play an undo took back off Trakt was still posted by this run (`undone` of them).
+        undone = 0 if undo or run.dry_run else n(play, SyncRunItem.State.REMOVED)
+        posted = 0 if run.dry_run else n(play, done_state) + undone
+        gone = n(play, gone=True) if run.dry_run else n(play, SyncRunItem.State.NOT_FOUND) if undo else 0
+        counts[run.pk] = RunCounts(
+            found=n() , planned=n(play), posted=posted,
+            not_reached=0 if run.dry_run else n(play, SyncRunItem.State.PLANNED),
+            pending=n(play, SyncRunItem.State.PENDING), failed=n(play, SyncRunItem.State.FAILED),
+            not_found=0 if undo else n(play, SyncRunItem.State.NOT_FOUND),
+            already_synced=n(SyncRunItem.Action.ALREADY_SYNCED), unmapped=n(SyncRunItem.Action.UNMAPPED),
+            gone=gone, undone=undone, leftovers=0 if run.dry_run or undo else max(run.posted - posted, 0),
+            errors=run.errors, undo=undo, dry_run=run.dry_run)
+    for pk, c in counts.items():
+        if c.leftovers:
+            owners = (SyncRunItem.objects.filter(batch__run_id=pk).exclude(run_id=pk)
+                      .values_list("run_id", flat=True).distinct().order_by("run_id"))
+            counts[pk] = replace(c, leftover_runs=tuple(owners))
+    return counts
+
+
+def run_counts(run: SyncRun) -> RunCounts:
+    return runs_counts([run])[run.pk]
+
+
+def run_superseded_by(run: SyncRun) -> SyncRun | None:
+    """The first real run of the same sync that started after this preview and did not fail
+    to start: the preview's "Run it" offer is stale once there is one."""
+    return (SyncRun.objects.filter(id__gt=run.pk, dry_run=False, mode=run.mode, anilist_id=run.anilist_id)
+            .exclude(state__in=[SyncRun.State.REFUSED]).order_by("id").first())
 
 
 def sources_imported() -> bool:
@@ -190,6 +292,10 @@ def unmapped_summary(*, limit: int = UNMAPPED_SHOWN) -> Unmapped:
     rows = list(queryset[: limit + 1])
     count = len(rows) if len(rows) <= limit else queryset.count()
     return Unmapped(rows=rows[:limit], count=count)
+
+
+def anything_mapped() -> bool:
+    return Mapping.objects.filter(trakt_id__isnull=False).exists()
 
 
 def disputed_episodes() -> list:

@@ -66,7 +66,7 @@ def run(row: SyncRun) -> dict:
         "startedAt": iso(row.started_at),
         "finishedAt": iso(row.finished_at),
         "progress": {"done": row.progress_done, "total": row.progress_total, "label": row.progress_label},
-        "counts": {
+        "counts": _undo_counts(row) if row.mode == SyncRun.Mode.UNDO else {
             "found": row.found,
             "posted": row.posted,
             "alreadySynced": row.already_synced,
@@ -76,6 +76,12 @@ def run(row: SyncRun) -> dict:
         },
         "error": row.error,
     }
+
+
+def _undo_counts(row: SyncRun) -> dict:
+    """An undo removes: its plays found, removed (or, previewed, to remove) and already gone."""
+    plays = {"toRemove": row.found - row.not_found} if row.dry_run else {"removed": row.posted}
+    return {"found": row.found, **plays, "alreadyGone": row.not_found, "errors": row.errors}
 
 
 def run_item(item: SyncRunItem) -> dict:

@@ -76,8 +76,9 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
             except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
                 message = runs.failure_message(exc)
                 # The traceback is kept for bugs only (the log filter drops it for expected failures).
+                # `run_failure`: the CLI, which prints the run's error itself, keeps this line off the terminal.
                 logger.error("%s %s (%s) failed: %s", "Preview" if run.dry_run else "Sync", run.pk, run.mode,
-                             message, exc_info=exc)
+                             message, exc_info=exc, extra={"run_failure": run.pk})
                 _end(run, SyncRun.State.FAILED, message)
             else:
                 _end(run, SyncRun.State.SUCCEEDED, "")
@@ -269,8 +270,8 @@ def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, on_page: sour
                                    rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now,
                                    statuses=statuses, on_page=on_page)
     if run.mode == SyncRun.Mode.SHOW:
-        produced = sources.single_show(anilist, user_id=user_id, anilist_id=run.anilist_id,
-                                       progress_of=snapshot.last_abs, now=now, statuses=statuses)
+        produced = sources.single_show(anilist, user_id=user_id, anilist_id=run.anilist_id, now=now,
+                                       statuses=statuses)
         if not produced.entries:
             logger.warning("AniList %s is not on your AniList list: nothing to sync", run.anilist_id)
         return produced

@@ -90,7 +90,7 @@ def from_list(client, *, user_id: int, statuses: tuple[str, ...], progress_of, n
     return Produced(events, entries, {e.media.id: e.media for e in entries})
 
 
-def single_show(client, *, user_id: int, anilist_id: int, progress_of, now: datetime,
+def single_show(client, *, user_id: int, anilist_id: int, now: datetime,
                 statuses: tuple[str, ...] = ev.RECONCILED_STATUSES) -> Produced:
     entry = client.list_entry(user_id=user_id, media_id=anilist_id)
     if entry is None:
@@ -100,6 +100,8 @@ def single_show(client, *, user_id: int, anilist_id: int, progress_of, now: date
         log_left_out({anilist_id: (entry.media.title, reason)})
         return Produced([], [entry], {anilist_id: entry.media})
     mode_statuses = ("COMPLETED",) if entry.status == "COMPLETED" else ev.RECONCILED_STATUSES
-    progress = progress_of([anilist_id])
-    events = ev.list_events([entry], statuses=mode_statuses, progress=progress, now=now)
+    # Every watched episode, from the first: the plan marks those at or below the stored
+    # progress "already synced", so a show synced before says so (with its count) instead of
+    # looking like an entry that is not on the list. One show: a handful of rows.
+    events = ev.list_events([entry], statuses=mode_statuses, progress={}, now=now)
     return Produced(events, [entry], {anilist_id: entry.media})

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from syncer import selectors
@@ -23,6 +24,8 @@ def dashboard(request):
         **sources_context(),
         **notify_context(),
         "unmapped": selectors.unmapped_summary(),
+        # "Every entry is mapped" only once an entry was (a failed first preview mapped none).
+        "anything_mapped": selectors.anything_mapped,  # called by the template only when it asks
         "disputes": selectors.disputed_episodes(),
         "progress": selectors.sync_progress_page(query=request.GET.get("q", ""), page=page_number(request.GET.get("page", 1))),
     }
@@ -72,8 +75,12 @@ def _anilist_status() -> dict:
 
 
 def _runs_context() -> dict:
+    last = selectors.last_runs_by_mode()
+    counts = selectors.runs_counts(list(last.values()))
     return {
-        "last_runs": selectors.last_runs_by_mode(),
+        # (mode, its newest run or None, that run's counts)
+        "last_runs": [(mode, run, counts.get(run.pk) if run else None) for mode, run in last.items()],
         "active_runs": selectors.active_runs(),
         "schedules": selectors.scheduled_jobs(),
+        "now": timezone.now(),
     }

@@ -37,18 +37,20 @@ def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:
     """What `_run_status.html` needs; the plan is only read once the run has finished."""
     finished = selectors.run_is_finished(run)
     items = selectors.run_items_page(run=run, action=action, page=page) if finished else None
-    to_post = selectors.run_planned_posts(run=run) if finished and run.dry_run else None
+    counts = selectors.run_counts(run)
+    superseded = selectors.run_superseded_by(run) if finished and run.dry_run and run.mode != SyncRun.Mode.UNDO else None
     silent = not finished and selectors.run_is_silent(run)
-    undo = undo_context(run) if finished else {}
-    return {"run": run, "items": items, "action": action, "finished": finished, "to_post": to_post,
-            "silent": silent, **undo}
+    undo = undo_context(run, counts) if finished else {}
+    return {"run": run, "items": items, "action": action, "finished": finished, "counts": counts,
+            "superseded": superseded, "silent": silent, **undo}
 
 
-def undo_context(run: SyncRun) -> dict:
+def undo_context(run: SyncRun, counts: selectors.RunCounts) -> dict:
     """What the run page shows about undoing `run` (or, for an undo run, what it undid)."""
     if run.mode == SyncRun.Mode.UNDO:
-        to_remove = run.found - run.not_found if run.dry_run and run.state == SyncRun.State.SUCCEEDED else 0
+        to_remove = counts.to_post if run.dry_run and run.state == SyncRun.State.SUCCEEDED else 0
         return {"undo_of": run.undo_of_id, "undo_to_remove": to_remove}
-    if run.dry_run or not run.posted:
+    # Plays left over from an earlier run are that run's to undo (its page offers it).
+    if run.dry_run or not counts.posted:
         return {}
     return {"undo_refused": undo_refusal(run), "undo_offered": True}

@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from syncer.models import SyncRun, SyncRunItem
+from syncer.models import SyncRun
 from syncer.refs import parse_anilist_id
+from syncer.selectors import run_counts
 from syncer.sync import pipeline
 from syncer.sync.selectors import run_items, run_unmapped
 from syncer.sync.services import SyncAlreadyRunning, sync_run
@@ -38,7 +39,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
         progress = self._progress()
         try:
-            with progress.above_log_lines(), _verbose(verbosity >= 2):
+            with progress.above_log_lines(), _verbose(verbosity >= 2), _failure_said_once(verbosity < 2):
                 run = sync_run(mode=mode, trigger=SyncRun.Trigger.CLI, dry_run=dry_run, anilist_id=anilist_id,
                                progress=progress)
         except SyncAlreadyRunning as exc:
@@ -112,31 +113,33 @@ class Command(BaseCommand):
                               + (f" ({item.reason})" if item.reason else ""))
 
 def summary_counts(run: SyncRun) -> str:
-    """The counts as one sentence whose parts add up to what was found, each named."""
-    if not run.found and not run.posted:
+    """The counts as one sentence whose parts add up to what was found, each named: the same
+    numbers, counted from the same rows, as the run's page (`selectors.RunCounts`)."""
+    c = run_counts(run)
+    if not c.found and not c.leftovers:
         if run.state == SyncRun.State.FAILED:
             return "It stopped before it knew what to sync: nothing was posted."
-        return "Nothing found on AniList to sync."
-    items = run_items(run=run)
-    to_post = items.filter(action="post")
+        if run.mode == SyncRun.Mode.SHOW:
+            return (f"AniList {run.anilist_id} is not on your AniList list, or none of its episodes is marked "
+                    "watched: nothing to sync.")
+        return "Nothing new on AniList: every watched episode it lists is already synced."
     parts = []
     if run.dry_run:
-        parts.append(f"{to_post.count()} a run would post")
+        parts.append(f"{c.to_post} a run would post")
     else:
-        states = dict.fromkeys(SyncRunItem.State.values, 0)
-        for state in to_post.values_list("state", flat=True):
-            states[state] += 1
-        parts.append(f"{states[SyncRunItem.State.POSTED]} posted")
-        named = [(SyncRunItem.State.NOT_FOUND, "not found on Trakt"), (SyncRunItem.State.FAILED, "failed"),
-                 (SyncRunItem.State.PENDING, "not confirmed yet"), (SyncRunItem.State.PLANNED, "not reached")]
-        parts += [f"{states[state]} {words}" for state, words in named if states[state]]
-    parts.append(f"{run.already_synced} already synced")
-    parts.append(f"{run.unmapped} unmapped")
-    text = f"{run.found} episode{'s' if run.found != 1 else ''} found on AniList: {', '.join(parts)}."
-    earlier = run.posted - items.filter(action="post", state=SyncRunItem.State.POSTED).count()
-    if not run.dry_run and earlier > 0:
+        parts.append(f"{c.posted} posted")
+        named = [(c.not_found, "not found on Trakt"), (c.failed, "failed"), (c.pending, "not confirmed yet"),
+                 (c.not_reached, "not reached")]
+        parts += [f"{n} {words}" for n, words in named if n]
+    parts.append(f"{c.already_synced} already synced")
+    parts.append(f"{c.unmapped} unmapped")
+    text = f"{c.found} episode{'s' if c.found != 1 else ''} found on AniList: {', '.join(parts)}."
+    if c.leftovers:
         # A resumed run first finishes the posts an interrupted run left unconfirmed.
-        text += f" Also posted {earlier} play{'s' if earlier != 1 else ''} left over from an earlier run."
+        owners = " and ".join(f"run #{r}" for r in c.leftover_runs) or "an earlier run"
+        text += f" Also posted {c.leftovers} play{'s' if c.leftovers != 1 else ''} left over from {owners}."
+    if run.mode == SyncRun.Mode.SHOW and c.found and c.already_synced == c.found:
+        text += f" AniList {run.anilist_id} is on your list and every watched episode is already on Trakt."
     return text
 
 
@@ -163,6 +166,12 @@ class ProgressLine:
             self.text = f"{label} {done}" if done else label
         if label in pipeline.STREAMS:
             self.streams[label] = (done, total)
+            going = [name for name, (d, t) in self.streams.items()
+                     if name == pipeline.POSTING != label and t and d < t]
+            if total and done >= total and going:
+                # A finished stream's last report: the one still going stays in front (a
+                # narrow terminal shows only the front), this one trails as a count.
+                return self(*self.streams[going[0]], going[0])
             other = [pipeline.STREAMS[name].format(done=d, total=t) for name, (d, t) in self.streams.items()
                      if name != label and t and (d < t or name == pipeline.POSTING)]
             self.text = " · ".join([self.text, *other])
@@ -211,20 +220,43 @@ class _AboveTheLine:
 
 
 class PlainProgress:
-    """Plain lines for logs and pipes: one when a step starts and one when it ends."""
+    """Plain lines for logs and pipes: each step once. The run logs each step's name as it
+    starts (INFO); only when those lines are not shown (LOG_LEVEL above INFO) are they printed
+    here instead."""
 
     def __init__(self, stdout):
         self.stdout = stdout
-        self._last = None
+        self._said: set[str] = set()
+        self.quiet = logging.getLogger("syncer.sync").isEnabledFor(logging.INFO) and bool(_console_handlers())
 
     def __call__(self, done: int, total: int, label: str) -> None:
-        if (label, bool(total) and done >= total) != self._last:
-            self._last = (label, bool(total) and done >= total)
-            self.stdout.write(f"{label}: {done}/{total}" if total else label)
+        if not self.quiet and label not in self._said:
+            self._said.add(label)
+            self.stdout.write(label)
 
     @contextmanager
     def above_log_lines(self):
         yield
+
+
+class _NotTheRunFailure(logging.Filter):
+    """Keeps the run's failure line off the terminal: the command says it once, as its error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "run_failure", None) is None
+
+
+@contextmanager
+def _failure_said_once(on: bool):
+    """(`--verbosity 2` keeps the line: it carries the traceback.)"""
+    handlers, quiet = _console_handlers() if on else [], _NotTheRunFailure()
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
 
 
 @contextmanager

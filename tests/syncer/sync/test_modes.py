@@ -162,3 +162,20 @@ def test_a_failed_preview_is_logged_as_a_failed_preview(db, fake_anilist, trakt_
     assert run.state == "failed"
     [line] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert line.startswith(f"Preview {run.pk} (incremental) failed: "), line
+
+
+def test_a_single_show_already_synced_says_so_with_its_count_not_that_it_is_missing(db, fake_anilist, trakt_connected,
+                                                                                   staff_client):
+    trakt_connected.add_show(100, seasons={1: 12})
+    map_show(1, 100)
+    SyncProgress.objects.create(anilist_id=1, last_abs=12)
+    fake_anilist.add_entry(11, 1, status="COMPLETED", progress=12)
+    run = ok(sync_preview(mode="show", anilist_id=1))
+    assert (run.found, run.already_synced) == (12, 12)
+    html = staff_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "AniList 1 is on your list and all 12 watched episodes are already on Trakt: nothing to post." in html
+    assert "not on your AniList list" not in html
+    # An id that is not on the list (or does not exist) still says so.
+    unknown = ok(sync_preview(mode="show", anilist_id=999999))
+    html = staff_client.get(f"/runs/{unknown.pk}/").content.decode()
+    assert "AniList 999999 is not on your AniList list" in html

@@ -1,8 +1,10 @@
 """Undo a run: exactly the plays it posted leave Trakt, its progress comes back, nothing else moves."""
 
+import re
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from mappings.models import Mapping
 from syncer.models import RemoveBatch, SyncBatch, SyncProgress, SyncRun, SyncRunItem
@@ -194,3 +196,23 @@ def test_undo_takes_back_plays_only_not_the_runs_ratings(library, fake_anilist, 
     undo = undo_run(run_id=run.pk)
     assert (undo.state, undo.found, undo.posted) == (SyncRun.State.SUCCEEDED, 7, 7), undo.error
     assert plays(library) == Counter() and library.ratings == {"show:200": 8}
+
+
+def test_an_undo_says_removed_on_its_page_its_tabs_and_the_api(db, staff_client, settings):
+    settings.API_TOKEN = "api-token-for-undo-words-0123456789"
+    done = SyncRun.objects.create(mode="completed", state="succeeded", finished_at=timezone.now(), posted=2)
+    undo = SyncRun.objects.create(mode="undo", undo_of=done, state="succeeded", finished_at=timezone.now(),
+                                  found=2, posted=2)
+    preview = SyncRun.objects.create(mode="undo", undo_of=done, dry_run=True, state="succeeded",
+                                     finished_at=timezone.now(), found=2)
+    for run, state in ((undo, "removed"), (preview, "planned")):
+        for n in range(2):
+            SyncRunItem.objects.create(run=run, position=n, anilist_id=1, anilist_episode=n + 1, action="remove",
+                                       state=state, kind="episode", trakt_id=7, season=1, number=n + 1)
+    text = re.sub(r"<[^>]+>", "", staff_client.get(f"/runs/{undo.pk}/").content.decode())
+    assert "2 plays found, 2 removed" in text and "posted" not in text.lower().split("undo of")[0]
+    assert "Removed" in text and "Already synced" not in text and "Unmapped" not in text
+    text = re.sub(r"<[^>]+>", "", staff_client.get(f"/runs/{preview.pk}/").content.decode())
+    assert "2 plays found, 2 to remove" in text and "to post" not in text
+    body = staff_client.get(f"/api/runs/{undo.pk}", HTTP_AUTHORIZATION=f"Bearer {settings.API_TOKEN}").json()
+    assert body["counts"] == {"found": 2, "removed": 2, "alreadyGone": 0, "errors": 0}

@@ -2,6 +2,7 @@
 before it, unreached rows say so, a single show not on the list says so, a second Run shows
 the running run's progress."""
 
+import re
 import time
 
 import pytest
@@ -36,7 +37,10 @@ def failed_run():
 def test_a_failed_run_says_what_failed_and_what_it_did_before(staff_client, failed_run):
     html = staff_client.get(f"/runs/{failed_run.id}/").content.decode()
     assert "Could not reach Trakt (connection refused) while posting your plays" in html
-    assert "It stopped at “Posting to Trakt” (1 of 3). Before that it posted 1 play to Trakt, of 3 episodes" in html
+    # Every number counted from the run's rows: no "(1 of 3)" progress beside a different count.
+    assert ("It stopped at “Posting to Trakt”. Before that it posted 1 of the 3 plays it planned; the 2 it did not "
+            "reach are marked “not reached”, and the next run picks them up.") in html
+    assert "3 found, 1 posted, 2 not reached, 0 already synced" in re.sub(r"<[^>]+>", "", html)
     assert "Nothing to do" not in html
 
 
@@ -51,7 +55,7 @@ def test_a_run_that_failed_before_planning_does_not_claim_there_was_nothing_to_d
                                  error="AniList refused the token: check ANILIST_ACCESS_TOKEN in `.env`.")
     html = staff_client.get(f"/runs/{run.id}/").content.decode()
     assert "The run stopped before it had a plan" in html and "Nothing to do" not in html
-    assert "Before that it posted nothing to Trakt" in html
+    assert "It stopped before it had a plan." in html and "nothing was read" not in html
     assert "<code>.env</code>" in html and "`" not in html.split('role="alert"')[1].split("</p>")[0]
 
 
@@ -66,7 +70,7 @@ def test_a_trakt_reconnect_hint_links_to_the_trakt_page(staff_client):
 def test_a_single_show_not_on_the_list_says_so_in_the_result(staff_client):
     run = SyncRun.objects.create(mode="show", anilist_id=999999999, state="succeeded", finished_at=timezone.now())
     html = staff_client.get(f"/runs/{run.id}/").content.decode()
-    assert "AniList 999999999 is not on your AniList list, or no episode of it is marked watched" in html
+    assert "AniList 999999999 is not on your AniList list, or none of its episodes is marked watched" in html
     assert "Nothing to do: every episode found is already synced" not in html
 
 
