@@ -58,6 +58,8 @@ class ApiError(Exception):
 
     # Not a bug: logged as one line, without a traceback (see `logs.redact.expected_failure`).
     expected = True
+    # The message is a whole sentence saying what to do: shown as it is (`runs.failure_message`).
+    says_what_to_do = False
 
     def __init__(self, service: str, status: int | None, message: str, *, method: str = "", path: str = ""):
         self.service = service

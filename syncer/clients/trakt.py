@@ -14,11 +14,13 @@ from django.utils.dateparse import parse_datetime
 
 from syncer.http import (
     AccountLimit,
+    ApiError,
     AuthError,
     BadResponse,
     HttpService,
     ServiceUnavailable,
     UncertainWrite,
+    is_html,
     pacer,
     parse_json,
 )
@@ -217,6 +219,51 @@ def _played(row: dict) -> bool:
     return plays is None or not isinstance(plays, int) or plays > 0
 
 
+@dataclass(frozen=True)
+class TraktAccount:
+    """What `GET /users/settings` says of the account: VIP or not (None: not said), its time
+    zone (an IANA name, "" when not said) and its limits (`limits.<name>.item_count`, e.g.
+    "watchlist": 250 on a free account)."""
+    vip: bool | None
+    timezone: str
+    limits: dict[str, int]
+
+
+def parse_account(body: Any) -> TraktAccount:
+    body = body if isinstance(body, dict) else {}
+    user, account, limits = (body.get(k) if isinstance(body.get(k), dict) else {} for k in ("user", "account", "limits"))
+    counts = {name: value["item_count"] for name, value in limits.items()
+              if isinstance(value, dict) and isinstance(value.get("item_count"), int)}
+    vip = user.get("vip")
+    zone = account.get("timezone")
+    return TraktAccount(vip=vip if isinstance(vip, bool) else None, timezone=zone if isinstance(zone, str) else "",
+                        limits=counts)
+
+
+class AppRefused(ApiError):
+    """Trakt refuses this app, whatever the user does: its key (403: the app was deleted;
+    trakt/trakt-api#897) or its owner's plan (426: VIP required). The message says what to do."""
+
+    says_what_to_do = True
+
+
+APP_DELETED = ("Trakt refuses this app's key (HTTP 403 to every request): Trakt deleted the API app, as it does "
+               "for apps whose owner has no VIP. Create a new app on trakt.tv (Settings, Your API Apps; needs "
+               "VIP), set TRAKT_CLIENT_ID and TRAKT_CLIENT_SECRET to its keys, restart, then connect Trakt again")
+VIP_REQUIRED = ("Trakt answered 426: this needs a Trakt VIP account (API apps are a VIP feature since July 2026). "
+                "Renew VIP on the account that owns the API app, then run the sync again")
+
+
+def trakt_error(response: httpx.Response) -> ApiError | None:
+    """Trakt's own refusals, each in one line saying what to do: 420 (an account limit), 426
+    (VIP required), a JSON 403 (the app's key refused; Cloudflare's 403 is an HTML page)."""
+    if response.status_code == 426:
+        return AppRefused("Trakt", 426, VIP_REQUIRED)
+    if response.status_code == 403 and not is_html(response):
+        return AppRefused("Trakt", 403, APP_DELETED)
+    return account_limit_error(response)
+
+
 def account_limit_error(response: httpx.Response) -> AccountLimit | None:
     """Trakt's 420: a free account reached one of its limits, named in `X-Account-Limit`. Never
     retried (the limit stays until the user acts), so the message says which limit and what to
@@ -256,6 +303,7 @@ class TraktClient:
     def __init__(self, *, token_store: TokenStore | None = None, client: httpx.Client | None = None,
                  base_url: str | None = None, auth_url: str | None = None):
         self.token_store = token_store
+        self._account: TraktAccount | None = None
         headers = {
             "Content-Type": "application/json",
             "trakt-api-key": settings.TRAKT_CLIENT_ID,
@@ -263,7 +311,7 @@ class TraktClient:
         }
         self.api = HttpService("Trakt", base_url=base_url or settings.TRAKT_API_URL, client=client,
                                headers=headers, read_pacer=pacer("trakt-read"),
-                               write_pacer=pacer("trakt-write"), error_hook=account_limit_error)
+                               write_pacer=pacer("trakt-write"), error_hook=trakt_error)
         # OAuth POSTs (a token refresh between a 401 and the retried history POST) share the
         # write pacer, so no two POSTs ever reach Trakt closer than its 1 write/s.
         self.auth = HttpService("Trakt", base_url=auth_url or settings.TRAKT_AUTH_URL,
@@ -428,6 +476,13 @@ class TraktClient:
 
     def user_settings(self) -> dict:
         return self._json("GET", "/users/settings")
+
+    def account(self) -> TraktAccount:
+        """The account's settings (`GET /users/settings`), read once for this client's life: a
+        run builds one client, so once per run that needs them."""
+        if self._account is None:
+            self._account = parse_account(self.user_settings())
+        return self._account
 
     def add_ratings(self, payload: dict) -> dict:
         """`payload` is Trakt's shape (`{"shows": [{"ids": ..., "rating": 8}], ...}`); setting

@@ -101,6 +101,8 @@ def failure_message(exc: BaseException) -> str:
         # A bug, not a service problem: the traceback is on the Logs page.
         return f"Unexpected error ({type(cause).__name__}: {cause}); the details are on the Logs page."
     doing = _doing(cause)
+    if cause.says_what_to_do:
+        return f"{cause.message}."
     if isinstance(cause, AuthError):
         return _auth_failure(cause)
     if isinstance(cause, AccountLimit) and cause.status == 420:

@@ -31,6 +31,7 @@ from syncer import status_keys
 from syncer.connections import anilist_client
 from syncer.http import AccountLimit, ApiError
 from syncer.models import SyncRun, SyncRunItem, WatchlistAdded
+from syncer.sync.limits import watchlist_limit_note, watchlist_room
 from syncer.sync.selectors import run_next_position, watchlist_full
 
 logger = logging.getLogger("syncer.sync")
@@ -142,6 +143,14 @@ def _apply(trakt, pairs, *, watchlist_size: int) -> None:
 
 
 def _add(trakt, adds, *, watchlist_size: int) -> None:
+    room, why = watchlist_room(trakt, size=watchlist_size, wanted=len(adds))
+    if why:  # the account's limit, known before the 420
+        _mark(adds[room:], Item.State.FAILED, f"not added: {why}")
+        watchlist_limit_note(message=why, size=watchlist_size + room)
+        logger.warning("Watchlist: %s", why)
+        adds = adds[:room]
+        if not adds:
+            return
     full = watchlist_full()
     if full and watchlist_size >= full["size"]:
         _mark(adds, Item.State.FAILED, f"not added: the Trakt watchlist is full (since {full['at'][:10]}); "
@@ -163,7 +172,8 @@ def _add(trakt, adds, *, watchlist_size: int) -> None:
             _mark(adds[start:], Item.State.FAILED, f"not added: {exc}")
             logger.warning("Watchlist: entries not added: %s", exc)
             return
-        status_keys.config_forget(FULL_KEY)
+        if not why:
+            status_keys.config_forget(FULL_KEY)
         for line, _ in chunk:
             WatchlistAdded.objects.update_or_create(anilist_id=line.anilist_id, defaults={
                 "kind": line.kind, "trakt_id": line.trakt_id, "title": line.title})

@@ -57,6 +57,9 @@ class FakeTrakt(FakeServer):
         self.ratings: dict[str, int] = {}  # "movie:1" / "show:1" / "season:1:2" -> 1..10
         self.watchlist: list[tuple[str, int]] = []  # (kind, trakt id), oldest first
         self.watchlist_limit: int | None = None  # free accounts: 420 past it
+        self.vip = False
+        self.timezone = "UTC"  # the account's time zone (/users/settings)
+        self.limits_in_settings = True  # False: /users/settings leaves `limits` out
         # Cloudflare in front of the API (trakt/trakt-api#909, #922): with `read_limit` set, more
         # GETs than that within `read_window` seconds from this address ban it for `ban_seconds`;
         # meanwhile every request (writes and OAuth included) is refused with an HTML 429.
@@ -249,7 +252,7 @@ class FakeTrakt(FakeServer):
         r("GET", r"/sync/watched/shows", self._watched_shows)
         r("GET", r"/sync/watched/movies", self._watched_movies)
         r("GET", r"/sync/last_activities", self._last_activities)
-        r("GET", r"/users/settings", lambda req: Response(200, {"user": {"username": self.username}}))
+        r("GET", r"/users/settings", self._settings)
         r("GET", r"/shows/(\d+)/seasons", self._seasons)
         r("GET", r"/shows/([\w-]+)", lambda req, i: self._summary(self.shows, i))
         r("GET", r"/movies/([\w-]+)", lambda req, i: self._summary(self.movies, i))
@@ -260,6 +263,14 @@ class FakeTrakt(FakeServer):
         r("POST", r"/sync/watchlist", self._watchlist_add)
         r("POST", r"/sync/watchlist/remove", self._watchlist_remove)
         r("GET", r"/sync/watchlist", self._watchlist_get)
+
+    def _settings(self, request: Request) -> Response:
+        """Like Trakt's: the user, the account's time zone and, per limited list, its item count."""
+        body = {"user": {"username": self.username, "vip": self.vip}, "account": {"timezone": self.timezone}}
+        if self.limits_in_settings:
+            body["limits"] = {"list": {"count": 2, "item_count": 100},
+                              **({"watchlist": {"item_count": self.watchlist_limit}} if self.watchlist_limit else {})}
+        return Response(200, body)
 
     def _client_ok(self, body: dict, *, secret: bool = True) -> bool:
         return body.get("client_id") == self.client_id and (not secret or body.get("client_secret") == self.client_secret)

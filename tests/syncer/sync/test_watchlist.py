@@ -70,6 +70,7 @@ def test_an_entry_that_leaves_planning_is_removed_only_if_we_added_it(planning, 
 
 def test_a_full_watchlist_stops_adding_says_so_and_is_not_retried(planning, staff_client):
     planning.watchlist_limit = 1
+    planning.limits_in_settings = False  # only the 420 tells
     run = sync_run(mode="completed")
     assert run.state == SyncRun.State.SUCCEEDED, run.error
     lines = list(run.items.filter(action="watchlist").values_list("state", "reason"))
