@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
 
 from config.statuses import RECONCILED_STATUSES
 
@@ -31,6 +31,9 @@ class WatchEvent:
     rewatch: bool = False
     # A play of a whole rewatch cycle (from a `repeat` increase): the repeat count it reaches.
     cycle: int | None = None
+    # Dated by a day the user gave (AniList `completedAt`/`startedAt`), not a moment: a day of
+    # the user's own calendar, placed in their Trakt time zone by `local_days`.
+    day: bool = False
 
 
 def unix_to_datetime(value: int | None) -> datetime | None:
@@ -71,11 +74,19 @@ def entry_target(entry) -> int:
 def _entry_events(entry, first: int, last: int, *, now: datetime,
                   created_at: int | None = None) -> list[WatchEvent]:
     when = entry_watched_at(entry, now=now)
+    day = entry.status == "COMPLETED" and fuzzy_to_datetime(entry.completed_at) is not None
     media = entry.media
     return [
-        WatchEvent(media.id, episode, when, media.title, total=media.episodes, created_at=created_at)
+        WatchEvent(media.id, episode, when, media.title, total=media.episodes, created_at=created_at, day=day)
         for episode in range(max(first, 1), last + 1)
     ]
+
+
+def local_days(events: list[WatchEvent], *, zone: tzinfo) -> list[WatchEvent]:
+    """Events dated by a day the user gave, moved from that day's UTC midnight to its midnight
+    in `zone` (the user's Trakt time zone): AniList's dates are days of the user's own calendar,
+    and a UTC midnight is the day before for anyone west of UTC."""
+    return [replace(e, watched_at=e.watched_at.replace(tzinfo=zone)) if e.day else e for e in events]
 
 
 def list_events(entries: Iterable, *, statuses: tuple[str, ...], progress: dict[int, int],
@@ -207,9 +218,9 @@ def _fill_below(block: list[WatchEvent], *, first: int, started: datetime | None
         if episode in have:
             later = by_episode[episode]
             continue
-        when = started if started is not None and started <= later.watched_at else later.watched_at
-        later = WatchEvent(later.anilist_id, episode, when, later.title, total=later.total,
-                           created_at=later.created_at)
+        by_start = started is not None and started <= later.watched_at
+        later = WatchEvent(later.anilist_id, episode, started if by_start else later.watched_at, later.title,
+                           total=later.total, created_at=later.created_at, day=by_start or later.day)
         filled.append(later)
     return sorted(ordered + filled, key=lambda e: e.episode)
 

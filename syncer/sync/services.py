@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
+from datetime import UTC, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -28,6 +30,7 @@ from syncer.connections import anilist_client, tmdb_client, trakt_client
 from syncer.http import NotFound, retry_notices
 from syncer.models import SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished, notify_unmapped
+from syncer.sync import events as events_mod
 from syncer.sync import pipeline, resolving, runs, sources
 from syncer.sync import plan as plan_mod
 from syncer.sync.apply import (
@@ -235,6 +238,8 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     snapshot = ProgressSnapshot()
     produced = _produce(run, anilist_client(), snapshot,
                         on_page=lambda _: progress(next(pages), 0, "Reading AniList"))
+    if any(e.day for e in produced.events):
+        produced.events = events_mod.local_days(produced.events, zone=_account_zone(trakt))
     progress(0, 0, "Planning")
     plan = _plan_and_post(run, produced, trakt, progress, snapshot)
     extras_run(run=run, produced=produced, trakt=trakt)  # ratings, watchlist (issue 13)
@@ -248,6 +253,17 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
         progress_mark_present(run=run, rows=present)
     _after_apply(run, produced)
     runs.status_mark_finished(run)
+
+
+def _account_zone(trakt) -> tzinfo:
+    """The user's Trakt time zone (`/users/settings`, read once per run): the days people gave
+    AniList are days of their calendar. UTC when Trakt names none or one this system lacks."""
+    name = trakt.account().timezone
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ValueError, ZoneInfoNotFoundError):
+        logger.warning("Trakt's time zone %r is unknown here: the days you gave AniList are posted in UTC", name)
+        return UTC
 
 
 # The AniList statuses each list mode reads, before SYNC_STATUSES narrows them.
