@@ -34,6 +34,11 @@ logger = logging.getLogger("syncer.http")
 USER_AGENT = "AniListTraktSync/0.1.0 (self-hosted)"
 
 
+MiB = 1024 * 1024
+# The largest answer read from a service unless its client says less (syncer/clients: AniList
+# 16 MiB, Trakt 32 MiB, its OAuth host and TMDB 1 MiB): each far above a real answer.
+MAX_ANSWER_BYTES = 32 * MiB
+
 # Cloudflare's block lasts 5 minutes when its answer does not say (trakt/trakt-api#909, #922).
 CLOUDFLARE_BAN_SECONDS = 300.0
 # Bans met in a row by one request before it gives up: an hour of them is not a rate limit.
@@ -351,6 +356,10 @@ ResponseHook = Callable[[httpx.Response], None]
 ErrorHook = Callable[[httpx.Response], "ApiError | None"]
 
 
+class _TooLarge(Exception):
+    """An answer went past `HttpService.max_bytes` while it was read."""
+
+
 class HttpService:
     """One remote service: base URL, headers, timeouts, retries and pacing.
 
@@ -375,8 +384,10 @@ class HttpService:
         backoff: float | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = MAX_ANSWER_BYTES,
     ):
         self.name = name
+        self.max_bytes = max_bytes
         self.base_url = base_url.rstrip("/")
         self.client = client or httpx.Client(timeout=settings.HTTP_TIMEOUT_SECONDS)
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
@@ -441,10 +452,11 @@ class HttpService:
                         pacer_.release()
                     raise
             try:
-                response = self.client.request(
-                    method, self.url(path), params=params, json=json,
-                    headers={**self.headers, **(headers or {})},
-                )
+                response = self._send(method, path, params=params, json=json, headers=headers)
+            except _TooLarge:
+                if pacer_:
+                    pacer_.release()
+                raise self._too_large(method, path, idempotent) from None
             except httpx.TransportError as exc:
                 if pacer_:
                     pacer_.release()
@@ -474,6 +486,32 @@ class HttpService:
             wait = failure.retry_after if isinstance(failure, RateLimited) else None
             self._backoff_or_raise(failure, attempt, started, wait)
             attempt += 1
+
+    def _send(self, method: str, path: str, *, params, json, headers) -> httpx.Response:
+        """Send the request and read its answer streamed, at most `max_bytes` of it once
+        decoded: a huge or endless answer (or a small gzip that inflates to one) is refused as
+        it comes in, not after it has filled the process's memory."""
+        request = self.client.build_request(method, self.url(path), params=params, json=json,
+                                            headers={**self.headers, **(headers or {})})
+        response = self.client.send(request, stream=True)
+        try:
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise _TooLarge
+                chunks.append(chunk)
+            response._content = b"".join(chunks)  # what `Response.read()` keeps: `.json()` reads it
+        finally:
+            response.close()
+        return response
+
+    def _too_large(self, method: str, path: str, idempotent: bool) -> ApiError:
+        where = {"method": method, "path": path}
+        what = f"the answer was larger than {self.max_bytes // MiB} MiB, far more than a real one"
+        if not idempotent:
+            return UncertainWrite(self.name, None, f"{what}; the write may have been applied", **where)
+        return BadResponse(self.name, None, f"{what}; it was not read", **where)
 
     def request_json(self, method: str, path: str, **kwargs: Any) -> Any:
         return parse_json(self.request(method, path, **kwargs), self.name)

@@ -16,6 +16,7 @@ from syncer.http import (
     AuthError,
     BadResponse,
     HttpService,
+    MiB,
     NotFound,
     RateLimited,
     pacer,
@@ -111,6 +112,8 @@ def parse_progress(text: str | None) -> tuple[int, ...]:
     return ()
 
 
+# A list chunk of 500 entries or a page of 50 media is a few hundred kilobytes.
+MAX_ANSWER_BYTES = 16 * MiB
 MEDIA_FIELDS = """
   id idMal format episodes seasonYear
   title { romaji english native }
@@ -298,6 +301,7 @@ class AniListClient:
             read_pacer=pacer("anilist"),
             error_hook=_anilist_error,
             response_hook=_adapt_pace,
+            max_bytes=MAX_ANSWER_BYTES,
         )
 
     def query(self, query: str, variables: dict | None = None) -> dict:

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
-from syncer.http import HttpService, pacer
+from syncer.http import HttpService, MiB, pacer
+
+# An external-ids answer is well under a kilobyte.
+MAX_ANSWER_BYTES = 1 * MiB
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class TmdbClient:
         elif self.api_key:
             self.params["api_key"] = self.api_key
         self.service = HttpService("TMDB", base_url=base_url or settings.TMDB_API_URL, client=client,
-                                   headers=headers, read_pacer=pacer("tmdb"))
+                                   headers=headers, read_pacer=pacer("tmdb"), max_bytes=MAX_ANSWER_BYTES)
 
     @property
     def enabled(self) -> bool:

@@ -18,6 +18,7 @@ from syncer.http import (
     AuthError,
     BadResponse,
     HttpService,
+    MiB,
     ServiceUnavailable,
     UncertainWrite,
     is_html,
@@ -299,6 +300,12 @@ def _oauth_error(response: httpx.Response) -> str:
     return code if isinstance(code, str) and code.isidentifier() else "no error code"
 
 
+# The largest Trakt answers (a season list of a 1,100-episode show with `extended=full`, a page
+# of 100 watched shows) are a few megabytes; a token answer is well under a kilobyte.
+MAX_ANSWER_BYTES = 32 * MiB
+MAX_TOKEN_ANSWER_BYTES = 1 * MiB
+
+
 class TraktClient:
     def __init__(self, *, token_store: TokenStore | None = None, client: httpx.Client | None = None,
                  base_url: str | None = None, auth_url: str | None = None):
@@ -311,12 +318,14 @@ class TraktClient:
         }
         self.api = HttpService("Trakt", base_url=base_url or settings.TRAKT_API_URL, client=client,
                                headers=headers, read_pacer=pacer("trakt-read"),
-                               write_pacer=pacer("trakt-write"), error_hook=trakt_error)
+                               write_pacer=pacer("trakt-write"), error_hook=trakt_error,
+                               max_bytes=MAX_ANSWER_BYTES)
         # OAuth POSTs (a token refresh between a 401 and the retried history POST) share the
         # write pacer, so no two POSTs ever reach Trakt closer than its 1 write/s.
         self.auth = HttpService("Trakt", base_url=auth_url or settings.TRAKT_AUTH_URL,
                                 client=self.api.client, headers=headers,
-                                read_pacer=pacer("trakt-read"), write_pacer=pacer("trakt-write"))
+                                read_pacer=pacer("trakt-read"), write_pacer=pacer("trakt-write"),
+                                max_bytes=MAX_TOKEN_ANSWER_BYTES)
 
     # --- plumbing
 
