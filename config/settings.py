@@ -266,6 +266,9 @@ except ValueError as _exc:
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=60)
 # A queued run no worker has started after this long is given up (its task was lost).
 SYNC_QUEUED_SECONDS = env.int("SYNC_QUEUED_SECONDS", default=10 * 60)
+# A worker (django-q cluster) not heard from for this long is gone: a queued run whose task it
+# had taken is marked interrupted, and runs it left are found by its heartbeat check.
+SYNC_WORKER_SILENT_SECONDS = env.int("SYNC_WORKER_SILENT_SECONDS", default=30)
 # How long to wait after an uncertain history POST before checking Trakt history for it, so a
 # write still in flight has landed (see docs/sync.md).
 SYNC_RECONCILE_DELAY_SECONDS = env.float("SYNC_RECONCILE_DELAY_SECONDS", default=10.0)

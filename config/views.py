@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -34,11 +35,17 @@ def _api_error(message: str, status: int) -> JsonResponse:
 
 
 def server_error(request):
-    """`handler500`. Under /api/ a JSON 500, or 503 when the database cannot be reached (the
-    exception being handled is still current here)."""
+    """`handler500`. A 503 when the database cannot be reached (the exception being handled is
+    still current here): JSON under /api/, a page that says so elsewhere; otherwise a 500."""
+    database_down = isinstance(sys.exc_info()[1], (OperationalError, InterfaceError))
     if not is_api(request):
+        if database_down:
+            # Rendered without the request: its user and session would ask the database again.
+            response = HttpResponse(loader.render_to_string("503_database.html"), status=503)
+            response["Retry-After"] = "30"
+            return response
         return defaults.server_error(request)
-    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+    if database_down:
         return _api_error("The database is unavailable; try again in a moment.", 503)
     return _api_error("Internal server error; the details are in the server's log.", 500)
 

@@ -373,3 +373,22 @@ class WatchlistAdded(models.Model):
 
     def __str__(self) -> str:
         return f"AniList {self.anilist_id} -> {self.kind} {self.trakt_id}"
+
+
+class WorkerBeat(models.Model):
+    """A django-q cluster (`manage.py qcluster`) proving it is alive: its worker processes stamp
+    `beat_at` every third of `SYNC_WORKER_SILENT_SECONDS` (by the database's clock). A queued
+    run whose task a cluster that stopped beating had taken is lost with it (see
+    `syncer.sync.workers`)."""
+
+    # The cluster's sentinel process: its unique name (or host:pid where it has none).
+    cluster = models.CharField(max_length=80, primary_key=True)
+    host = models.CharField(max_length=255, default="", blank=True)
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "sync_worker_beat"
+
+    def __str__(self) -> str:
+        return f"worker {self.cluster} (last beat {self.beat_at})"

@@ -1,5 +1,6 @@
 """django-q entry points: one-line wrappers around services."""
 
+from syncer.sync.liveness import WorkerHeartbeat
 from syncer.sync.services import sync_run_queued, sync_run_scheduled
 
 
@@ -9,3 +10,8 @@ def sync_run_task(run_id: int):
 
 def sync_scheduled():
     return sync_run_scheduled()
+
+
+def worker_spawned(sender, proc_name, **kwargs):
+    """django-q's `post_spawn`, in each new worker process: its cluster beats from now on."""
+    WorkerHeartbeat.start()

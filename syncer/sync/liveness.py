@@ -5,15 +5,19 @@ A run proves it is alive by its heartbeat, a thread of its process that stamps
 run is doing (a rate-limit pause may last minutes without a progress report). A process that is
 killed, or cut off from the database, stops beating. Every start (the Sync page, the API, cron,
 the schedule, the CLI) first marks what such a process left behind `interrupted`, with a line in
-the run's log, and then proceeds:
+the run's log, and then proceeds; the worker's own heartbeat (`WorkerHeartbeat`) applies the same
+check every few seconds, so a run that could not record its end (the database was down) does not
+show as running until the next start. What is marked:
 
 - a real run `running` whose lease is no longer its own live one: free, expired (no heartbeat
   for `SYNC_LEASE_SECONDS`), taken by another run, or held by a process of this host that no
   longer exists (then at once);
 - a preview `running` (previews take no lease) whose heartbeat is older than `SYNC_LEASE_SECONDS`;
-- a run still `queued` after `SYNC_QUEUED_SECONDS`: no worker started its task (the worker is
-  stopped, or the broker lost the task). Should the task arrive later, `run_claim` finds the run
-  no longer queued and the task does nothing.
+- a run still `queued` whose task no worker will run (`workers.queued_run_lost`): no worker
+  has beaten for `SYNC_WORKER_SILENT_SECONDS`, or the one that took the task from the broker is
+  gone; otherwise once it is still queued after `SYNC_QUEUED_SECONDS` (the broker lost it).
+  Should the task arrive later, `run_claim` finds the run no longer queued and the task does
+  nothing.
 
 Every change of state here is a conditional UPDATE with a row count (the lease's idiom), so a
 run that claims or ends at the same moment is never overwritten.
@@ -24,18 +28,22 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connections
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from logs.context import log_to_run
-from syncer.models import SyncLease, SyncRun
+from syncer.models import SyncLease, SyncRun, WorkerBeat
+from syncer.sync import workers
 from syncer.sync.lease import (
     LEASE_NAME,
     SyncAlreadyRunning,
+    db_now,
     db_now_plus,
     lease_holder_run,
     lease_locked,
@@ -100,14 +108,31 @@ def runs_interrupt_dead(*, exclude: int | None = None) -> list[int]:
     dead = list(running.filter(dry_run=False).exclude(pk=live_lease))
     dead += running.filter(dry_run=True).filter(Q(heartbeat_at__lt=stale) | Q(
         heartbeat_at__isnull=True, started_at__lt=stale))
-    lost = SyncRun.objects.filter(state=SyncRun.State.QUEUED, created_at__lt=db_now_plus(
-        -settings.SYNC_QUEUED_SECONDS)).exclude(pk=exclude)
     marked = [run.pk for run in dead if _interrupt(run, SyncRun.State.RUNNING, STOPPED.format(
         alive=_when(run.last_alive_at)))]
-    minutes = round(settings.SYNC_QUEUED_SECONDS / 60)
-    marked += [run.pk for run in lost if _interrupt(run, SyncRun.State.QUEUED, NEVER_STARTED.format(
-        minutes=minutes))]
+    marked += [run.pk for run, reason in _queued_lost(exclude) if _interrupt(run, SyncRun.State.QUEUED, reason)]
     return marked
+
+
+def _queued_lost(exclude: int | None) -> list[tuple[SyncRun, str]]:
+    """Queued runs no worker will start, with the reason: lost with a worker that stopped
+    (`workers.queued_run_lost`), else still queued after `SYNC_QUEUED_SECONDS`."""
+    queued = list(SyncRun.objects.filter(state=SyncRun.State.QUEUED).exclude(pk=exclude))
+    if not queued:
+        return []
+    now, alive, last_seen = db_now(), workers.workers_alive(), workers.worker_last_seen()
+    broker = workers.broker_tasks() if last_seen else None
+    gone = WorkerBeat.objects.exclude(cluster__in=[w.cluster for w in alive]).aggregate(
+        last=Max("beat_at"))["last"] or last_seen
+    minutes = round(settings.SYNC_QUEUED_SECONDS / 60)
+    lost = []
+    for run in queued:
+        reason = workers.queued_run_lost(run=run, now=now, alive=alive, last_seen=last_seen, broker=broker)
+        if reason:
+            lost.append((run, reason.format(seen=_when(gone))))
+        elif run.created_at < now - timedelta(seconds=settings.SYNC_QUEUED_SECONDS):
+            lost.append((run, NEVER_STARTED.format(minutes=minutes)))
+    return lost
 
 
 def _interrupt(run: SyncRun, state: str, reason: str) -> bool:
@@ -169,3 +194,33 @@ class Heartbeat:
             logger.warning("Sync %s heartbeat failed (%s); trying again in %.0f s",
                            self.run_id, exc.__class__.__name__, self.interval)
             connections.close_all()
+
+
+class WorkerHeartbeat:
+    """In each django-q worker process (started when django-q spawns it): a daemon thread that
+    stamps its cluster alive (`workers.worker_beat`) every third of `SYNC_WORKER_SILENT_SECONDS`
+    and marks what dead processes left (`runs_interrupt_dead`)."""
+
+    _thread: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, *, cluster: str | None = None) -> None:
+        if cls._thread is not None and cls._thread.is_alive():
+            return  # one per process
+        cls._thread = threading.Thread(target=cls._loop, args=(cluster or workers.cluster_name(),), daemon=True,
+                                       name="worker-heartbeat")
+        cls._thread.start()
+
+    @staticmethod
+    def _loop(cluster: str) -> None:
+        interval = settings.SYNC_WORKER_SILENT_SECONDS / 3
+        while True:
+            try:
+                workers.worker_beat(cluster=cluster)
+                runs_interrupt_dead()
+            except DatabaseError as exc:
+                logger.warning("Worker heartbeat failed (%s); trying again in %.0f s", exc.__class__.__name__, interval)
+                connections.close_all()
+            except Exception:  # noqa: BLE001 - the thread must outlive a bug in one check
+                logger.exception("Worker heartbeat check failed")
+            time.sleep(interval)

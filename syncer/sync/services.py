@@ -45,11 +45,12 @@ from syncer.sync.inputs import mapping_specs, plan_inputs, show_inputs, with_pla
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse, runs_interrupt_dead
 from syncer.sync.selectors import ProgressSnapshot, never_synced
+from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")
 _LATE_END = pipeline.LATE.rsplit("}", 1)[1]  # how the reason of an entry planned by the next run ends
 Progress = Callable[[int, int, str], None]
-__all__ = ["SyncAlreadyRunning", "sync_enqueue", "sync_preview", "sync_run"]
+__all__ = ["SyncAlreadyRunning", "run_check_alive", "sync_enqueue", "sync_preview", "sync_run"]
 
 
 def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
@@ -187,7 +188,16 @@ def sync_enqueue(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: b
                  anilist_id: int | None = None) -> SyncRun:
     """Create a queued run and hand it to django-q; refused while a real run is running or queued."""
     run = run_admit(mode=mode, trigger=trigger, dry_run=dry_run, anilist_id=anilist_id)
-    q.async_task("syncer.tasks.sync_run_task", run.pk, task_name=f"sync-{run.pk}-{mode}", group="sync")
+    q.async_task("syncer.tasks.sync_run_task", run.pk, task_name=task_name(run), group="sync")
+    return run
+
+
+def run_check_alive(*, run: SyncRun) -> SyncRun:
+    """A run a page shows as queued or running, checked now by the rule every start applies
+    (`runs_interrupt_dead`): one whose process is gone shows as interrupted at once, not only
+    after the next start (a run that could not record its end while the database was down)."""
+    runs_interrupt_dead()
+    run.refresh_from_db()
     return run
 
 

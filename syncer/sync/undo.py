@@ -44,6 +44,7 @@ from syncer.sync import runs
 from syncer.sync.apply import MAX_REPOSTS, UNCERTAIN, batch_send
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release, settle_wait
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
+from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")
 UNRESOLVED = (RemoveBatch.State.PENDING, RemoveBatch.State.UNCERTAIN)
@@ -202,7 +203,7 @@ def undo_enqueue(*, run_id: int, trigger: str = SyncRun.Trigger.MANUAL) -> SyncR
     if reason := undo_refusal(target):
         raise UndoRefused(reason)
     undo = run_admit(mode=SyncRun.Mode.UNDO, trigger=trigger, undo_of=target)
-    q.async_task("syncer.sync.undo.undo_run_queued", undo.pk, task_name=f"undo-{undo.pk}-of-{run_id}", group="sync")
+    q.async_task("syncer.sync.undo.undo_run_queued", undo.pk, task_name=task_name(undo), group="sync")
     return undo
 
 

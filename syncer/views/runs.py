@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from syncer import selectors
 from syncer.models import SyncRun
 from syncer.refs import page_number
+from syncer.sync.services import run_check_alive
 from syncer.sync.undo import undo_refusal
 
 
@@ -30,6 +31,8 @@ def _run_context(request, run_id: int) -> dict:
     run = selectors.run_get(run_id=run_id)
     if run is None:
         raise Http404("No such run.")
+    if run.state == SyncRun.State.QUEUED or (run.state == SyncRun.State.RUNNING and selectors.run_is_silent(run)):
+        run = run_check_alive(run=run)
     return run_context(run, action=request.GET.get("action", ""), page=page_number(request.GET.get("page", 1)))
 
 

@@ -57,8 +57,23 @@ def test_a_refused_host_under_api_is_a_json_400(machine):
     assert response.status_code == 400 and "error" in response.json()
 
 
-def test_pages_keep_the_html_error_page(staff_browser):
-    with connection.execute_wrapper(database_down):
-        response = staff_browser.get("/")
+def test_a_crash_in_a_page_keeps_the_html_error_page(staff_browser, monkeypatch):
+    def crash():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("syncer.views.sync.never_synced", crash)
+    response = staff_browser.get("/sync/")
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+    assert "secret internals" not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/sync/", "/login/"])
+def test_with_the_database_unreachable_a_page_answers_a_503_page_that_says_so(staff_browser, path):
+    with connection.execute_wrapper(database_down):
+        response = staff_browser.get(path)
+    assert response.status_code == 503 and response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    assert "<title>Database unreachable" in html and "The database is unreachable" in html
+    assert "Connection refused" not in html  # the driver's words (hosts, users) stay in the log
+    assert response["Retry-After"] == "30"

@@ -132,18 +132,24 @@ def test_a_run_cut_off_from_its_database_is_interrupted_and_the_next_run_recover
     w.library(fake_anilist, trakt_connected)
     release = w.hold_third_post(trakt_connected)
     # The HTTP timeout must be shorter than the lease (a start-up check refuses it otherwise).
+    # The worker's heartbeat check runs every second (a third of SYNC_WORKER_SILENT_SECONDS).
     with w.Worker(anilist=fake_anilist, trakt=trakt_connected, log=tmp_path / "qcluster.log", SYNC_LEASE_SECONDS=str(lease),
-                  HTTP_TIMEOUT_SECONDS="3") as q:
+                  HTTP_TIMEOUT_SECONDS="3", SYNC_WORKER_SILENT_SECONDS="3") as q:
         cut = start_and_catch_mid_run(client, trakt_connected, q)
         with database_outage(name) as outage:
             release.set()  # Trakt answers; the worker cannot record it
             time.sleep(lease + 1)
-        assert SyncRun.objects.get(pk=cut).state == "running"  # it could not record its own end
+        back = time.monotonic()
         assert q.process.poll() is None, q.output()  # the worker process lives on
 
+        # It could not record its own end; the worker's heartbeat check marks it, no start needed.
+        w.wait_for(lambda: SyncRun.objects.get(pk=cut).state == "interrupted", timeout=lease + 5, every=0.2,
+                   what="the worker's heartbeat check to mark the run")
+        print(f"\nrun marked interrupted {time.monotonic() - back:.2f} s after the database came back, "
+              f"without a start (SYNC_LEASE_SECONDS={lease})")
         waited, new = w.time_until_accepted(doors["api"], timeout=90)
-        print(f"\nstart accepted {time.monotonic() - outage:.2f} s after the outage began "
-              f"({waited:.2f} s after the database came back; SYNC_LEASE_SECONDS={lease})")
+        print(f"start accepted {time.monotonic() - outage:.2f} s after the outage began "
+              f"({waited:.2f} s after the run was marked; SYNC_LEASE_SECONDS={lease})")
         run = assert_interrupted_with_its_log_line(cut)
         html = staff_client.get(f"/runs/{cut}/").content.decode()
         assert '<span class="state state-interrupted">Interrupted</span>' in html
@@ -167,3 +173,45 @@ def test_a_run_whose_database_connections_drop_records_its_own_end_on_a_fresh_on
         assert waited < 5  # it released its lease
         assert wait_until_final(new, timeout=90).state == "succeeded", q.output()
     assert w.plays(trakt_connected) == w.EXPECTED_PLAYS
+
+
+def test_a_worker_killed_holding_a_queued_runs_task_lets_the_next_start_in_within_its_silence(
+        doors, client, fake_anilist, trakt_connected, settings, tmp_path, postgres_only):
+    from django_q.models import OrmQ
+    from django_q.tasks import async_task
+
+    from syncer.models import WorkerBeat
+
+    silent = 6  # seconds without a worker beat before it counts as gone (the worker beats every 2 s)
+    settings.SYNC_WORKER_SILENT_SECONDS = silent
+    w.library(fake_anilist, trakt_connected)
+    with w.Worker(anilist=fake_anilist, trakt=trakt_connected, log=tmp_path / "qcluster.log",
+                  SYNC_WORKER_SILENT_SECONDS=str(silent)) as q:
+        async_task("time.sleep", 120, task_name="keeps-the-one-worker-busy")
+        w.wait_for(lambda: WorkerBeat.objects.exists(), timeout=60, every=0.2, what="the worker's first beat")
+        w.wait_for(lambda: not OrmQ.objects.filter(lock__lte=time_now()).exists(), timeout=30, every=0.2,
+                   what="the worker to take the busy task")
+        queued = doors["api"]()
+        assert queued, "the first start must be accepted"
+
+        def taken():  # the cluster took the sync's task into its memory: its row is locked
+            return any(r.name() == f"sync-{queued}-completed" and r.lock > time_now() for r in OrmQ.objects.all())
+
+        w.wait_for(taken, timeout=30, every=0.1, what="the worker to take the sync's task")
+        assert SyncRun.objects.get(pk=queued).state == "queued"  # taken, not started: the worker is busy
+        os.killpg(q.process.pid, signal.SIGKILL)
+        waited, new = w.time_until_accepted(doors["api"], timeout=30)
+        print(f"\nstart accepted {waited:.2f} s after SIGKILL of the worker holding the queued run's task "
+              f"(SYNC_WORKER_SILENT_SECONDS={silent})")
+        assert waited < silent + 4
+    lost = SyncRun.objects.get(pk=queued)
+    assert lost.state == "interrupted" and lost.error.startswith("the worker that took its task stopped before "
+                                                                 "starting it")
+    assert LogEntry.objects.filter(run_id=queued, level="error", message__contains="interrupted").exists()
+    assert SyncRun.objects.get(pk=new).state == "queued"
+
+
+def time_now():
+    from django.utils import timezone
+
+    return timezone.now()

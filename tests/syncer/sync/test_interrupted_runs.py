@@ -288,3 +288,22 @@ def test_an_undo_task_delivered_again_leaves_an_interrupted_undo_alone(library):
     after = SyncRun.objects.get(pk=undo.pk)
     assert (after.state, after.error, after.posted) == ("interrupted", "as it was", 0)
     assert len(library.requests) == asked and plays(library) == Counter({(100, 1, n): 1 for n in range(1, 7)})
+
+
+def test_a_run_that_could_not_record_its_end_shows_as_interrupted_without_waiting_for_a_start(
+        staff_client, library, monkeypatch, settings):
+    from django.db import OperationalError
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr("syncer.sync.services._finish", database_down)
+    with pytest.raises(OperationalError):
+        sync_run(mode="completed")
+    run = SyncRun.objects.get()
+    assert run.state == "running"  # the end could not be recorded
+    silent = timezone.now() - timedelta(seconds=settings.SYNC_LEASE_SECONDS + 1)
+    SyncRun.objects.filter(pk=run.pk).update(heartbeat_at=silent)  # a minute later, nothing beats for it
+    html = staff_client.get(f"/runs/{run.pk}/status/").content.decode()
+    assert '<span class="state state-interrupted">Interrupted</span>' in html
+    assert_interrupted(run)
