@@ -30,7 +30,11 @@ logger = logging.getLogger("mappings.sources")
 
 Progress = Callable[[int, int, str], None]
 CHUNK = 5000
-MAX_BYTES = 200 * 1024 * 1024  # far above any real source; stops an endless response (or a zip bomb)
+MiB = 1024 * 1024
+# The largest download (decompressed) a source may send: several times its real file (Otaku's
+# SQLite 3.9 MB in 2024, Fribb's full JSON about 12 MB; AniBridge's release is not known here, so
+# it keeps the earlier 200 MiB). Stops an endless answer, a zip bomb, or a huge stand-in file.
+MAX_BYTES = {"otaku": 32 * MiB, "fribb": 64 * MiB, "anibridge": 200 * MiB}
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 ZSTD_STEP = 512
 # The shrink guard: a new file with fewer than half the rows in use is refused unless forced,
@@ -38,6 +42,10 @@ ZSTD_STEP = 512
 # broken upstream commit or a stub served in place of the file is what shrinks this much).
 SHRINK_RATIO = 0.5
 SHRINK_MIN_ROWS = 10
+# Its two siblings: a file with more than GROWTH_RATIO times the rows in use (real sources grow a
+# few percent a month), or whose rows name less than half as many AniList ids as the rows in use
+# (150,000 rows for one id replaced a good file once), is refused the same way.
+GROWTH_RATIO = 3
 INT_RANGE = (-(2**31), 2**31 - 1)  # PostgreSQL `integer`
 
 
@@ -73,9 +81,10 @@ def _network_words(exc: httpx.HTTPError) -> str:
     return f"the connection to {host} broke off"
 
 
-def download(url: str, dest: Path, *, client: httpx.Client | None = None) -> int:
+def download(url: str, dest: Path, *, client: httpx.Client | None = None, max_bytes: int = 200 * MiB) -> int:
     """Stream `url` into `dest`; a zstd file (AniBridge's `mappings.json.zst`) is decompressed
-    into `dest`. Returns the size of `dest`. Raises SourceError with the reason."""
+    into `dest`. Returns the size of `dest`. Raises SourceError with the reason; more than
+    `max_bytes`, downloaded or decompressed, is refused as it comes in."""
     own = client is None
     client = client or httpx.Client(timeout=settings.HTTP_TIMEOUT_SECONDS, follow_redirects=True)
     raw = dest.with_name(dest.name + ".download")
@@ -84,7 +93,7 @@ def download(url: str, dest: Path, *, client: httpx.Client | None = None) -> int
             if response.status_code != 200:
                 raise SourceError(f"download failed: HTTP {response.status_code} from {url}")
             with open(raw, "wb") as fh:
-                _write_capped(response.iter_bytes(), fh, url)
+                _write_capped(response.iter_bytes(), fh, url, max_bytes)
     except httpx.HTTPError as exc:
         raise SourceError(f"download failed: {_network_words(exc)} ({url}); the next refresh tries again") from exc
     finally:
@@ -97,7 +106,7 @@ def download(url: str, dest: Path, *, client: httpx.Client | None = None) -> int
         return dest.stat().st_size
     try:
         with open(raw, "rb") as src, open(dest, "wb") as out:
-            return _write_capped(_inflate(src, url), out, url)
+            return _write_capped(_inflate(src, url), out, url, max_bytes)
     except zstandard.ZstdError as exc:
         raise SourceError(f"download failed: damaged zstd data from {url}: {exc}") from exc
     finally:
@@ -115,12 +124,13 @@ def _inflate(src, url: str) -> Iterator[bytes]:
         raise SourceError(f"download failed: the zstd file from {url} is cut short (truncated download?)")
 
 
-def _write_capped(chunks: Iterable[bytes], fh, url: str) -> int:
+def _write_capped(chunks: Iterable[bytes], fh, url: str, max_bytes: int) -> int:
     size = 0
     for chunk in chunks:
         size += len(chunk)
-        if size > MAX_BYTES:
-            raise SourceError(f"download failed: more than {MAX_BYTES} bytes from {url}")
+        if size > max_bytes:
+            raise SourceError(f"download failed: more than {max_bytes // MiB} MiB from {url}, far more than "
+                              "a real file; the previous rows stay in use")
         fh.write(chunk)
     return size
 
@@ -154,14 +164,48 @@ class ShrinkRefused(SourceError):
         self.rows = rows
 
 
+FORCE_HINT = ("Refresh with force to accept it (refresh_mappings --force, the dashboard's "
+              "\u201caccept a much smaller file\u201d box, or allowShrink=1 on the API).")
+
+
 def shrink_refusal(*, label: str, old: int, new: int) -> str | None:
     """Why a file with `new` rows may not replace `old` rows (None: it may)."""
     if old < SHRINK_MIN_ROWS or new >= old * SHRINK_RATIO:
         return None
     return (f"refused: the new {label} file has {new:,} rows, less than half of the {old:,} in use "
-            "(a broken or partial upstream file?); the previous rows stay in use. "
-            "Refresh with force to accept it (refresh_mappings --force, the dashboard's "
-            "\u201caccept a much smaller file\u201d box, or allowShrink=1 on the API).")
+            f"(a broken or partial upstream file?); the previous rows stay in use. {FORCE_HINT}")
+
+
+ID_KINDS = {"anilist_id": "AniList", "mal_id": "MAL", "anidb_id": "AniDB"}
+
+
+def guard_refusal(*, label: str, old: tuple[int, dict], new: tuple[int, dict]) -> str | None:
+    """Why a file of `new` (rows, {id column: distinct ids}) may not replace `old` ones (None:
+    it may): far fewer rows (`shrink_refusal`), far more rows, or rows collapsed onto few ids of
+    a kind the rows in use name (Fribb's reduced file keys by AniDB id only)."""
+    (old_rows, old_ids), (new_rows, new_ids) = old, new
+    if old_rows < SHRINK_MIN_ROWS:
+        return None  # a first import (or a tiny one): nothing to judge the file by
+    if refusal := shrink_refusal(label=label, old=old_rows, new=new_rows):
+        return refusal
+    if new_rows > old_rows * GROWTH_RATIO:
+        return (f"refused: the new {label} file has {new_rows:,} rows, more than three times the "
+                f"{old_rows:,} in use (a broken upstream file?); the previous rows stay in use. {FORCE_HINT}")
+    for column, kind in ID_KINDS.items():
+        before, after = old_ids.get(column, 0), new_ids.get(column, 0)
+        if before >= SHRINK_MIN_ROWS and after < before * SHRINK_RATIO:
+            return (f"refused: the new {label} file names {after:,} {kind} ids in {new_rows:,} rows, less than "
+                    f"half of the {before:,} in use (rows collapsed onto few ids: a broken upstream file?); "
+                    f"the previous rows stay in use. {FORCE_HINT}")
+    return None
+
+
+def rows_and_ids(model) -> tuple[int, dict]:
+    """The table's rows and distinct ids of each kind it holds, what `guard_refusal` compares."""
+    columns = [f.column for f in model._meta.concrete_fields if f.column in ID_KINDS]
+    counts = model.objects.aggregate(rows=models.Count("pk"),
+                                     **{c: models.Count(c, distinct=True) for c in columns})
+    return counts.pop("rows"), counts
 
 
 def storable(values: tuple, ints: list[int], texts: list[int]) -> tuple | None:
@@ -228,16 +272,16 @@ def replace_rows(model, rows: Iterable[dict], *, progress: Progress | None = Non
 
 def import_file(name: str, path: Path, *, progress: Progress | None = None, force: bool = False) -> SourceStatus:
     """Parse `path` and swap it in for the source's rows. Unless `force`, a file that would
-    leave fewer than half the rows in use is refused (`shrink_refusal`)."""
+    leave fewer than half the rows in use is refused (`guard_refusal`: far fewer or more rows, or rows collapsed onto few ids)."""
     spec = SOURCES[name]
     started = time.monotonic()
     attempt = timezone.now()
     try:
         parsed = parse_file(name, path)
         with transaction.atomic():
-            old = spec.model.objects.count()
+            old = rows_and_ids(spec.model)
             result = replace_rows(spec.model, parsed.rows, progress=progress, label=spec.label)
-            refusal = None if force else shrink_refusal(label=spec.label, old=old, new=result.rows)
+            refusal = None if force else guard_refusal(label=spec.label, old=old, new=rows_and_ids(spec.model))
             if refusal:
                 raise ShrinkRefused(refusal, result.rows)  # rolls the new rows back
             status, _ = SourceStatus.objects.update_or_create(
@@ -284,7 +328,7 @@ def refresh(name: str, *, progress: Progress | None = None, client: httpx.Client
         if progress:
             progress(0, 0, f"Downloading {SOURCES[name].label}")
         try:
-            download(url, path, client=client)
+            download(url, path, client=client, max_bytes=MAX_BYTES[name])
         except SourceError as exc:
             return record_failure(name, str(exc))
         return import_file(name, path, progress=progress, force=force)

@@ -129,11 +129,11 @@ def test_a_cut_zstd_download_or_damaged_data_keeps_the_old_rows():
 @pytest.mark.django_db
 @override_settings(**URLS)
 def test_a_zstd_file_that_inflates_past_the_cap_is_refused(monkeypatch):
-    monkeypatch.setattr(importer, "MAX_BYTES", 1_000_000)
+    monkeypatch.setitem(importer.MAX_BYTES, "anibridge", 1 * importer.MiB)
     bomb = zstandard.ZstdCompressor().compress(b" " * 5_000_000)
     assert len(bomb) < 1_000
     status = sources_refresh(source="anibridge", client=serving(bomb))
-    assert "more than 1000000 bytes" in status.last_error
+    assert "more than 1 MiB" in status.last_error
 
 
 # --- hostile strings and numbers -------------------------------------------------------------
@@ -183,3 +183,80 @@ def test_nul_bytes_in_json_sources_are_removed(tmp_path):
 def test_a_clean_file_records_no_skipped_rows():
     importer.import_file("otaku", OTAKU_DB)
     assert SourceStatus.objects.get(source="otaku").skipped_rows == 0
+
+
+# --- a file that grows beyond reason, or whose rows collapse onto few ids ----------------------
+
+
+def one_id_file(count: int) -> bytes:
+    """`count` rows that all name one AniList and one AniDB id (a broken upstream, or a hostile
+    stand-in)."""
+    return json.dumps([{"anilist_id": 1, "anidb_id": 1, "mal_id": n, "type": "TV"}
+                       for n in range(1, count + 1)]).encode()
+
+
+@pytest.mark.django_db
+@override_settings(**URLS)
+def test_rows_collapsed_onto_one_id_are_refused_and_the_good_rows_stay():
+    assert sources_refresh(source="fribb", client=serving(fribb_file(195))).ok
+    status = sources_refresh(source="fribb", client=serving(one_id_file(195)))
+    assert status.last_error.startswith("refused: the new Fribb anime-lists JSON file names 1 AniList ids in 195 "
+                                        "rows, less than half of the 195 in use")
+    assert "--force" in status.last_error and status.refused_rows == 195
+    assert set(FribbEntry.objects.values_list("anilist_id", flat=True)) == set(range(1, 196))
+
+
+@pytest.mark.django_db
+@override_settings(**URLS)
+def test_a_real_file_keyed_by_anidb_id_is_guarded_by_that_id():
+    assert importer.import_file("fribb", FRIBB_CURRENT).ok  # the reduced file: AniDB ids only
+    status = sources_refresh(source="fribb", client=serving(one_id_file(195)))
+    assert "names 1 AniDB ids in 195 rows" in status.last_error and FribbEntry.objects.count() == 195
+
+
+@pytest.mark.django_db
+@override_settings(**URLS)
+def test_a_file_many_times_the_rows_in_use_is_refused_unless_forced():
+    assert sources_refresh(source="fribb", client=serving(fribb_file(20))).ok
+    status = sources_refresh(source="fribb", client=serving(fribb_file(61)))
+    assert status.last_error.startswith("refused: the new Fribb anime-lists JSON file has 61 rows, more than "
+                                        "three times the 20 in use")
+    assert FribbEntry.objects.count() == 20
+    assert sources_refresh(source="fribb", client=serving(fribb_file(61)), force=True).ok
+    assert FribbEntry.objects.count() == 61
+
+
+@pytest.mark.django_db
+@override_settings(**URLS)
+def test_a_file_that_grows_within_reason_imports():
+    assert sources_refresh(source="fribb", client=serving(fribb_file(20))).ok
+    assert sources_refresh(source="fribb", client=serving(fribb_file(60))).ok
+
+
+def test_the_guards_judge_rows_and_ids_against_the_import_in_use():
+    def refusal(old, new):
+        return importer.guard_refusal(label="F", old=(old[0], {"anilist_id": old[1]}),
+                                      new=(new[0], {"anilist_id": new[1]}))
+
+    assert refusal((40_000, 39_000), (150_000, 1))  # the probe's file
+    assert refusal((40_000, 39_000), (40_100, 19_000))  # ids collapsed
+    assert refusal((40_000, 39_000), (120_001, 110_000))  # grew beyond reason
+    assert refusal((40_000, 39_000), (42_000, 40_500)) is None
+    assert refusal((9, 9), (150_000, 1)) is None  # a first import: nothing to judge by
+
+
+@pytest.mark.django_db
+@override_settings(**URLS)
+@pytest.mark.parametrize(("source", "cap"), [("otaku", 32), ("fribb", 64)])
+def test_a_download_over_the_sources_cap_is_refused_while_it_streams_in(source, cap):
+    pulled = []
+
+    def body():
+        for _ in range((cap + 1) * 16):
+            pulled.append(1)
+            yield b" " * (64 * 1024)
+
+    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, content=body())))
+    status = sources_refresh(source=source, client=client)
+    assert f"more than {cap} MiB" in status.last_error and "far more than a real file" in status.last_error
+    assert len(pulled) <= cap * 16 + 1
