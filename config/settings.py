@@ -279,6 +279,13 @@ SYNC_RATINGS = env.bool("SYNC_RATINGS", default=False)
 SYNC_RATINGS_OVERWRITE = env.bool("SYNC_RATINGS_OVERWRITE", default=False)
 # PLANNING entries → the Trakt watchlist (docs/sync.md, "Watchlist").
 SYNC_WATCHLIST = env.bool("SYNC_WATCHLIST", default=False)
+# The history doctor (docs/sync.md, "History doctor"): plays of one episode or movie whose
+# watched_at lie closer than this are duplicates (60: the same minute; at most 6 hours).
+DOCTOR_WINDOW_SECONDS = env.int("DOCTOR_WINDOW_SECONDS", default=60)
+if not 1 <= DOCTOR_WINDOW_SECONDS <= 6 * 3600:
+    raise ImproperlyConfigured("DOCTOR_WINDOW_SECONDS must be between 1 and 21600 (6 hours)")
+# Trakt's cap on watched history items (100,000 for free and VIP accounts since 2026).
+TRAKT_HISTORY_LIMIT = env.int("TRAKT_HISTORY_LIMIT", default=100_000)
 
 # --- Notifications (issue 13) ---------------------------------------------------------------
 # Apprise URLs (Discord, Telegram, ntfy, mailto, json://, ...), comma separated; empty: none.

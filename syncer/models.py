@@ -55,6 +55,8 @@ class SyncRun(models.Model):
         # Every entry with progress, whatever its (synced) status: the first sync of an install.
         LIBRARY = "library"
         UNDO = "undo"  # takes back the plays another run posted (issue 13)
+        # Finds the duplicate plays other tools left in Trakt history and removes them (issue 26).
+        DOCTOR = "doctor"
 
     class Trigger(models.TextChoices):
         MANUAL = "manual"
@@ -94,6 +96,9 @@ class SyncRun(models.Model):
     error = models.TextField(default="", blank=True)
     # An undo run: the run whose plays it removes from Trakt history.
     undo_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undos")
+    # A doctor run: its settings and what its history scan found (`syncer.sync.doctor.Scan`):
+    # {"window", "scope", "preview" (the preview a repair carries out), "history", "limit", "reads"}.
+    doctor = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "sync_run"
@@ -221,6 +226,7 @@ class SyncRunItem(models.Model):
         RATE = "rate"  # SYNC_RATINGS: the AniList score sent as a Trakt rating (`rating`)
         WATCHLIST = "watchlist"  # SYNC_WATCHLIST: a PLANNING entry added to the Trakt watchlist
         UNWATCHLIST = "unwatchlist"  # ... and taken off it once it left PLANNING (ours only)
+        KEEP = "keep"  # a doctor run's line: the play of a cluster of duplicates that stays
 
     class State(models.TextChoices):
         PLANNED = "planned"  # dry run, or the run stopped before reaching it
@@ -232,9 +238,10 @@ class SyncRunItem(models.Model):
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="items")
     position = models.IntegerField()
-    anilist_id = models.IntegerField()
+    # Null on a doctor run's lines: a play in Trakt history, whoever posted it.
+    anilist_id = models.IntegerField(null=True, blank=True)
     title = models.TextField(default="", blank=True)
-    anilist_episode = models.IntegerField()
+    anilist_episode = models.IntegerField(null=True, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices)
     kind = models.CharField(max_length=8, default="", blank=True)  # episode | movie
     trakt_id = models.IntegerField(null=True, blank=True)
@@ -248,6 +255,8 @@ class SyncRunItem(models.Model):
     total_episodes = models.IntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)  # action rate: 1-10
+    # A doctor run's lines (keep/remove): the play's Trakt history id.
+    history_id = models.BigIntegerField(null=True, blank=True)
     batch = models.ForeignKey(SyncBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
 
     class Meta:

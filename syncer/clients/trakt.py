@@ -86,6 +86,12 @@ class HistoryItem:
     season: int | None = None
     number: int | None = None
     movie_trakt_id: int | None = None
+    title: str = ""  # the show's or the movie's
+
+
+# A paginated read's progress: (page just read, pages in all, items in all); the counts are
+# None when Trakt sent no pagination headers.
+OnPage = Callable[[int, int | None, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -203,13 +209,14 @@ def parse_history_item(raw: dict) -> HistoryItem:
     if watched_at is None:
         raise BadResponse("Trakt", 200, "a history item had no watched_at")
     if kind == "movie":
+        movie = raw.get("movie") or {}
         return HistoryItem(id=raw["id"], watched_at=watched_at, type="movie",
-                           movie_trakt_id=(raw.get("movie") or {}).get("ids", {}).get("trakt"))
-    episode = raw.get("episode") or {}
+                           movie_trakt_id=movie.get("ids", {}).get("trakt"), title=movie.get("title") or "")
+    episode, show = raw.get("episode") or {}, raw.get("show") or {}
     return HistoryItem(
         id=raw["id"], watched_at=watched_at, type=kind or "episode",
-        show_trakt_id=(raw.get("show") or {}).get("ids", {}).get("trakt"),
-        season=episode.get("season"), number=episode.get("number"),
+        show_trakt_id=show.get("ids", {}).get("trakt"),
+        season=episode.get("season"), number=episode.get("number"), title=show.get("title") or "",
     )
 
 
@@ -373,6 +380,13 @@ class TraktClient:
     def history(self, *, kind: str | None = None, trakt_id: int | None = None,
                 start_at: datetime | None = None, end_at: datetime | None = None) -> list[HistoryItem]:
         """Every history item (all pages). `kind`: "shows", "movies", "episodes" or None."""
+        return list(self.history_items(kind=kind, trakt_id=trakt_id, start_at=start_at, end_at=end_at))
+
+    def history_items(self, *, kind: str | None = None, trakt_id: int | None = None,
+                      start_at: datetime | None = None, end_at: datetime | None = None,
+                      on_page: OnPage | None = None) -> Iterator[HistoryItem]:
+        """`history`, one item at a time as the pages arrive (a whole history need not be held
+        as rows); `on_page` hears of each page read."""
         if kind not in (None, "shows", "movies", "episodes"):
             raise ValueError(f"unknown history kind {kind!r}")
         if trakt_id is not None and kind is None:
@@ -383,9 +397,11 @@ class TraktClient:
             params["start_at"] = trakt_time(start_at)
         if end_at:
             params["end_at"] = trakt_time(end_at)
-        return [parse_history_item(raw) for raw in self._pages(path, params, limit=HISTORY_PAGE_LIMIT)]
+        for raw in self._pages(path, params, limit=HISTORY_PAGE_LIMIT, on_page=on_page):
+            yield parse_history_item(raw)
 
-    def _pages(self, path: str, params: dict[str, Any], *, limit: int) -> Iterator[dict]:
+    def _pages(self, path: str, params: dict[str, Any], *, limit: int, on_page: OnPage | None = None
+               ) -> Iterator[dict]:
         """Every row of a paginated GET: pages until `X-Pagination-Page-Count` says it was the
         last (or, without that header, until a page comes back short or empty)."""
         params = {**params, "limit": limit}
@@ -394,8 +410,10 @@ class TraktClient:
             rows = parse_json(response, "Trakt") or []
             if not isinstance(rows, list):
                 raise BadResponse("Trakt", response.status_code, f"{path} did not answer a list")
-            yield from rows
             page_count = response.headers.get("x-pagination-page-count")
+            if on_page:
+                on_page(page, _count(page_count), _count(response.headers.get("x-pagination-item-count")))
+            yield from rows
             if page_count is not None:
                 if page >= int(page_count):
                     return
@@ -590,6 +608,10 @@ class TraktClient:
     def remove_from_watchlist(self, payload: dict) -> dict:
         # Removing what is not there changes nothing: safe to retry.
         return self._json("POST", "/sync/watchlist/remove", json=payload, idempotent=True)
+
+
+def _count(header: str | None) -> int | None:
+    return int(header) if header and header.isascii() and header.isdigit() else None
 
 
 def rating_key(kind: str, trakt_id: int, season: int | None = None) -> str:

@@ -92,6 +92,11 @@ def _play(row: dict) -> EpisodePlay | MoviePlay:
     return EpisodePlay(row["trakt_id"], row["season"], row["number"], watched_at)
 
 
+def row_key(row: dict) -> tuple:
+    """A batch row's play as `_play_key` keys it."""
+    return _play_key(_play(row))
+
+
 def _play_key(play) -> tuple:
     """What identifies a play we wrote: the target and its watched_at to the second."""
     when = play.watched_at.replace(microsecond=0)
@@ -130,7 +135,8 @@ def batch_confirm(*, batch: SyncBatch, accepted: Sequence[dict], not_found: Sequ
 def _advance_progress(rows: Sequence[dict], *, run_id: int | None = None) -> None:
     by_entry: dict[int, list[dict]] = {}
     for row in rows:
-        by_entry.setdefault(row["anilist_id"], []).append(row)
+        if row.get("anilist_id") is not None:  # a play put back by a doctor undo has no AniList entry
+            by_entry.setdefault(row["anilist_id"], []).append(row)
     existing = SyncProgress.objects.in_bulk(list(by_entry))
     # The run a play belongs to (a later run may confirm an earlier run's batch): an undo of
     # that run puts back the progress recorded here.
@@ -260,7 +266,7 @@ def _split_by_history(trakt, batch: SyncBatch, rows: Sequence[dict]) -> tuple[li
     mistaking one of them for this batch's play would lose a play."""
     if not rows:
         return [], []
-    on_trakt = _history_keys(trakt, rows) - _ours_elsewhere(batch, rows)
+    on_trakt = history_counts(trakt, rows) - (_ours_elsewhere(batch, rows) | _there_before(rows))
     present, missing = [], []
     for row in rows:
         key = _play_key(_play(row))
@@ -291,7 +297,19 @@ def _ours_elsewhere(batch: SyncBatch, rows: Sequence[dict]) -> Counter:
     return found
 
 
-def _history_keys(trakt, rows: Sequence[dict]) -> Counter:
+def _there_before(rows: Sequence[dict]) -> Counter:
+    """Plays the rows say Trakt held at their key before the batch was written (`there_before`:
+    a doctor undo puts a duplicate back beside the play kept in its place, often at the same
+    second): not this batch's plays either."""
+    found: Counter = Counter()
+    for row in rows:
+        if row.get("there_before"):
+            key = row_key(row)
+            found[key] = max(found[key], row["there_before"])
+    return found
+
+
+def history_counts(trakt, rows: Sequence[dict]) -> Counter:
     """The plays Trakt history holds for the shows/movies of `rows`, within their time window."""
     found: Counter = Counter()
     groups: dict[tuple[str, int], list[datetime]] = {}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Sequence
 
 from django.db.models import QuerySet
 
@@ -90,3 +92,32 @@ class ProgressSnapshot:
         """{AniList id: (synced_repeat, rewatch_last_abs)} of every stored entry."""
         self.load_all()
         return {a: (row[1], row[2]) for a, row in self._rows.items()}
+
+
+# A play as Trakt history holds it: (kind "episode"/"movie", show or movie Trakt id, season,
+# number, watched_at to the second).
+PlayKey = tuple
+
+
+def plays_posted_here(*, plays: Sequence[tuple[int, PlayKey]]) -> set[int]:
+    """Of these Trakt history plays (history id, key), the history ids this app posted: the one
+    place that says which plays are ours (the history doctor keeps them).
+
+    Today it is read from the posted lines of sync runs, by key: plays with one key cannot be
+    told apart, so per key as many history ids as we posted there count as ours (lowest first),
+    and Trakt keeps at least that many. Lines of undo runs (plays put back) are not ours."""
+    wanted: dict[PlayKey, list[int]] = {}
+    for history_id, key in plays:
+        wanted.setdefault(key, []).append(history_id)
+    targets = sorted({key[1] for key in wanted})
+    posted: Counter = Counter()
+    for start in range(0, len(targets), 500):
+        rows = SyncRunItem.objects.filter(
+            action=SyncRunItem.Action.POST, state=SyncRunItem.State.POSTED, trakt_id__in=targets[start:start + 500],
+        ).exclude(run__mode=SyncRun.Mode.UNDO).values_list("kind", "trakt_id", "season", "number", "watched_at")
+        for kind, trakt_id, season, number, watched_at in rows:
+            key = ("movie", trakt_id, None, None, watched_at.replace(microsecond=0)) if kind == "movie" else (
+                "episode", trakt_id, season, number, watched_at.replace(microsecond=0))
+            if key in wanted:
+                posted[key] += 1
+    return {history_id for key, count in posted.items() for history_id in sorted(wanted[key])[:count]}

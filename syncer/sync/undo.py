@@ -44,6 +44,7 @@ from syncer.sync import runs
 from syncer.sync.apply import MAX_REPOSTS, UNCERTAIN, batch_send
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release, settle_wait
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
+from syncer.sync.readd import readd_plays, readd_refusal
 from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")
@@ -69,6 +70,8 @@ def undo_refusal(run: SyncRun) -> str | None:
         return f"run #{run.pk} has not finished yet: undo it once it has"
     if SyncRun.objects.filter(undo_of=run, dry_run=False, state=SyncRun.State.SUCCEEDED).exists():
         return f"run #{run.pk} was already undone"
+    if run.mode == SyncRun.Mode.DOCTOR:  # a history doctor repair: its removed plays go back
+        return readd_refusal(run)
     if run.items.filter(state=SyncRunItem.State.PENDING).exists():
         return (f"some plays of run #{run.pk} are still being checked against Trakt history (a POST "
                 "whose answer was lost): the next sync settles them; undo after that")
@@ -227,6 +230,9 @@ def _execute(undo: SyncRun, target: SyncRun, trakt, progress: runs.RunProgress) 
         removes_reconcile(trakt=trakt, run=undo, guard=progress.lease_check)
     if reason := undo_refusal(target):  # checked again under the lease
         raise UndoRefused(reason)
+    if target.mode == SyncRun.Mode.DOCTOR:
+        readd_plays(undo=undo, target=target, trakt=trakt, progress=progress, guard=progress.lease_check)
+        return
     progress(0, 0, "Reading Trakt history")
     items, matched = plays_to_remove(trakt=trakt, run=target)
     lines = SyncRunItem.objects.bulk_create([
