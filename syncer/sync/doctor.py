@@ -384,3 +384,50 @@ def _finish(run: SyncRun, state: str, error: str) -> None:
     run.state, run.error, run.finished_at = state, error, timezone.now()
     run.errors = 1 if error and state == SyncRun.State.FAILED else 0
     run.save()
+
+
+# --- what the doors show
+
+@dataclass
+class TitleLines:
+    """One show's or movie's lines of a doctor run, for people: kept and removed plays."""
+    kind: str  # show | movie
+    trakt_id: int
+    title: str
+    lines: list[SyncRunItem]
+
+    @property
+    def kept(self) -> int:
+        return sum(1 for line in self.lines if line.action == SyncRunItem.Action.KEEP)
+
+    @property
+    def removed(self) -> int:
+        return len(self.lines) - self.kept
+
+
+def doctor_titles(*, run: SyncRun, limit: int | None = None) -> list[TitleLines]:
+    """A doctor run's lines grouped by show or movie, in the order of their first line."""
+    groups: dict[tuple[str, int], TitleLines] = {}
+    for line in run.items.order_by("position")[:limit]:
+        kind, trakt_id = kind_target((line.kind, line.trakt_id))
+        group = groups.setdefault((kind, trakt_id), TitleLines(kind, trakt_id, line.title, []))
+        group.lines.append(line)
+    return list(groups.values())
+
+
+def doctor_summary(run: SyncRun) -> dict:
+    """The figures a preview or a repair is judged by: history size against the account's limit."""
+    options = run.doctor or {}
+    history, limit = options.get("history"), options.get("limit") or settings.TRAKT_HISTORY_LIMIT
+    to_remove = run.found - (run.not_found if not run.dry_run else 0)
+    return {
+        "window": options.get("window"), "scope": options.get("scope"), "preview": options.get("preview"),
+        "history": history, "limit": limit, "reads": options.get("reads"), "clusters": options.get("clusters"),
+        "duplicates": run.found, "removed": run.posted, "gone": run.not_found,
+        "used": round(100 * history / limit, 1) if history is not None and limit else None,
+        "after": None if history is None else max(history - (run.posted if not run.dry_run else to_remove), 0),
+    }
+
+
+def reason_text(code: str) -> str:
+    return REASONS.get(code, code)

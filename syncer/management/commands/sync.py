@@ -88,14 +88,21 @@ class Command(BaseCommand):
         if undo.state != SyncRun.State.SUCCEEDED:
             raise CommandError(f"undo #{undo.pk} of run #{run_ref} {undo.state}: {undo.error}")
         lines = run_items(run=undo)
+        # A history doctor repair is undone by putting the plays it removed back.
+        doctor = undo.undo_of.mode == SyncRun.Mode.DOCTOR
         if dry_run:
             self.stdout.write(f"Undo of run #{run_ref} (dry run #{undo.pk}): these {undo.found - undo.not_found} "
-                              f"plays will be removed ({undo.not_found} already gone from Trakt).")
+                              f"plays will be {'put back' if doctor else 'removed'}"
+                              + ("." if doctor else f" ({undo.not_found} already gone from Trakt)."))
             for item in lines.filter(reason=""):
                 where = "movie" if item.kind == "movie" else f"S{item.season:02d}E{item.number:02d}"
-                self.stdout.write(f"  {item.title} ep {item.anilist_episode} -> Trakt {item.trakt_id} {where} "
-                                  f"at {item.watched_at:%Y-%m-%d %H:%M}")
-            self.stdout.write(f"Run `manage.py sync undo {run_ref}` to remove them.")
+                episode = "" if doctor else f" ep {item.anilist_episode}"
+                self.stdout.write(f"  {item.title}{episode} -> Trakt {item.trakt_id} {where} "
+                                  f"at {item.watched_at:%Y-%m-%d %H:%M:%S}")
+            self.stdout.write(f"Run `manage.py sync undo {run_ref}` to {'put them back' if doctor else 'remove them'}.")
+        elif doctor:
+            self.stdout.write(f"Undo #{undo.pk} of history doctor #{run_ref}: {undo.posted} plays put back in Trakt "
+                              "history, each with its own date.")
         else:
             self.stdout.write(f"Undo #{undo.pk} of run #{run_ref}: {undo.posted} plays removed from Trakt history, "
                               f"{undo.not_found} already gone; sync progress put back.")

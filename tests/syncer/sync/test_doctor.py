@@ -231,3 +231,46 @@ def test_a_preview_of_an_undo_and_the_repair_lines_say_what_they_did(seeded):
     assert set(undo.items.values_list("action", "state")) == {(SyncRunItem.Action.POST, SyncRunItem.State.POSTED)}
     assert sorted(undo.items.values_list("history_id", flat=True)) == sorted(
         repair.items.filter(action="remove").values_list("history_id", flat=True))
+
+
+# --- the command line
+
+def test_the_command_previews_then_repairs_and_sync_undo_puts_the_plays_back(seeded):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    before = history(seeded)
+    with pytest.raises(CommandError, match="preview first"):
+        call_command("doctor", stdout=StringIO())
+    out = StringIO()
+    call_command("doctor", "--dry-run", stdout=out)
+    text = out.getvalue()
+    preview = SyncRun.objects.get(mode="doctor", dry_run=True)
+    assert "Frieren (show 100): 3 kept, 3 to remove" in text
+    assert "S01E02 2023-11-14 22:13:50 remove [history id" in text
+    assert "S01E02 2023-11-14 22:13:20 keep [history id" in text and "(the earliest play of its cluster)" in text
+    assert "Your Name (movie 7): 1 kept, 1 to remove" in text
+    assert "4 duplicate plays in 4 clusters; Trakt history holds 11 plays of the 100,000 Trakt allows" in text
+    assert f"manage.py doctor --preview {preview.pk}" in text and seeded.history_removes == []
+    out = StringIO()
+    call_command("doctor", stdout=out)
+    assert "4 duplicate plays removed, 0 gone already" in out.getvalue()
+    repair = SyncRun.objects.get(mode="doctor", dry_run=False)
+    assert repair.trigger == "cli"
+    out = StringIO()
+    call_command("sync", "undo", str(repair.pk), "--dry-run", stdout=out)
+    assert "these 4 plays will be put back" in out.getvalue()
+    call_command("sync", "undo", str(repair.pk), stdout=out)
+    assert "4 plays put back in Trakt history" in out.getvalue()
+    assert history(seeded) == before
+
+
+def test_the_command_refuses_a_window_beyond_six_hours(seeded):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="between 1 and 21600 seconds"):
+        call_command("doctor", "--dry-run", "--window", "30000", stdout=StringIO())
+    assert not SyncRun.objects.exists()
