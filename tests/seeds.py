@@ -1,6 +1,11 @@
-"""Rows a test starts from: manual mappings of an AniList entry to a Trakt show or movie."""
+"""Rows a test starts from: manual mappings of an AniList entry to a Trakt show or movie, and a
+Trakt history with duplicate plays for the history doctor."""
+
+from datetime import UTC, datetime
 
 from mappings.models import Mapping
+
+T0 = 1_700_000_000  # 2023-11-14T22:13:20Z, the fake AniList entries' updatedAt
 
 
 def map_show(anilist_id: int, trakt_id: int, *, season: int = 1, episode: int = 1, title: str = "") -> Mapping:
@@ -12,3 +17,24 @@ def map_show(anilist_id: int, trakt_id: int, *, season: int = 1, episode: int = 
 def map_movie(anilist_id: int, trakt_id: int, *, episodes: int = 1) -> Mapping:
     return Mapping.objects.create(anilist_id=anilist_id, trakt_id=trakt_id, type="movie", is_manual=True,
                                   episodes=episodes, title=f"Movie {anilist_id}", source="manual")
+
+
+def at(seconds: int) -> str:
+    """Trakt's form of T0 + `seconds`."""
+    return datetime.fromtimestamp(T0 + seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def seed_duplicates(trakt) -> None:
+    """Show 100 ("Frieren") with three clusters of two plays (0 s, 30 s and 59 s apart), a
+    rewatch of episode 1 a day later, episode 4 twice a minute apart (a rewatch too), and movie
+    7 ("Your Name") twice in the same second: 11 plays, 4 of them duplicates."""
+    trakt.add_show(100, title="Frieren", seasons={1: 12})
+    trakt.add_movie(7, title="Your Name")
+    for number, gap in ((1, 0), (2, 30), (3, 59)):
+        trakt.add_play(show=100, season=1, number=number, watched_at=at(0))
+        trakt.add_play(show=100, season=1, number=number, watched_at=at(gap))
+    trakt.add_play(show=100, season=1, number=1, watched_at=at(86_400))
+    trakt.add_play(show=100, season=1, number=4, watched_at=at(0))
+    trakt.add_play(show=100, season=1, number=4, watched_at=at(60))
+    trakt.add_play(movie=7, watched_at=at(100))
+    trakt.add_play(movie=7, watched_at=at(100))

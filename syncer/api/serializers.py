@@ -100,4 +100,6 @@ def run_item(item: SyncRunItem) -> dict:
         "reason": item.reason,
         "state": item.state,
         **({"rating": item.rating} if item.action == SyncRunItem.Action.RATE else {}),
+        # A history doctor line (keep/remove), or a play its undo put back: the Trakt history id.
+        **({"historyId": item.history_id} if item.history_id is not None else {}),
     }

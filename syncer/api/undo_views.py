@@ -45,7 +45,9 @@ def run_undo(request, run_id: int):
 
 def undo_body(undo: SyncRun) -> dict:
     plays = undo.found - undo.not_found if undo.dry_run else undo.posted
-    message = (f"these {plays} plays will be removed" if undo.dry_run
-               else f"{plays} plays removed from Trakt history")
+    # A history doctor repair is undone by putting the plays it removed back.
+    verb = "put back" if undo.undo_of and undo.undo_of.mode == SyncRun.Mode.DOCTOR else "removed"
+    message = (f"these {plays} plays will be {verb}" if undo.dry_run
+               else f"{plays} plays {verb} {'in' if verb == 'put back' else 'from'} Trakt history")
     return {"message": message, "preview": undo.dry_run, "runId": undo.pk, "undoneRunId": undo.undo_of_id,
             "plays": plays, "alreadyGone": undo.not_found}

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from syncer.api import source_views, sync_views, trakt_views, undo_views, views
+from syncer.api import doctor_views, source_views, sync_views, trakt_views, undo_views, views
 
 urlpatterns = [
     path("status", views.status, name="api-status"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("watching-sync", sync_views.watching_sync, name="api-watching-sync"),
     path("library-sync", sync_views.library_sync_all, name="api-library-sync"),
     path("cron", sync_views.cron, name="api-cron"),
+    path("doctor", doctor_views.doctor, name="api-doctor"),
     path("refresh-otaku", source_views.refresh_otaku, name="api-refresh-otaku"),
     path("refresh-fribbs", source_views.refresh_fribbs, name="api-refresh-fribbs"),
     path("trakt-auth", trakt_views.trakt_auth, name="api-trakt-auth"),

@@ -40,6 +40,7 @@ ROUTES = [
     ("POST", "/api/trakt-auth/device"),
     ("GET", "/api/trakt-auth/device/1"),
     ("POST", "/api/trakt-auth/device/1"),
+    ("POST", "/api/doctor"),
 ]
 PATHS = sorted({path for _, path in ROUTES})
 

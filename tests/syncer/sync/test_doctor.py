@@ -11,16 +11,9 @@ from syncer.models import RemoveBatch, SyncBatch, SyncLease, SyncRun, SyncRunIte
 from syncer.sync.doctor import DoctorRefused, Play, doctor_run, find_clusters
 from syncer.sync.services import sync_run
 from syncer.sync.undo import undo_run
-from tests.seeds import map_show
+from tests.seeds import T0, at, map_show, seed_duplicates
 
 pytestmark = pytest.mark.django_db
-
-T0 = 1_700_000_000  # 2023-11-14T22:13:20Z, the fake AniList entries' updatedAt
-
-
-def at(seconds: int) -> str:
-    from datetime import UTC, datetime
-    return datetime.fromtimestamp(T0 + seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def history(trakt) -> Counter:
@@ -75,21 +68,9 @@ def test_a_wider_window_takes_plays_hours_apart():
 
 @pytest.fixture
 def seeded(trakt_connected, settings):
-    """Show 100 with three clusters (0 s, 30 s, 59 s apart), a rewatch a day later, a play a
-    minute later, and a movie with a same-second duplicate."""
     settings.TRAKT_BATCH_SIZE = 2
-    trakt = trakt_connected
-    trakt.add_show(100, title="Frieren", seasons={1: 12})
-    trakt.add_movie(7, title="Your Name")
-    for number, gap in ((1, 0), (2, 30), (3, 59)):
-        trakt.add_play(show=100, season=1, number=number, watched_at=at(0))
-        trakt.add_play(show=100, season=1, number=number, watched_at=at(gap))
-    trakt.add_play(show=100, season=1, number=1, watched_at=at(86_400))  # a rewatch a day later
-    trakt.add_play(show=100, season=1, number=4, watched_at=at(0))
-    trakt.add_play(show=100, season=1, number=4, watched_at=at(60))  # a minute apart: a rewatch too
-    trakt.add_play(movie=7, watched_at=at(100))
-    trakt.add_play(movie=7, watched_at=at(100))
-    return trakt
+    seed_duplicates(trakt_connected)
+    return trakt_connected
 
 
 def removable(run: SyncRun) -> list[tuple]:
