@@ -56,7 +56,7 @@ class SyncRun(models.Model):
         LIBRARY = "library"
         UNDO = "undo"  # takes back the plays another run posted (issue 13)
         # Finds the duplicate plays other tools left in Trakt history and removes them (issue 26).
-        DOCTOR = "doctor"
+        DOCTOR = "doctor", "History doctor"
 
     class Trigger(models.TextChoices):
         MANUAL = "manual"

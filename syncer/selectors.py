@@ -53,7 +53,8 @@ def last_runs_by_mode(*, dry_run: bool = False) -> dict[str, SyncRun | None]:
         SyncRun.objects.filter(dry_run=dry_run).values("mode").annotate(newest=Max("id")).values("newest")
     )
     runs = {run.mode: run for run in SyncRun.objects.filter(id__in=newest_ids)}
-    return {mode: runs.get(mode) for mode in SyncRun.Mode.values if mode != SyncRun.Mode.UNDO}
+    # Undo and the history doctor are not sync modes: their runs are on their own pages.
+    return {mode: runs.get(mode) for mode in SyncRun.Mode.values if mode not in (SyncRun.Mode.UNDO, SyncRun.Mode.DOCTOR)}
 
 
 def active_runs() -> list[SyncRun]:
@@ -200,6 +201,8 @@ class RunCounts:
     errors: int = 0
     undo: bool = False
     dry_run: bool = False
+    # An undo of a history doctor repair: its plays are put back on Trakt, not removed.
+    puts_back: bool = False
 
     @property
     def to_post(self) -> int:
@@ -228,14 +231,15 @@ def runs_counts(runs: list[SyncRun]) -> dict[int, RunCounts]:
             continue
         g = groups[run.pk]
         undo = run.mode == SyncRun.Mode.UNDO
+        puts_back = undo and run.undo_of_id is not None and run.undo_of.mode == SyncRun.Mode.DOCTOR
 
         def n(action=None, state=None, gone=None, _g=g):
             return sum(v for (a, s, r), v in _g.items()
                        if (action is None or a == action) and (state is None or s == state)
                        and (gone is None or r == gone))
 
-        play = SyncRunItem.Action.REMOVE if undo else SyncRunItem.Action.POST
-        done_state = SyncRunItem.State.REMOVED if undo else SyncRunItem.State.POSTED
+        play = SyncRunItem.Action.REMOVE if undo and not puts_back else SyncRunItem.Action.POST
+        done_state = SyncRunItem.State.REMOVED if undo and not puts_back else SyncRunItem.State.POSTED
         # A play an undo took back off Trakt was still posted by this run (`undone` of them).
         undone = 0 if undo or run.dry_run else n(play, SyncRunItem.State.REMOVED)
         posted = 0 if run.dry_run else n(play, done_state) + undone
@@ -247,7 +251,7 @@ def runs_counts(runs: list[SyncRun]) -> dict[int, RunCounts]:
             not_found=0 if undo else n(play, SyncRunItem.State.NOT_FOUND),
             already_synced=n(SyncRunItem.Action.ALREADY_SYNCED), unmapped=n(SyncRunItem.Action.UNMAPPED),
             gone=gone, undone=undone, leftovers=0 if run.dry_run or undo else max(run.posted - posted, 0),
-            errors=run.errors, undo=undo, dry_run=run.dry_run)
+            errors=run.errors, undo=undo, dry_run=run.dry_run, puts_back=puts_back)
     for pk, c in counts.items():
         if c.leftovers:
             owners = (SyncRunItem.objects.filter(batch__run_id=pk).exclude(run_id=pk)

@@ -3,7 +3,18 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from config.access import public
-from syncer.views import dashboard, manual, mappings, notify, runs, sources, sync, trakt, undo
+from syncer.views import (
+    dashboard,
+    doctor,
+    manual,
+    mappings,
+    notify,
+    runs,
+    sources,
+    sync,
+    trakt,
+    undo,
+)
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on their own, logged in or not: answer with the icon.
@@ -20,6 +31,8 @@ urlpatterns = [
     path("runs/<int:run_id>/", runs.run_detail, name="run-detail"),
     path("runs/<int:run_id>/status/", runs.run_status, name="run-status"),
     path("runs/<int:run_id>/undo/", undo.run_undo, name="run-undo"),
+    path("doctor/", doctor.doctor_page, name="doctor"),
+    path("doctor/start/", doctor.doctor_start, name="doctor-start"),
     path("mappings/", mappings.mapping_list, name="mappings"),
     path("manual/", manual.manual_mapping, name="manual"),
     path("trakt/", trakt.trakt_page, name="trakt"),

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='syncrun',
             name='mode',
-            field=models.CharField(choices=[('incremental', 'Incremental'), ('completed', 'Completed'), ('watching', 'Watching'), ('show', 'Show'), ('library', 'Library'), ('undo', 'Undo'), ('doctor', 'Doctor')], max_length=16),
+            field=models.CharField(choices=[('incremental', 'Incremental'), ('completed', 'Completed'), ('watching', 'Watching'), ('show', 'Show'), ('library', 'Library'), ('undo', 'Undo'), ('doctor', 'History doctor')], max_length=16),
         ),
         migrations.AlterField(
             model_name='syncrunitem',

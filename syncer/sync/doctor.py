@@ -53,6 +53,7 @@ REASONS = {
     CHANGED: "no longer a duplicate since the preview (the play kept in its place is gone)",
 }
 READING = "Reading Trakt history"
+DOCTOR_LINES_SHOWN = 2000  # a run page lists this many lines; the API has them all
 REMOVING = "Removing duplicates from Trakt"
 
 Target = tuple  # ("episode", show id, season, number) or ("movie", movie id, None, None)
@@ -217,6 +218,10 @@ def doctor_refusal(preview: SyncRun | None) -> str | None:
                               doctor__preview=preview.pk).exists():
         return f"preview #{preview.pk} was already carried out: preview again to see what is left"
     return None
+
+
+def doctor_runs(*, limit: int) -> list[SyncRun]:
+    return list(SyncRun.objects.filter(mode=SyncRun.Mode.DOCTOR).order_by("-id")[:limit])
 
 
 def latest_preview() -> SyncRun | None:

@@ -9,6 +9,13 @@ from django.views.decorators.http import require_GET
 from syncer import selectors
 from syncer.models import SyncRun
 from syncer.refs import page_number
+from syncer.sync.doctor import (
+    DOCTOR_LINES_SHOWN,
+    doctor_refusal,
+    doctor_summary,
+    doctor_titles,
+    reason_text,
+)
 from syncer.sync.services import run_check_alive
 from syncer.sync.undo import undo_refusal
 
@@ -41,19 +48,33 @@ def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:
     finished = selectors.run_is_finished(run)
     items = selectors.run_items_page(run=run, action=action, page=page) if finished else None
     counts = selectors.run_counts(run)
-    superseded = selectors.run_superseded_by(run) if finished and run.dry_run and run.mode != SyncRun.Mode.UNDO else None
+    superseded = (selectors.run_superseded_by(run) if finished and run.dry_run
+                  and run.mode not in (SyncRun.Mode.UNDO, SyncRun.Mode.DOCTOR) else None)
     silent = not finished and selectors.run_is_silent(run)
     undo = undo_context(run, counts) if finished else {}
+    doctor = doctor_context(run) if finished and run.mode == SyncRun.Mode.DOCTOR else {}
     return {"run": run, "items": items, "action": action, "finished": finished, "counts": counts,
-            "superseded": superseded, "silent": silent, **undo}
+            "superseded": superseded, "silent": silent, **undo, **doctor}
+
+
+def doctor_context(run: SyncRun) -> dict:
+    """A history doctor run's page: each title's kept and removed plays, and the history limit."""
+    titles = doctor_titles(run=run, limit=DOCTOR_LINES_SHOWN)
+    for group in titles:
+        for line in group.lines:
+            line.why = reason_text(line.reason) if line.reason else ""
+    offer = run.dry_run and run.state == SyncRun.State.SUCCEEDED and run.found and not doctor_refusal(run)
+    return {"doctor": doctor_summary(run), "doctor_titles": titles, "doctor_offer": offer,
+            "doctor_more": max(run.items.count() - DOCTOR_LINES_SHOWN, 0)}
 
 
 def undo_context(run: SyncRun, counts: selectors.RunCounts) -> dict:
     """What the run page shows about undoing `run` (or, for an undo run, what it undid)."""
     if run.mode == SyncRun.Mode.UNDO:
         to_remove = counts.to_post if run.dry_run and run.state == SyncRun.State.SUCCEEDED else 0
-        return {"undo_of": run.undo_of_id, "undo_to_remove": to_remove}
+        return {"undo_of": run.undo_of_id, "undo_to_remove": to_remove, "undo_puts_back": counts.puts_back}
     # Plays left over from an earlier run are that run's to undo (its page offers it).
-    if run.dry_run or not counts.posted:
+    # A history doctor repair's plays are removed ones (`run.posted`), not posted lines.
+    if run.dry_run or not (run.posted if run.mode == SyncRun.Mode.DOCTOR else counts.posted):
         return {}
     return {"undo_refused": undo_refusal(run), "undo_offered": True}
