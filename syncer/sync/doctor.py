@@ -36,7 +36,7 @@ from syncer.models import SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished
 from syncer.sync import runs
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
-from syncer.sync.liveness import Heartbeat, run_claim, runs_interrupt_dead
+from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
 from syncer.sync.selectors import plays_posted_here
 from syncer.sync.undo import remove_rows, removes_reconcile
 
@@ -244,36 +244,40 @@ def doctor_run(*, dry_run: bool, window: int | None = None, scope: str = "all", 
         if not run.dry_run:
             try:
                 token = lease_acquire(run_id=run.pk)
-            except SyncAlreadyRunning:
-                _finish(run, SyncRun.State.REFUSED, "a sync is already running")
+            except SyncAlreadyRunning as exc:
+                if exc.run_id == run.pk:  # another delivery of its task is starting it
+                    logger.warning("History doctor %s is being started by another delivery of its task: left "
+                                   "alone", run.pk)
+                    return run
+                run_refuse(run=run, reason="a sync is already running")
                 raise
-        runs_interrupt_dead(exclude=run.pk)
         if not run_claim(run=run):
             if token:
                 lease_release(token=token)
             logger.warning("History doctor %s is %s, no longer queued: left alone", run.pk, run.state)
             return run
-        with Heartbeat(run_id=run.pk, lease_token=token):
-            try:
+        try:
+            with Heartbeat(run_id=run.pk, lease_token=token):
                 _execute(run, trakt_client(), runs.RunProgress(run, progress, token))
-            except DoctorRefused as exc:
-                _finish(run, SyncRun.State.REFUSED, str(exc))
-            except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
-                message = runs.failure_message(exc)
-                logger.error("History doctor %s failed: %s", run.pk, message, exc_info=exc)
-                _finish(run, SyncRun.State.FAILED, message)
-            else:
-                _finish(run, SyncRun.State.SUCCEEDED, "")
-            finally:
-                if token:
-                    lease_release(token=token)
+        except DoctorRefused as exc:
+            _finish(run, SyncRun.State.REFUSED, str(exc))
+        except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
+            message = runs.failure_message(exc)
+            logger.error("History doctor %s failed: %s", run.pk, message, exc_info=exc)
+            _finish(run, SyncRun.State.FAILED, message)
+        else:
+            _finish(run, SyncRun.State.SUCCEEDED, "")
+        finally:
+            if token:
+                lease_release(token=token)
     notify_run_finished(run)
     return run
 
 
 def doctor_create(*, dry_run: bool, window: int | None = None, scope: str = "all", preview_id: int | None = None,
                   trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
-    """The queued run of a preview or a repair (its settings checked first)."""
+    """The queued run of a preview or a repair, its settings checked first; a repair is admitted
+    like every real run (`run_admit`: `SyncAlreadyRunning` while another one is on)."""
     if dry_run:
         window = settings.DOCTOR_WINDOW_SECONDS if window is None else window
         if not 1 <= window <= MAX_WINDOW:
@@ -286,7 +290,7 @@ def doctor_create(*, dry_run: bool, window: int | None = None, scope: str = "all
         if reason := doctor_refusal(preview):
             raise DoctorRefused(reason)
         options = {key: preview.doctor.get(key) for key in ("window", "scope", "history")} | {"preview": preview.pk}
-    return SyncRun.objects.create(mode=SyncRun.Mode.DOCTOR, trigger=trigger, dry_run=dry_run, doctor=options)
+    return run_admit(mode=SyncRun.Mode.DOCTOR, trigger=trigger, dry_run=dry_run, doctor=options)
 
 
 def doctor_enqueue(*, dry_run: bool, window: int | None = None, scope: str = "all", preview_id: int | None = None,
@@ -298,10 +302,15 @@ def doctor_enqueue(*, dry_run: bool, window: int | None = None, scope: str = "al
 
 
 def doctor_run_queued(run_id: int) -> SyncRun | None:
-    """The worker's side of `doctor_enqueue`: a refusal is recorded on the run, not raised."""
+    """The worker's side of `doctor_enqueue`: a refusal is recorded on the run, not raised. Only
+    a run still queued is run (a task delivered again leaves its record alone)."""
     run = SyncRun.objects.filter(pk=run_id).first()
     if run is None:
         return None
+    if run.state != SyncRun.State.QUEUED:
+        with log_to_run(run.pk):
+            logger.warning("History doctor %s is %s: its task, delivered again, leaves it alone", run.pk, run.state)
+        return run
     try:
         return doctor_run(dry_run=run.dry_run, run=run)
     except SyncAlreadyRunning:
