@@ -85,6 +85,7 @@ _DOING = (
     ("GET", "/sync/history", "checking what was already posted"),
     ("GET", "/sync/watched", "reading what you have watched on Trakt"),
     ("GET", "/shows/", "reading a show's seasons"),
+    ("POST", "/sync/history/remove", "removing plays from your Trakt history"),
     ("POST", "/sync/history", "posting your plays"),
     ("POST", "/oauth/", "renewing the Trakt connection"),
 )
