@@ -39,6 +39,7 @@ from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
 from syncer.sync.selectors import plays_posted_here
 from syncer.sync.undo import remove_rows, removes_reconcile
+from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")
 
@@ -297,7 +298,7 @@ def doctor_enqueue(*, dry_run: bool, window: int | None = None, scope: str = "al
                    trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
     """A queued preview or repair handed to django-q (the Doctor page, `?async=1`)."""
     run = doctor_create(dry_run=dry_run, window=window, scope=scope, preview_id=preview_id, trigger=trigger)
-    q.async_task("syncer.sync.doctor.doctor_run_queued", run.pk, task_name=f"doctor-{run.pk}", group="sync")
+    q.async_task("syncer.sync.doctor.doctor_run_queued", run.pk, task_name=task_name(run), group="sync")
     return run
 
 
