@@ -71,9 +71,19 @@ def batch_send(batch, send: Callable[[], object], *, mark: Callable[[object, str
         return UNCERTAIN
     except Exception as exc:  # noqa: BLE001 - timeouts, 5xx, anything: Trakt may have applied it
         mark(batch, batch.State.UNCERTAIN, str(exc))
-        logger.warning("Trakt may or may not have applied %s %s (%s): it is checked against Trakt history "
-                       "before anything is sent again", type(batch).__name__, batch.pk, exc)
+        # People read plays, not batches; the service's words once, not nested in a class name.
+        logger.warning("Trakt did not confirm %s of %s play(s): %s. They are checked against your Trakt history "
+                       "before anything is sent again", _verb(batch), len(batch.payload), _said(exc))
         return UNCERTAIN
+
+
+def _verb(batch) -> str:
+    return "a post" if isinstance(batch, SyncBatch) else "a removal"
+
+
+def _said(exc: Exception) -> str:
+    """What went wrong, in the service's own words, without the "Trakt:" prefix."""
+    return getattr(exc, "message", "") or str(exc)
 
 
 def payload_row(item: SyncRunItem, *, cycle: int | None = None, total: int | None = None) -> dict:
@@ -237,8 +247,8 @@ def batch_post(*, batch: SyncBatch, trakt, guard: Callable[[], None] | None = No
     if _added_short(result, accepted):
         # Trakt dropped plays without naming them (or named them in a shape we cannot read):
         # only its history says which, and those are not found, not re-posted.
-        logger.warning("Trakt added fewer plays than batch %s sent without saying which: checking its "
-                       "history", batch.pk)
+        logger.warning("Trakt added fewer of %s play(s) than were sent, without saying which: checking your "
+                       "Trakt history", len(batch.payload))
         time.sleep(settings.SYNC_RECONCILE_DELAY_SECONDS)
         present, dropped = _split_by_history(trakt, batch, accepted)
         accepted, not_found = present, not_found + dropped
@@ -332,7 +342,8 @@ def _settle(batch: SyncBatch) -> None:
     killed moments ago may still be landing on Trakt, and history read too early would miss it."""
     wait = settle_wait(since=batch.posted_at)
     if wait > 0:
-        logger.info("Waiting %.1fs before checking batch %s against Trakt history", wait, batch.pk)
+        logger.info("Waiting %.1fs before checking %s unconfirmed play(s) of run #%s against Trakt history",
+                    wait, len(batch.payload), batch.run_id)
         time.sleep(wait)
 
 
@@ -349,8 +360,8 @@ def batches_reconcile(*, trakt, run: SyncRun, batch_size: int | None = None,
         rows = batch.payload
         _settle(batch)
         present, missing = _split_by_history(trakt, batch, rows)
-        logger.info("Reconciled batch %s with Trakt history: %s already there, %s missing",
-                    batch.pk, len(present), len(missing))
+        logger.info("Checked %s unconfirmed play(s) of run #%s against Trakt history: %s already there, "
+                    "%s missing (posted again now)", len(rows), batch.run_id, len(present), len(missing))
         batch_confirm(batch=batch, accepted=present, not_found=[], state=SyncBatch.State.RECONCILED,
                       result={"present": len(present), "missing": len(missing)})
         reposted += post_rows(trakt=trakt, run=run, rows=missing, batch_size=batch_size, guard=guard,
@@ -373,8 +384,8 @@ def post_rows(*, trakt, run: SyncRun, rows: Sequence[dict], batch_size: int | No
         batch = batch_write_ahead(run=run, rows=chunk)
         if not batch_post(batch=batch, trakt=trakt, guard=guard):
             if attempt >= MAX_REPOSTS:
-                raise ServiceUnavailable("Trakt", None, f"history posts keep failing (batch {batch.pk} is "
-                                         "uncertain again); the next run checks it against Trakt history")
+                raise ServiceUnavailable("Trakt", None, "history posts keep failing, each unconfirmed; the next "
+                                         "run checks them against Trakt history")
             time.sleep(settings.SYNC_RECONCILE_DELAY_SECONDS)
             batches_reconcile(trakt=trakt, run=run, batch_size=size, guard=guard, attempt=attempt)
         done += len(chunk)

@@ -269,8 +269,8 @@ def remove_rows(*, trakt, run: SyncRun, rows: Sequence[dict], guard: Callable[[]
         batch = RemoveBatch.objects.create(run=run, payload=list(rows[start:start + size]))
         if not _remove(batch, trakt):
             if attempt >= MAX_REPOSTS:
-                raise ServiceUnavailable("Trakt", None, f"history removes keep failing (remove batch {batch.pk} "
-                                         "is uncertain again); undo the run again later to finish it")
+                raise ServiceUnavailable("Trakt", None, "history removals keep failing, each unconfirmed; undo "
+                                         "the run again later to finish it")
             time.sleep(settings.SYNC_RECONCILE_DELAY_SECONDS)
             removes_reconcile(trakt=trakt, run=run, guard=guard, attempt=attempt)
         if on_batch:
@@ -325,8 +325,8 @@ def removes_reconcile(*, trakt, run: SyncRun, guard: Callable[[], None] | None =
             targets.setdefault((row["kind"], row["trakt_id"]), []).append(parse_datetime(row["watched_at"]))
         present = {h.id for h in _history_of(trakt, targets)}
         still = [r for r in batch.payload if r["history_id"] in present]
-        logger.info("Reconciled remove batch %s with Trakt history: %s removed, %s still there",
-                    batch.pk, len(batch.payload) - len(still), len(still))
+        logger.info("Checked %s unconfirmed removal(s) of run #%s against Trakt history: %s removed, %s still "
+                    "there", len(batch.payload), batch.run_id, len(batch.payload) - len(still), len(still))
         _confirm(batch, removed=[r for r in batch.payload if r["history_id"] not in present], gone=[],
                  state=RemoveBatch.State.RECONCILED)
         remove_rows(trakt=trakt, run=run, rows=still, guard=guard, attempt=attempt + 1)

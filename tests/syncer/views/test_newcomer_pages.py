@@ -86,3 +86,9 @@ def test_a_scheduled_job_that_is_due_says_due_not_seconds_ago(staff_client):
     page = text(staff_client.get("/").content.decode())
     assert "ago)" not in page.split("Scheduled")[1]
     assert "due now" in page.split("Scheduled")[1]
+
+
+def test_the_manual_mapping_page_does_not_promise_what_its_success_box_takes_back(staff_client):
+    page = text(staff_client.get("/manual/").content.decode())
+    assert "the next sync uses it" not in page
+    assert "episodes you watched before are synced by Sync this show now" in page
