@@ -71,6 +71,11 @@ def _anilist_status() -> dict:
         if problem == "token refused":
             return {"ok": False, "message": "AniList refused the token: check ANILIST_ACCESS_TOKEN in `.env`."}
         return {"ok": False, "message": f"AniList: {problem or exc.message}. Syncs wait until it answers again."}
+    # The viewer may be this process's cached answer: what the last request to AniList (a
+    # sync's, say) learned since is the status, as for Trakt.
+    seen = service_status("AniList")
+    if seen and not seen["ok"]:
+        return {"ok": False, "seen": seen}
     return {"ok": True, "name": viewer.name, "user_id": viewer.id}
 
 

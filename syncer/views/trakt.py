@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from syncer.http import ApiError
 from syncer.models import TraktDeviceCode
+from syncer.service_status import service_status
 from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.oauth import (
     trakt_authorize_url,
@@ -91,6 +92,8 @@ def _page_or_partial(request, *, error: str = "", notice: str = "", status: int 
 def _page_context(*, error: str = "", notice: str = "") -> dict:
     return {
         "status": trakt_token_status(),
+        # What the last request to Trakt learned: the dashboard's status too.
+        "seen": service_status("Trakt"),
         "app_missing": not trakt_app_configured(),
         "authorize_url": trakt_authorize_url(),
         "error": error,

@@ -48,3 +48,24 @@ def test_a_run_of_many_requests_writes_the_status_once_a_minute_not_per_request(
     client.user_settings()
     with django_assert_num_queries(1):  # the token store's read; no status write
         client.user_settings()
+
+
+def test_anilist_unreachable_after_a_good_answer_is_not_shown_as_connected(staff_client, fake_anilist):
+    from syncer.connections import anilist_client
+
+    assert ">Connected<" in staff_client.get("/dashboard/connections/").content.decode()  # the viewer is cached
+    fake_anilist.fail(r"/", status=503, times=None)
+    with pytest.raises(ServiceUnavailable):
+        anilist_client().media(media_id=1)  # what a sync asks meanwhile
+    html = staff_client.get("/dashboard/connections/").content.decode()
+    assert "Not working" in html and "AniList: server error (HTTP 503) at" in html
+    assert ">Connected<" not in html.split("<dt>Trakt</dt>")[0]
+
+
+def test_the_trakt_page_and_the_dashboard_tell_the_same_trakt_status(staff_client, trakt_connected):
+    service_seen("Trakt", ServiceUnavailable("Trakt", None, "could not reach it (connection refused)"))
+    dashboard = staff_client.get("/dashboard/connections/").content.decode()
+    page = staff_client.get("/trakt/").content.decode()
+    for html in (dashboard, page):
+        assert "Not working" in html and "Trakt: not reachable (connection refused) at" in html, html
+    assert ">Connected<" not in page
