@@ -2,6 +2,8 @@
 here (`run_context`, with what the page says about undoing the run) is also what the sync and
 undo views render a run with."""
 
+from urllib.parse import urlencode
+
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -29,9 +31,26 @@ def run_detail(request, run_id: int):
 
 @require_GET
 def run_status(request, run_id: int):
-    """The part of a run page that changes: state, progress, counts and (once done) the plan."""
+    """The part of a run page that changes: state, progress, counts and (once done) the plan.
+    `?blocking=1`: the run was in the way of a Run pressed on the Sync page (the notice says
+    so until it ends); `?sync=1`: polled from the Sync page, whose Recent runs list changes
+    with it (an out-of-band swap) instead of up to its own poll later."""
     context = _run_context(request, run_id)
-    return render(request, "syncer/_run_status.html", context)
+    context["blocking"] = request.GET.get("blocking") == "1"
+    on_sync_page = request.GET.get("sync") == "1"
+    context["poll_query"] = poll_query(blocking=context["blocking"], on_sync_page=on_sync_page)
+    if on_sync_page:
+        context.update(recent_runs_context(), with_recent=True)
+    return render(request, "syncer/_run_status_poll.html", context)
+
+
+def poll_query(*, blocking: bool = False, on_sync_page: bool = False) -> str:
+    return urlencode({k: "1" for k, on in (("blocking", blocking), ("sync", on_sync_page)) if on})
+
+
+def recent_runs_context() -> dict:
+    runs = selectors.recent_runs()
+    return {"recent_runs": runs, "recent_active": any(not selectors.run_is_finished(run) for run in runs)}
 
 
 def _run_context(request, run_id: int) -> dict:

@@ -11,7 +11,7 @@ from syncer.sync.selectors import never_synced
 from syncer.sync.services import SyncAlreadyRunning, sync_enqueue
 from syncer.trakt_app import trakt_app_configured
 from syncer.trakt_connection.tokens import trakt_token_status
-from syncer.views.runs import run_context
+from syncer.views.runs import poll_query, recent_runs_context, run_context
 
 MODES = [
     (SyncRun.Mode.LIBRARY, "Library",
@@ -31,7 +31,9 @@ def sync_page(request):
         "modes": MODES,
         "form": SyncStartForm(),
         "active_runs": selectors.active_runs(),
-        **_recent_runs(),
+        **recent_runs_context(),
+        # A run going on while the page loads is followed in the Result panel, as if just started.
+        **_live_result(),
         "missing": sync_blocker(dry_run=True),
         "trakt_connected": trakt_token_status()["connected"],
         "sources_imported": selectors.sources_imported(),
@@ -73,17 +75,22 @@ def sync_start(request):
         # Show the run that is in the way, live, rather than a notice that outlives it.
         running = selectors.run_get(run_id=exc.run_id) if exc.run_id else None
         return _answer(request, "syncer/_sync_refused.html",
-                       {"running_id": exc.run_id, **(run_context(running) if running else {})}, status=409)
+                       {"running_id": exc.run_id, **(run_context(running) if running else {}),
+                        "poll_query": poll_query(blocking=True, on_sync_page=True)}, status=409)
     if not request.htmx:
         return redirect("run-detail", run_id=run.id)
     run.refresh_from_db()  # the task may already have run (inline tasks, a fast worker)
     # The new run joins the page's "Recent runs" list too (an out-of-band swap).
-    return render(request, "syncer/_sync_started.html", {**run_context(run), **_recent_runs()})
+    return render(request, "syncer/_sync_started.html",
+                  {**run_context(run), **recent_runs_context(), "poll_query": poll_query(on_sync_page=True)})
 
 
-def _recent_runs() -> dict:
-    runs = selectors.recent_runs()
-    return {"recent_runs": runs, "recent_active": any(not selectors.run_is_finished(run) for run in runs)}
+def _live_result() -> dict:
+    active = selectors.active_runs()
+    if not active:
+        return {}
+    run = max(active, key=lambda r: r.pk)
+    return {"live": True, **run_context(run), "poll_query": poll_query(on_sync_page=True)}
 
 
 def _answer(request, template: str, context: dict, *, status: int):

@@ -91,11 +91,24 @@ def test_pressing_run_while_a_run_is_running_shows_that_runs_live_progress(staff
     lease_acquire(run_id=running.pk)  # as every live run does
     html = staff_client.post("/sync/start/", {"mode": "completed"}, **HTMX).content.decode()
     assert "A sync is already running" in html and "Nothing new was started; its progress:" in html
-    assert f'hx-get="/runs/{running.id}/status/"' in html and "40 of 120" in html
+    poll = re.search(r'hx-get="(/runs/\d+/status/[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert poll.startswith(f"/runs/{running.id}/status/?blocking=1") and "40 of 120" in html
     # Once it has finished, the same poll shows how it ended instead of a stale notice.
     SyncRun.objects.filter(pk=running.pk).update(state="succeeded", finished_at=timezone.now())
-    status = staff_client.get(f"/runs/{running.id}/status/").content.decode()
+    status = staff_client.get(poll, **HTMX).content.decode()
     assert "Succeeded" in status and "already running" not in status
+    assert "has ended: press Run again to start yours" in status
+    # ... and the Sync page's Recent runs list changes in the same answer, not up to 3 s later.
+    assert 'id="recent-runs" hx-swap-oob="true"' in status
+
+
+def test_reloading_the_sync_page_mid_run_follows_the_run_in_the_result_panel(staff_client, ready):
+    running = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt",
+                                     progress_done=40, progress_total=120)
+    html = staff_client.get("/sync/").content.decode()
+    result = html.split('id="sync-result"')[1].split("</section>")[0]
+    assert "Press Preview or Run above" not in result
+    assert f'hx-get="/runs/{running.id}/status/?sync=1"' in result and "40 of 120" in result
 
 
 def test_the_sync_page_no_longer_claims_a_preview_works_without_trakt(staff_client, ready):

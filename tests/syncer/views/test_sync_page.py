@@ -38,7 +38,7 @@ def test_run_queues_the_job_and_answers_with_a_polling_status(staff_client, monk
     run = SyncRun.objects.get()
     assert queued == [("syncer.tasks.sync_run_task", run.id)]
     assert (run.mode, run.dry_run, run.state) == ("completed", False, "queued")
-    assert f'hx-get="/runs/{run.id}/status/"' in html and "every 1s" in html
+    assert f'hx-get="/runs/{run.id}/status/?sync=1"' in html and "every 1s" in html
 
 
 def test_without_javascript_starting_redirects_to_the_run_page(staff_client, monkeypatch):
