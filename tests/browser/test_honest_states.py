@@ -55,7 +55,7 @@ def test_a_failed_runs_page_says_what_failed_and_marks_rows_not_reached(signed_i
     page = signed_in
     page.goto(f"{live_server.url}/runs/{failed_run.id}/")
     expect(page.locator("#main p.error")).to_contain_text("while checking what was already posted")
-    expect(page.locator(".stopped")).to_contain_text("Before that it posted 1 play to Trakt")
+    expect(page.locator(".stopped")).to_contain_text("Before that it posted 1 of the 3 plays it planned")
     expect(page.locator("table.plan")).to_contain_text("not reached")
     expect(page.locator("table.plan")).not_to_contain_text("Planned")
     expect(page.get_by_text("Nothing to do")).to_have_count(0)
