@@ -66,7 +66,7 @@ def run_benchmark() -> int:
         for name, path in (("fribb", fribb), ("otaku", otaku), ("anibridge", anibridge)):
             t0 = time.perf_counter()
             if name == "anibridge":
-                size = importer.download("https://example.test/mappings.json.zst", path, client=serve)
+                size = importer.download("https://example.test/mappings.json.zst", path, client=serve).size
                 print(f"anibridge: {size / 1e6:.1f} MB of JSON after zstd")
             status = importer.import_file(name, path)
             results.append((name, status, time.perf_counter() - t0))

@@ -7,6 +7,7 @@ does a file that would remove most of the rows in use (the shrink guard below).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import time
@@ -81,19 +82,40 @@ def _network_words(exc: httpx.HTTPError) -> str:
     return f"the connection to {host} broke off"
 
 
-def download(url: str, dest: Path, *, client: httpx.Client | None = None, max_bytes: int = 200 * MiB) -> int:
+@dataclass(frozen=True)
+class Fetched:
+    """A download: where from, what the server said of the file (its validators) and the
+    SHA-256 of the bytes it sent; `unchanged` when it answered 304 to the validators asked with."""
+
+    url: str
+    size: int = 0
+    etag: str = ""
+    last_modified: str = ""
+    sha256: str = ""
+    unchanged: bool = False
+
+
+def download(url: str, dest: Path, *, client: httpx.Client | None = None, max_bytes: int = 200 * MiB,
+             etag: str = "", last_modified: str = "") -> Fetched:
     """Stream `url` into `dest`; a zstd file (AniBridge's `mappings.json.zst`) is decompressed
-    into `dest`. Returns the size of `dest`. Raises SourceError with the reason; more than
-    `max_bytes`, downloaded or decompressed, is refused as it comes in."""
+    into `dest`. Raises SourceError with the reason; more than `max_bytes`, downloaded or
+    decompressed, is refused as it comes in. With `etag`/`last_modified` (those of the file in
+    use) it asks only for a changed file: a 304 writes nothing and comes back `unchanged`."""
     own = client is None
     client = client or httpx.Client(timeout=settings.HTTP_TIMEOUT_SECONDS, follow_redirects=True)
     raw = dest.with_name(dest.name + ".download")
+    asked = {key: value for key, value in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if value}
+    digest = hashlib.sha256()
     try:
-        with client.stream("GET", url) as response:
+        with client.stream("GET", url, headers=asked) as response:
+            if response.status_code == 304 and asked:
+                return Fetched(url, etag=etag, last_modified=last_modified, unchanged=True)
             if response.status_code != 200:
                 raise SourceError(f"download failed: HTTP {response.status_code} from {url}")
             with open(raw, "wb") as fh:
-                _write_capped(response.iter_bytes(), fh, url, max_bytes)
+                _write_capped(response.iter_bytes(), fh, url, max_bytes, digest)
+            said = {"etag": response.headers.get("etag", ""),
+                    "last_modified": response.headers.get("last-modified", "")}
     except httpx.HTTPError as exc:
         raise SourceError(f"download failed: {_network_words(exc)} ({url}); the next refresh tries again") from exc
     finally:
@@ -103,10 +125,11 @@ def download(url: str, dest: Path, *, client: httpx.Client | None = None, max_by
         compressed = fh.read(len(ZSTD_MAGIC)) == ZSTD_MAGIC
     if not compressed:
         raw.replace(dest)
-        return dest.stat().st_size
+        return Fetched(url, dest.stat().st_size, sha256=digest.hexdigest(), **said)
     try:
         with open(raw, "rb") as src, open(dest, "wb") as out:
-            return _write_capped(_inflate(src, url), out, url, max_bytes)
+            size = _write_capped(_inflate(src, url), out, url, max_bytes)
+        return Fetched(url, size, sha256=digest.hexdigest(), **said)
     except zstandard.ZstdError as exc:
         raise SourceError(f"download failed: damaged zstd data from {url}: {exc}") from exc
     finally:
@@ -124,7 +147,7 @@ def _inflate(src, url: str) -> Iterator[bytes]:
         raise SourceError(f"download failed: the zstd file from {url} is cut short (truncated download?)")
 
 
-def _write_capped(chunks: Iterable[bytes], fh, url: str, max_bytes: int) -> int:
+def _write_capped(chunks: Iterable[bytes], fh, url: str, max_bytes: int, digest=None) -> int:
     size = 0
     for chunk in chunks:
         size += len(chunk)
@@ -132,6 +155,8 @@ def _write_capped(chunks: Iterable[bytes], fh, url: str, max_bytes: int) -> int:
             raise SourceError(f"download failed: more than {max_bytes // MiB} MiB from {url}, far more than "
                               "a real file; the previous rows stay in use")
         fh.write(chunk)
+        if digest is not None:
+            digest.update(chunk)
     return size
 
 
@@ -270,7 +295,8 @@ def replace_rows(model, rows: Iterable[dict], *, progress: Progress | None = Non
     return Replaced(rows=written, skipped=skipped)
 
 
-def import_file(name: str, path: Path, *, progress: Progress | None = None, force: bool = False) -> SourceStatus:
+def import_file(name: str, path: Path, *, progress: Progress | None = None, force: bool = False,
+                fetched: Fetched | None = None) -> SourceStatus:
     """Parse `path` and swap it in for the source's rows. Unless `force`, a file that would
     leave fewer than half the rows in use is refused (`guard_refusal`: far fewer or more rows, or rows collapsed onto few ids)."""
     spec = SOURCES[name]
@@ -295,6 +321,11 @@ def import_file(name: str, path: Path, *, progress: Progress | None = None, forc
                     "last_attempt_at": attempt,
                     "last_error": "",
                     "duration_seconds": round(time.monotonic() - started, 3),
+                    # What the next refresh asks with; a file imported by hand has none.
+                    "fetched_url": fetched.url if fetched else "",
+                    "etag": fetched.etag if fetched else "",
+                    "last_modified": fetched.last_modified if fetched else "",
+                    "content_sha256": fetched.sha256 if fetched else "",
                 },
             )
     except ShrinkRefused as exc:
@@ -327,8 +358,26 @@ def refresh(name: str, *, progress: Progress | None = None, client: httpx.Client
         path = Path(tmp) / "download"
         if progress:
             progress(0, 0, f"Downloading {SOURCES[name].label}")
+        # The validators of the file in use, unless forced or it came from elsewhere.
+        known = SourceStatus.objects.filter(source=name, row_count__gt=0, fetched_url=url).first()
+        known = None if force else known
         try:
-            download(url, path, client=client, max_bytes=MAX_BYTES[name])
+            fetched = download(url, path, client=client, max_bytes=MAX_BYTES[name],
+                               etag=known.etag if known else "", last_modified=known.last_modified if known else "")
         except SourceError as exc:
             return record_failure(name, str(exc))
-        return import_file(name, path, progress=progress, force=force)
+        if known and (fetched.unchanged or (known.content_sha256 and fetched.sha256 == known.content_sha256)):
+            return record_unchanged(name, known)
+        return import_file(name, path, progress=progress, force=force, fetched=fetched)
+
+
+def record_unchanged(name: str, status: SourceStatus) -> SourceStatus:
+    """The file in use is still the one upstream serves: its rows stay as they are (rewriting
+    them would leave as many dead rows on PostgreSQL), and an earlier failure is over."""
+    # A successful refresh: the rows in use are known to be current as of now.
+    status.refreshed_at = status.last_attempt_at = timezone.now()
+    status.last_error, status.refused_rows = "", None
+    status.save(update_fields=["refreshed_at", "last_attempt_at", "last_error", "refused_rows"])
+    logger.info("%s has not changed upstream: the %d rows in use stay, nothing rewritten",
+                SOURCES[name].label, status.row_count)
+    return status

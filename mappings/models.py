@@ -219,7 +219,8 @@ class SourceStatus(models.Model):
 
     source = models.CharField(max_length=16, primary_key=True, choices=Source.choices)
     row_count = models.IntegerField(default=0)
-    refreshed_at = models.DateTimeField(null=True, blank=True)  # last successful import
+    # Last successful refresh: an import, or a check that found the file in use unchanged.
+    refreshed_at = models.DateTimeField(null=True, blank=True)
     upstream_updated_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(default="", blank=True)  # empty after a successful refresh
@@ -231,6 +232,13 @@ class SourceStatus(models.Model):
     # The refresh queued from the dashboard, so its panel can stop waiting for a dead task.
     refresh_task_id = models.CharField(max_length=64, default="", blank=True)
     refresh_queued_at = models.DateTimeField(null=True, blank=True)
+    # Where the rows in use were downloaded from and what the server said of that file: the next
+    # refresh asks with If-None-Match / If-Modified-Since, and a file that has not changed (a 304,
+    # or the same bytes) is not imported again. Empty after a file imported by hand.
+    fetched_url = models.TextField(default="", blank=True)
+    etag = models.TextField(default="", blank=True)
+    last_modified = models.TextField(default="", blank=True)
+    content_sha256 = models.CharField(max_length=64, default="", blank=True)
 
     class Meta:
         db_table = "mapping_source_status"
