@@ -5,6 +5,12 @@
     .venv/bin/python bench/bench_sync.py --entries 200            # a typical library
     .venv/bin/python bench/bench_sync.py --fresh                  # mappings resolved from the datasets
 
+Trakt's limits as they are now (issue 23) are enforced by the fake: 500 reads per 5 minutes
+per address, past which Cloudflare bans it for 5 minutes (an HTML 429 to every request, writes
+included), and 1 write a second. `--time-scale N` divides every period by N (5-minute windows,
+the ban, the write interval; AniList's limit is multiplied by N), so a run that would take 40
+minutes takes 4: the counts and the ratios are what they would be, the wall time is scaled.
+
 A generated library of COMPLETED entries (1-24 episodes each, ~12.5 on average) over generated
 Trakt shows, each entry mapped manually (the resolver is benchmarked by the mappings issue).
 With `--shows N` below the entry count, entries share shows as sequels do: entry n is season
@@ -86,6 +92,9 @@ def count(fakes, since: dict) -> Counter:
     return out
 
 
+READ_WINDOW = 300.0  # Trakt's read limit counts 5 minutes (trakt/trakt-api#909)
+
+
 def window_bound(count: int, limit: int, period: float) -> float:
     """The least time from the first to the last of `count` requests when any `period` may hold
     at most `limit` of them: request k+limit comes at least `period` after request k, so the
@@ -94,26 +103,38 @@ def window_bound(count: int, limit: int, period: float) -> float:
     return ((count - 1) // limit) * period if count > 0 else 0.0
 
 
-def limit_bounds(c: Counter, settings) -> dict[str, float]:
+def trakt_reads(c: Counter) -> int:
+    return sum(v for k, v in c.items() if k.startswith("Trakt GET"))
+
+
+def limit_bounds(c: Counter, settings, scale: float = 1.0) -> dict[str, float]:
     """The least time each limit alone needs for those requests: AniList's, Trakt's reads
-    (every GET: resolution, watched list, season lists) and Trakt's writes."""
+    (every GET: resolution, watched list, season lists) and Trakt's writes (scaled time)."""
     anilist = sum(v for k, v in c.items() if k.startswith("AniList"))
-    reads = sum(v for k, v in c.items() if k.startswith("Trakt GET"))
     writes = c.get("Trakt POST /sync/history", 0)
     return {"AniList": window_bound(anilist, settings.ANILIST_REQUESTS_PER_MINUTE, 60),
-            "Trakt reads": window_bound(reads, settings.TRAKT_READS_PER_5_MINUTES, 300),
+            "Trakt reads": window_bound(trakt_reads(c), settings.TRAKT_READS_PER_5_MINUTES, READ_WINDOW / scale),
             "Trakt writes": max(0, writes - 1) * settings.TRAKT_WRITE_INTERVAL_SECONDS}
 
 
-def bound_seconds(c: Counter, settings) -> float:
+def bound_seconds(c: Counter, settings, scale: float = 1.0) -> float:
     """The phases one after the other (read AniList, read Trakt, then write): the bound of an
     engine that does not overlap them."""
-    return sum(limit_bounds(c, settings).values())
+    return sum(limit_bounds(c, settings, scale).values())
 
 
-def slowest_limit_seconds(c: Counter, settings) -> float:
+def slowest_limit_seconds(c: Counter, settings, scale: float = 1.0) -> float:
     """The slowest single limit: the bound of an engine that overlaps the phases."""
-    return max(limit_bounds(c, settings).values())
+    return max(limit_bounds(c, settings, scale).values())
+
+
+def one_read_per_show_seconds(c: Counter, settings, shows: int, scale: float = 1.0) -> float:
+    """The goal's bound: the slowest limit had Trakt been read once per distinct show (plus the
+    watched list's pages), with the same AniList reads and writes."""
+    bounds = limit_bounds(c, settings, scale)
+    bounds["Trakt reads"] = window_bound(shows + c.get("Trakt GET /sync/watched/shows", 0),
+                                         settings.TRAKT_READS_PER_5_MINUTES, READ_WINDOW / scale)
+    return max(bounds.values())
 
 
 def main() -> None:
@@ -121,7 +142,10 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=2000)
     parser.add_argument("--shows", type=int, default=0, help="distinct Trakt shows (default: one per entry)")
     parser.add_argument("--fresh", action="store_true", help="no saved mappings: resolve them from a dataset")
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="divide every limit's period by this (10: a 5-minute window lasts 30 s)")
     args = parser.parse_args()
+    scale = args.time_scale
     shows = args.shows or args.entries
     tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     setup_django(tmp / "db.sqlite3")
@@ -133,6 +157,7 @@ def main() -> None:
     from django.conf import settings
 
     from syncer.clients.anilist import viewer_cache_clear
+    from syncer.http import TRAKT_WINDOW_MARGIN_SECONDS, pacer
     from syncer.sync.services import sync_run
     from syncer.trakt_connection.tokens import trakt_token_save
     from tests.fakes.anilist import FakeAniList
@@ -140,12 +165,17 @@ def main() -> None:
 
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
     with FakeAniList() as anilist, FakeTrakt() as trakt:
-        anilist.rate_limit = 30
-        trakt.write_interval = 1.0
+        anilist.requests_per_minute = round(30 * scale)
+        trakt.write_interval = 1.0 / scale
+        # Cloudflare: 500 GETs per 5 minutes, then a 5-minute ban of every request.
+        trakt.read_limit, trakt.read_window, trakt.ban_seconds = 500, READ_WINDOW / scale, READ_WINDOW / scale
         settings.ANILIST_API_URL, settings.ANILIST_ACCESS_TOKEN = anilist.url, anilist.token
         settings.TRAKT_API_URL = settings.TRAKT_AUTH_URL = trakt.url
         settings.TRAKT_CLIENT_ID, settings.TRAKT_CLIENT_SECRET = trakt.client_id, trakt.client_secret
-        settings.ANILIST_REQUESTS_PER_MINUTE, settings.TRAKT_WRITE_INTERVAL_SECONDS = 30, 1.0
+        settings.ANILIST_REQUESTS_PER_MINUTE = round(30 * scale)
+        settings.TRAKT_WRITE_INTERVAL_SECONDS = 1.0 / scale
+        settings.TRAKT_READS_PER_5_MINUTES = 500  # the app's default, as shipped
+        pacer("trakt-read").period = (READ_WINDOW + TRAKT_WINDOW_MARGIN_SECONDS) / scale
         trakt_token_save(payload=trakt.issue_token(), username=trakt.username)
         episodes = generate(anilist, trakt, args.entries, shows, fresh=args.fresh)
         print(f"library: {args.entries} entries, {episodes} episodes, {shows} Trakt shows, "
@@ -165,7 +195,8 @@ def main() -> None:
         plays = Counter((s, se, n) for s, se, n, _ in trakt.episode_plays())
         print(f"completed run: {run.state} {run.error}; posted {run.posted}, plays on Trakt {sum(plays.values())}, "
               f"duplicates {sum(v - 1 for v in plays.values())}, 429s from the fakes: "
-              f"Trakt writes {trakt.write_violations}")
+              f"Trakt writes {trakt.write_violations}, Cloudflare bans {trakt.bans} "
+              f"({trakt.refused_in_ban} requests refused during them)")
         minimum = {
             "AniList Viewer": 1,
             "AniList MediaListCollection": math.ceil(args.entries / 500),
@@ -177,11 +208,18 @@ def main() -> None:
         for name in sorted(set(first) | set(minimum)):
             print(f"  {name:<36} {first.get(name, 0):>6}  (minimum {minimum.get(name, 0)})")
         print("  phases started at: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
-        print("  limits alone: " + ", ".join(f"{k} {v:.1f} s" for k, v in limit_bounds(first, settings).items()))
-        for name, bound in (("sum of the phases", bound_seconds(first, settings)),
-                            ("slowest single limit", slowest_limit_seconds(first, settings))):
+        reads = trakt_reads(first)
+        print(f"  Trakt reads {reads} for {shows} distinct shows: {reads / shows:.2f} per show; "
+              f"{math.ceil(reads / 500)} windows of 500 reads, the run spanned {wall / (READ_WINDOW / scale):.2f} "
+              f"windows of 5 minutes{' (scaled)' if scale != 1 else ''}; bans {trakt.bans}")
+        print("  limits alone: " + ", ".join(f"{k} {v:.1f} s" for k, v in limit_bounds(first, settings, scale).items()))
+        for name, bound in (("sum of the phases", bound_seconds(first, settings, scale)),
+                            ("slowest single limit", slowest_limit_seconds(first, settings, scale)),
+                            ("slowest limit with one read per show",
+                             one_read_per_show_seconds(first, settings, shows, scale))):
             print(f"  wall {wall:.1f} s against the {name} {bound:.1f} s: ratio "
-                  f"{wall / bound if bound else float('nan'):.3f}")
+                  f"{wall / bound if bound else float('nan'):.3f}"
+                  + (f" (unscaled: {wall * scale:.0f} s against {bound * scale:.0f} s)" if scale != 1 else ""))
 
         marks = {id(anilist): len(anilist.requests), id(trakt): len(trakt.requests)}
         catch_up = sync_run(mode="incremental")  # first incremental: reads the list once, sets the cursor
