@@ -6,7 +6,8 @@ saves the `Resolution`. Trakt and TMDB are reached only through injected collabo
 
 Two questions, each with its own order of sources (docs/mapping-decisions.md says why):
 1. Which Trakt show or movie: Otaku `trakt_id` (confirmed on Trakt, and only if Trakt's TMDB id
-   for it agrees with the TMDB ids the sources give) -> a TMDB id (AniBridge, Fribb, Otaku) via
+   for it agrees with the TMDB ids the sources give; with a TMDB key, by its season list alone,
+   whose seasons' TMDB ids TMDB lists for that show: one Trakt read) -> a TMDB id (AniBridge, Fribb, Otaku) via
    Trakt search -> TMDB external ids, then IMDb and TVDB via Trakt search.
 2. Where it starts: AniBridge ranges -> Fribb TMDB season + offset -> Otaku TVDB season + range
    offset (only where Trakt's seasons agree) -> a positive "whole series" signal. The start must
@@ -543,6 +544,9 @@ class Resolver:
         unverified: Found | None = None
         for lookup in self._all_lookups(kind, facts):
             tried.append(f"{lookup.id_type} {lookup.value} ({lookup.source})")
+            direct = self.confirm_by_seasons(kind, lookup, expected_tmdb)
+            if direct is not None:
+                return direct, tried
             found = self.confirm(kind, lookup)
             if found is None:
                 continue
@@ -593,6 +597,26 @@ class Resolver:
             except self.not_found:
                 self._asked[key] = None
         return self._asked[key]
+
+    def confirm_by_seasons(self, kind: str, lookup: Lookup, expected_tmdb: set[int]) -> Found | None:
+        """A dataset's Trakt show id confirmed with one Trakt read, the season list placement
+        reads anyway: its seasons' TMDB ids are among those TMDB lists for a TMDB show the
+        sources give, so it is that show (TMDB is not on Trakt's read budget). None when that
+        cannot be told (no TMDB key, no TMDB id anywhere, no overlap): the summary decides then,
+        as before, and nothing is assumed."""
+        if (kind != "show" or lookup.id_type != "trakt" or not expected_tmdb or self.tmdb is None
+                or not getattr(self.tmdb, "enabled", False) or not hasattr(self.tmdb, "season_ids")):
+            return None
+        seasons = self.seasons(int(lookup.value))
+        on_trakt = {s.tmdb_id for s in seasons or () if getattr(s, "tmdb_id", None)}
+        if not on_trakt:
+            return None
+        for tmdb_id in sorted(expected_tmdb):
+            listed = self._ask(("tmdb", "seasons", tmdb_id), lambda t=tmdb_id: self.tmdb.season_ids(tmdb_id=t))
+            if listed and on_trakt & set(listed):
+                return Found(int(lookup.value), "", "", {"trakt": int(lookup.value), "tmdb": tmdb_id},
+                             f"{lookup.source} trakt_id")
+        return None
 
     def confirm(self, kind: str, lookup: Lookup) -> Found | None:
         if lookup.id_type == "trakt":

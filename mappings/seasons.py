@@ -16,12 +16,14 @@ from syncer.connections import trakt_client
 def _to_json(seasons: list[Season]) -> list[dict]:
     # Air dates as [episode, day number] pairs, only where Trakt has one: a few bytes per
     # episode, and rows cached before dates were read simply have none.
-    return [{"number": s.number, "episodes": list(s.episodes), **({"aired": [list(a) for a in s.aired]} if s.aired else {})}
+    return [{"number": s.number, "episodes": list(s.episodes), **({"aired": [list(a) for a in s.aired]} if s.aired else {}),
+             **({"tmdb": s.tmdb_id} if s.tmdb_id else {})}
             for s in seasons]
 
 
 def _from_json(rows: list[dict]) -> list[Season]:
-    return [Season(number=r["number"], episodes=tuple(r["episodes"]), aired=tuple(tuple(a) for a in r.get("aired") or ()))
+    return [Season(number=r["number"], episodes=tuple(r["episodes"]), aired=tuple(tuple(a) for a in r.get("aired") or ()),
+                   tmdb_id=r.get("tmdb"))
             for r in rows]
 
 

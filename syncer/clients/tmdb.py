@@ -1,4 +1,5 @@
-"""TMDB v3 client: external ids of a tv show or a movie. Optional: without a key it is off."""
+"""TMDB v3 client: external ids of a tv show or a movie, a show's season ids. Optional: without a
+key it is off."""
 
 from __future__ import annotations
 
@@ -52,3 +53,12 @@ class TmdbClient:
         tvdb = _blank_to_none(body.get("tvdb_id"))
         return ExternalIds(imdb_id=_blank_to_none(body.get("imdb_id")),
                            tvdb_id=int(tvdb) if tvdb is not None else None)
+
+    def season_ids(self, *, tmdb_id: int) -> frozenset[int]:
+        """The TMDB ids of a tv show's seasons (`GET /tv/{id}`); raises `NotFound` for an unknown
+        show. Disabled: none, no call."""
+        if not self.enabled:
+            return frozenset()
+        body = self.service.request_json("GET", f"/tv/{tmdb_id}", params=self.params)
+        seasons = body.get("seasons") if isinstance(body, dict) else None
+        return frozenset(s["id"] for s in seasons or () if isinstance(s, dict) and isinstance(s.get("id"), int))

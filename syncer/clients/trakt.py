@@ -101,6 +101,9 @@ class Season:
     # (episode number, day of `first_aired` as `date.toordinal()`) for the episodes Trakt dates:
     # the air-date check of a mapping (mappings/airdates.py) reads them.
     aired: tuple[tuple[int, int], ...] = ()
+    # TMDB's id of this season (`ids.tmdb`), when Trakt has one: through TMDB's own list of a
+    # show's seasons it tells which TMDB show a Trakt show is, without another Trakt read.
+    tmdb_id: int | None = None
 
 
 def _aired_day(value) -> int | None:
@@ -116,8 +119,10 @@ def _aired_day(value) -> int | None:
 def _season(raw: dict) -> Season:
     episodes = raw.get("episodes") or []
     days = ((e["number"], _aired_day(e.get("first_aired"))) for e in episodes)
+    tmdb = (raw.get("ids") or {}).get("tmdb")
     return Season(number=raw["number"], episodes=tuple(sorted(e["number"] for e in episodes)),
-                  aired=tuple(sorted((n, d) for n, d in days if d is not None)))
+                  aired=tuple(sorted((n, d) for n, d in days if d is not None)),
+                  tmdb_id=tmdb if isinstance(tmdb, int) and not isinstance(tmdb, bool) else None)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,13 @@ class FakeTmdb(FakeServer):
         self.tv: dict[int, dict] = {}
         self.movies: dict[int, dict] = {}
         self.route("GET", r"/(tv|movie)/(\d+)/external_ids", self._external_ids)
+        self.route("GET", r"/tv/(\d+)", self._tv)
 
-    def add_tv(self, tmdb_id: int, *, imdb_id: str | None = None, tvdb_id: int | str | None = None) -> None:
-        self.tv[tmdb_id] = {"id": tmdb_id, "imdb_id": imdb_id, "tvdb_id": tvdb_id}
+    def add_tv(self, tmdb_id: int, *, imdb_id: str | None = None, tvdb_id: int | str | None = None,
+               season_ids: dict[int, int] | None = None) -> None:
+        """`season_ids`: season number -> TMDB season id (what `GET /tv/{id}` lists)."""
+        self.tv[tmdb_id] = {"id": tmdb_id, "imdb_id": imdb_id, "tvdb_id": tvdb_id,
+                            "seasons": [{"id": i, "season_number": n} for n, i in sorted((season_ids or {}).items())]}
 
     def add_movie(self, tmdb_id: int, *, imdb_id: str | None = None) -> None:
         self.movies[tmdb_id] = {"id": tmdb_id, "imdb_id": imdb_id}
@@ -33,4 +37,11 @@ class FakeTmdb(FakeServer):
         if item is None:
             return Response(404, {"status_code": 34, "status_message": "The resource you requested could not be found.",
                                   "success": False})
-        return Response(200, item)
+        return Response(200, {k: v for k, v in item.items() if k != "seasons"})
+
+    def _tv(self, request: Request, tmdb_id: str) -> Response:
+        item = self.tv.get(int(tmdb_id))
+        if item is None:
+            return Response(404, {"status_code": 34, "status_message": "The resource you requested could not be found.",
+                                  "success": False})
+        return Response(200, {"id": item["id"], "seasons": item.get("seasons") or []})

@@ -127,15 +127,18 @@ class FakeTrakt(FakeServer):
 
     def add_show(self, trakt_id: int, *, title: str = "Show", year: int = 2020, ids: dict | None = None,
                  seasons: dict[int, int | list[int]] | None = None,
-                 aired: dict[tuple[int, int], str] | None = None) -> dict:
+                 aired: dict[tuple[int, int], str] | None = None,
+                 season_tmdb: dict[int, int] | None = None) -> dict:
         """`seasons` maps a season number to an episode count or a list of episode numbers;
-        `aired` maps (season, episode) to its `first_aired` (ISO UTC), sent with `extended=full`."""
+        `aired` maps (season, episode) to its `first_aired` (ISO UTC), sent with `extended=full`;
+        `season_tmdb` maps a season number to its TMDB season id (`ids.tmdb`)."""
         seasons = seasons if seasons is not None else {1: 12}
         show = {
             "title": title, "year": year,
             "ids": {"trakt": trakt_id, "slug": f"show-{trakt_id}", **(ids or {})},
             "seasons": {n: list(range(1, e + 1)) if isinstance(e, int) else list(e) for n, e in seasons.items()},
             "aired": dict(aired or {}),
+            "season_tmdb": dict(season_tmdb or {}),
         }
         self.shows[trakt_id] = show
         return show
@@ -397,7 +400,7 @@ class FakeTrakt(FakeServer):
         else:
             show = self.shows.get(play["show"], {"ids": {"trakt": play["show"]}})
             row["episode"] = {"season": play["season"], "number": play["number"], "ids": {}}
-            row["show"] = {k: v for k, v in show.items() if k not in ("seasons", "aired")}
+            row["show"] = {k: v for k, v in show.items() if k not in ("seasons", "aired", "season_tmdb")}
         return row
 
     def _history_get(self, request: Request, kind: str | None, trakt_id: str | None) -> Response:
@@ -432,7 +435,7 @@ class FakeTrakt(FakeServer):
             times = [t for eps in seasons.values() for ts in eps.values() for t in ts]
             info = self.shows.get(trakt_id, {"ids": {"trakt": trakt_id}})
             row = {"plays": len(times), "last_watched_at": max(times), "last_updated_at": max(times),
-                   "reset_at": None, "show": {k: v for k, v in info.items() if k not in ("seasons", "aired")}}
+                   "reset_at": None, "show": {k: v for k, v in info.items() if k not in ("seasons", "aired", "season_tmdb")}}
             if "progress" in request.query.get("extended", "").split(","):
                 row["seasons"] = [
                     {"number": n, "episodes": [{"number": e, "plays": len(ts), "last_watched_at": max(ts)}
@@ -481,14 +484,15 @@ class FakeTrakt(FakeServer):
             return {**row, "first_aired": aired.get((n, e))} if full else row
 
         return Response(200, [
-            {"number": n, "ids": {"trakt": int(trakt_id) * 100 + n}, "episodes": [episode(n, e) for e in eps]}
+            {"number": n, "ids": {"trakt": int(trakt_id) * 100 + n, "tmdb": show.get("season_tmdb", {}).get(n)},
+             "episodes": [episode(n, e) for e in eps]}
             for n, eps in sorted(show["seasons"].items())
         ])
 
     def _summary(self, catalogue: dict, key: str) -> Response:
         for item in catalogue.values():
             if str(item["ids"]["trakt"]) == key or item["ids"].get("slug") == key:
-                return Response(200, {k: v for k, v in item.items() if k not in ("seasons", "aired")})
+                return Response(200, {k: v for k, v in item.items() if k not in ("seasons", "aired", "season_tmdb")})
         return Response(404, {"error": "not found"})
 
     def _search(self, request: Request, id_type: str, value: str) -> Response:
@@ -499,7 +503,7 @@ class FakeTrakt(FakeServer):
                 continue
             for item in catalogue.values():
                 if str(item["ids"].get(id_type)) == value:
-                    results.append({"type": k, "score": None, k: {x: y for x, y in item.items() if x not in ("seasons", "aired")}})
+                    results.append({"type": k, "score": None, k: {x: y for x, y in item.items() if x not in ("seasons", "aired", "season_tmdb")}})
         return Response(200, results)
 
     def _search_text(self, request: Request, kind: str) -> Response:
@@ -507,7 +511,7 @@ class FakeTrakt(FakeServer):
         words = request.query.get("query", "").lower().split()
         year = request.query.get("years")
         catalogue = self.shows if kind == "show" else self.movies
-        results = [{"type": kind, "score": 100.0, kind: {x: y for x, y in item.items() if x not in ("seasons", "aired")}}
+        results = [{"type": kind, "score": 100.0, kind: {x: y for x, y in item.items() if x not in ("seasons", "aired", "season_tmdb")}}
                    for item in catalogue.values()
                    if words and all(w in item["title"].lower() for w in words) and (not year or str(item["year"]) == year)]
         return Response(200, results[: int(request.query.get("limit", 10))])
