@@ -4,6 +4,8 @@
     .venv/bin/python bench/bench_sync.py --shows 800              # the same over 800 shows (sequels)
     .venv/bin/python bench/bench_sync.py --entries 200            # a typical library
     .venv/bin/python bench/bench_sync.py --fresh                  # mappings resolved from the datasets
+    .venv/bin/python bench/bench_sync.py --fresh --trakt-ids      # ... which give Trakt ids (Otaku), TMDB on
+    .venv/bin/python bench/bench_sync.py --time-scale 5           # every limit's period divided by 5
 
 Trakt's limits as they are now (issue 23) are enforced by the fake: 500 reads per 5 minutes
 per address, past which Cloudflare bans it for 5 minutes (an HTML 429 to every request, writes
@@ -52,11 +54,13 @@ def setup_django(db_path: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def generate(anilist, trakt, entries: int, shows: int, *, fresh: bool = False, seed: int = 7) -> int:
-    from mappings.models import FribbEntry, Mapping
+def generate(anilist, trakt, entries: int, shows: int, *, fresh: bool = False, tmdb=None, seed: int = 7) -> int:
+    """With `tmdb` (a fake TMDB), a fresh install's datasets also carry the show's Trakt id
+    (an Otaku row), which TMDB's season ids confirm without another Trakt read."""
+    from mappings.models import FribbEntry, Mapping, OtakuEntry
 
     rng = random.Random(seed)
-    rows, episodes, seasons = [], 0, {}
+    rows, episodes, seasons, otaku = [], 0, {}, []
     for n in range(1, entries + 1):
         count = rng.randint(1, 24)
         episodes += count
@@ -67,9 +71,16 @@ def generate(anilist, trakt, entries: int, shows: int, *, fresh: bool = False, s
         rows.append(FribbEntry(anilist_id=n, kind="TV", tmdb_tv=50_000 + show, tmdb_season=season) if fresh else
                     Mapping(anilist_id=n, trakt_id=show, type="show", is_manual=True, start_season=season,
                             start_episode=1, title=f"Anime {n}", source="manual"))
+        if fresh and tmdb is not None:
+            otaku.append(OtakuEntry(anilist_id=n, trakt_id=show, global_media_type="show", media_type="TV",
+                                    tmdb_ids=str(50_000 + show)))
     for show, numbers in seasons.items():
-        trakt.add_show(show, seasons=numbers, ids={"tmdb": 50_000 + show})
+        season_tmdb = {number: show * 100 + number for number in numbers}
+        trakt.add_show(show, seasons=numbers, ids={"tmdb": 50_000 + show}, season_tmdb=season_tmdb)
+        if tmdb is not None:
+            tmdb.add_tv(50_000 + show, season_ids=season_tmdb)
     (FribbEntry if fresh else Mapping).objects.bulk_create(rows, batch_size=1000)
+    OtakuEntry.objects.bulk_create(otaku, batch_size=1000)
     return episodes
 
 
@@ -142,6 +153,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=2000)
     parser.add_argument("--shows", type=int, default=0, help="distinct Trakt shows (default: one per entry)")
     parser.add_argument("--fresh", action="store_true", help="no saved mappings: resolve them from a dataset")
+    parser.add_argument("--trakt-ids", action="store_true",
+                        help="with --fresh: the datasets also give each show's Trakt id (Otaku), a TMDB key is set")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="divide every limit's period by this (10: a 5-minute window lasts 30 s)")
     args = parser.parse_args()
@@ -161,10 +174,13 @@ def main() -> None:
     from syncer.sync.services import sync_run
     from syncer.trakt_connection.tokens import trakt_token_save
     from tests.fakes.anilist import FakeAniList
+    from tests.fakes.tmdb import FakeTmdb
     from tests.fakes.trakt import FakeTrakt
 
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
-    with FakeAniList() as anilist, FakeTrakt() as trakt:
+    with FakeAniList() as anilist, FakeTrakt() as trakt, FakeTmdb() as tmdb:
+        if args.trakt_ids:
+            settings.TMDB_API_URL, settings.TMDB_API_KEY = tmdb.url, tmdb.api_key
         anilist.requests_per_minute = round(30 * scale)
         trakt.write_interval = 1.0 / scale
         # Cloudflare: 500 GETs per 5 minutes, then a 5-minute ban of every request.
@@ -177,9 +193,11 @@ def main() -> None:
         settings.TRAKT_READS_PER_5_MINUTES = 500  # the app's default, as shipped
         pacer("trakt-read").period = (READ_WINDOW + TRAKT_WINDOW_MARGIN_SECONDS) / scale
         trakt_token_save(payload=trakt.issue_token(), username=trakt.username)
-        episodes = generate(anilist, trakt, args.entries, shows, fresh=args.fresh)
+        episodes = generate(anilist, trakt, args.entries, shows, fresh=args.fresh,
+                            tmdb=tmdb if args.trakt_ids else None)
         print(f"library: {args.entries} entries, {episodes} episodes, {shows} Trakt shows, "
-              + ("mappings resolved from a dataset (fresh install)" if args.fresh else "mappings saved"))
+              + (("mappings resolved from datasets giving " + ("Trakt ids (Otaku) and " if args.trakt_ids else "")
+                  + "TMDB ids (fresh install)") if args.fresh else "mappings saved"))
 
         started = time.monotonic()
         phases: dict[str, float] = {}
@@ -201,7 +219,8 @@ def main() -> None:
             "AniList Viewer": 1,
             "AniList MediaListCollection": math.ceil(args.entries / 500),
             "Trakt GET /shows/{id}/seasons": shows,  # one per distinct show, nothing cached yet
-            **({"Trakt GET /search/tmdb/{id}": shows} if args.fresh else {}),  # one search per show
+            # one search per show, none where a dataset gives the Trakt id
+            **({"Trakt GET /search/tmdb/{id}": shows} if args.fresh and not args.trakt_ids else {}),
             "Trakt GET /sync/watched/shows": 1,  # once per run with plays to post (Trakt has none yet)
             "Trakt POST /sync/history": math.ceil(episodes / settings.TRAKT_BATCH_SIZE),
         }
