@@ -264,6 +264,39 @@ def run_counts(run: SyncRun) -> RunCounts:
     return runs_counts([run])[run.pk]
 
 
+@dataclass(frozen=True)
+class Extras:
+    """What the ratings and the watchlist did in the newest finished real run that had either."""
+
+    run_id: int | None = None
+    rated: int = 0
+    added: int = 0
+    removed: int = 0
+    failed: int = 0
+
+
+_EXTRA_ACTIONS = (SyncRunItem.Action.RATE, SyncRunItem.Action.WATCHLIST, SyncRunItem.Action.UNWATCHLIST)
+
+
+def extras_last_run() -> Extras:
+    """Two queries: the run, then its extra lines by action and state."""
+    run_id = (SyncRunItem.objects.filter(action__in=_EXTRA_ACTIONS, run__dry_run=False, run__state__in=FINISHED_STATES)
+              .order_by("-run_id").values_list("run_id", flat=True).first())
+    if run_id is None:
+        return Extras()
+    done: dict[str, int] = {}
+    failed = 0
+    for action, state, n in (SyncRunItem.objects.filter(run_id=run_id, action__in=_EXTRA_ACTIONS)
+                             .values_list("action", "state").annotate(n=Count("id")).order_by()):
+        if state == SyncRunItem.State.POSTED:
+            done[action] = done.get(action, 0) + n
+        elif state == SyncRunItem.State.FAILED:
+            failed += n
+    return Extras(run_id=run_id, rated=done.get(SyncRunItem.Action.RATE, 0),
+                  added=done.get(SyncRunItem.Action.WATCHLIST, 0),
+                  removed=done.get(SyncRunItem.Action.UNWATCHLIST, 0), failed=failed)
+
+
 def run_superseded_by(run: SyncRun) -> SyncRun | None:
     """The first real run of the same sync that started after this preview and did not fail
     to start: the preview's "Run it" offer is stale once there is one."""

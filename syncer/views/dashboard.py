@@ -87,5 +87,9 @@ def _runs_context() -> dict:
         "last_runs": [(mode, run, counts.get(run.pk) if run else None) for mode, run in last.items()],
         "active_runs": selectors.active_runs(),
         "schedules": selectors.scheduled_jobs(),
+        # Ratings and watchlist (SYNC_RATINGS, SYNC_WATCHLIST): on or off, and what the last run did.
+        "ratings_on": settings.SYNC_RATINGS,
+        "watchlist_on": settings.SYNC_WATCHLIST,
+        "extras": selectors.extras_last_run() if settings.SYNC_RATINGS or settings.SYNC_WATCHLIST else None,
         "now": timezone.now(),
     }

@@ -30,6 +30,8 @@ def demo(settings, fake_anilist, trakt_connected, fake_tmdb):
     with files:
         settings.FRIBB_MAPPINGS_URL = f"{files.url}/fribb.json"
         settings.OTAKU_MAPPINGS_URL = ""
+        # As `serve` has them: the demo shows ratings and the watchlist at work.
+        settings.SYNC_RATINGS = settings.SYNC_WATCHLIST = True
         yield trakt_connected
 
 
@@ -63,7 +65,11 @@ def test_a_first_time_user_maps_syncs_and_previews_the_demo_library(signed_in, l
     expect(page.locator("#runs")).to_contain_text("Incremental sync")
     expect(page.locator("#unmapped")).to_contain_text("Uma Musume")
     expect(page.locator("#progress")).to_contain_text("Frieren: Beyond Journey's End")
-    assert Mapping.objects.filter(trakt_id__isnull=False).count() == 12
+    # What the extras did in the completed run: the scores sent as ratings, the planned titles added.
+    expect(page.locator("#extras")).to_contain_text(re.compile(r"Ratings: on; run #\d+ sent 5 ratings"))
+    expect(page.locator("#extras")).to_contain_text(re.compile(r"Watchlist: on; run #\d+ added 2 and removed 0"))
+    assert sorted(kind for kind, _ in demo.watchlist) == ["movie", "show"]
+    assert Mapping.objects.filter(trakt_id__isnull=False).count() == 14
     screenshot(page, "dashboard.png")
 
     # The unmapped entry is one click from its fix.

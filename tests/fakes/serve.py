@@ -7,7 +7,8 @@
 
 It starts fake AniList, Trakt and TMDB servers and a mapping-file server (a Fribb list that
 knows every demo entry but one) on 127.0.0.1, seeds a dozen real titles (shows with several
-seasons, two movies, entries being watched with recent activity, one entry no source knows),
+seasons, two movies, entries being watched with recent activity, scores, two planned titles,
+one entry no source knows),
 prints the environment variables that point the app at them and serves until Ctrl-C (or
 `--seconds`). Nothing leaves the machine: the other mapping sources are switched off.
 
@@ -51,22 +52,23 @@ class Title:
     imdb_id: str | None = None
     season: int | None = None  # TMDB/TVDB season of this entry (shows)
     in_fribb: bool = True
+    score: float = 0  # the AniList score (POINT_10): sent as a Trakt rating with SYNC_RATINGS
 
 
 # Real titles; AniList, TMDB and TVDB ids as the real services number them.
 LIBRARY = [
     Title(154587, "Frieren: Beyond Journey's End", 28, "COMPLETED", 28, year=2023, trakt_id=198380,
-          tmdb_id=209867, tvdb_id=424536, season=1),
+          tmdb_id=209867, tvdb_id=424536, season=1, score=10),
     Title(16498, "Attack on Titan", 25, "COMPLETED", 25, year=2013, trakt_id=1420, tmdb_id=1429,
-          tvdb_id=267440, season=1),
+          tvdb_id=267440, season=1, score=9),
     Title(20958, "Attack on Titan Season 2", 12, "COMPLETED", 12, year=2017, trakt_id=1420, tmdb_id=1429,
           tvdb_id=267440, season=2),
     Title(1, "Cowboy Bebop", 26, "COMPLETED", 26, year=1998, trakt_id=30991, tmdb_id=30991, tvdb_id=76885,
-          season=1),
+          season=1, score=9),
     Title(30, "Neon Genesis Evangelion", 26, "COMPLETED", 26, year=1995, trakt_id=890, tmdb_id=890,
           tvdb_id=70350, season=1),
     Title(21507, "Mob Psycho 100", 12, "COMPLETED", 12, year=2016, trakt_id=99178, tmdb_id=67075,
-          tvdb_id=305074, season=1),
+          tvdb_id=305074, season=1, score=8),
     Title(113415, "Jujutsu Kaisen", 24, "COMPLETED", 24, year=2020, trakt_id=152900, tmdb_id=95479,
           tvdb_id=377543, season=1),
     Title(145064, "Jujutsu Kaisen Season 2", 23, "CURRENT", 10, year=2023, trakt_id=152900, tmdb_id=95479,
@@ -74,11 +76,16 @@ LIBRARY = [
     Title(140960, "Spy x Family", 12, "CURRENT", 7, year=2022, trakt_id=178101, tmdb_id=120089,
           tvdb_id=405920, season=1),
     Title(199, "Spirited Away", 1, "COMPLETED", 1, fmt="MOVIE", year=2001, trakt_id=223, tmdb_id=129,
-          imdb_id="tt0245429"),
+          imdb_id="tt0245429", score=10),
     Title(21519, "Your Name.", 1, "COMPLETED", 1, fmt="MOVIE", year=2016, trakt_id=251434, tmdb_id=372058,
           imdb_id="tt5311514"),
     Title(21827, "Violet Evergarden", 13, "CURRENT", 4, year=2018, trakt_id=117766, tmdb_id=75214,
           tvdb_id=330139, season=1),
+    # Planned, not watched: put on the Trakt watchlist with SYNC_WATCHLIST (the demo turns it on).
+    Title(20954, "A Silent Voice", 1, "PLANNING", 0, fmt="MOVIE", year=2016, trakt_id=231929, tmdb_id=378064,
+          imdb_id="tt5323662"),
+    Title(127230, "Chainsaw Man", 12, "PLANNING", 0, year=2022, trakt_id=180775, tmdb_id=114410, tvdb_id=397934,
+          season=1),
     # No mapping source knows this one: the dashboard lists it as unmapped.
     Title(171457, "Uma Musume: Pretty Derby – Road to the Top", 4, "COMPLETED", 4, fmt="ONA", year=2023,
           in_fribb=False),
@@ -94,6 +101,7 @@ TRAKT_SEASONS = {
     152900: {0: 1, 1: 24, 2: 23},
     178101: {1: 25, 2: 12},
     117766: {0: 1, 1: 13},
+    180775: {1: 12},
 }
 
 VIEWER = "sam"
@@ -108,8 +116,8 @@ def seed(anilist: FakeAniList, trakt: FakeTrakt, tmdb: FakeTmdb, *, now: float |
     for n, t in enumerate(LIBRARY):
         media = media_obj(t.anilist_id, title=t.title, episodes=t.episodes, fmt=t.fmt, year=t.year)
         done = _date(now - (40 + 9 * n) * DAY) if t.status == "COMPLETED" else None
-        anilist.add_entry(n + 1, t.anilist_id, status=t.status, progress=t.progress, media=media,
-                          started_at=_date(now - (60 + 9 * n) * DAY), completed_at=done,
+        anilist.add_entry(n + 1, t.anilist_id, status=t.status, progress=t.progress, media=media, score=t.score,
+                          started_at=_date(now - (60 + 9 * n) * DAY) if t.progress else None, completed_at=done,
                           updated_at=now - (30 + 9 * n) * DAY)
         if t.fmt == "MOVIE":
             trakt.add_movie(t.trakt_id, title=t.title, year=t.year, ids={"tmdb": t.tmdb_id, "imdb": t.imdb_id})
@@ -185,6 +193,9 @@ def start_all(*, connected: bool = False) -> tuple[list[FakeServer], dict[str, s
         # Off: their defaults are on the internet.
         "OTAKU_MAPPINGS_URL": "",
         "ANIBRIDGE_MAPPINGS_URL": "",
+        # The extras on, so the demo shows them: scores as ratings, planned titles on the watchlist.
+        "SYNC_RATINGS": "true",
+        "SYNC_WATCHLIST": "true",
     }
     if connected:
         token = trakt.issue_token()

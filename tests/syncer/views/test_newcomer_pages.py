@@ -92,3 +92,28 @@ def test_the_manual_mapping_page_does_not_promise_what_its_success_box_takes_bac
     page = text(staff_client.get("/manual/").content.decode())
     assert "the next sync uses it" not in page
     assert "episodes you watched before are synced by Sync this show now" in page
+
+
+def test_the_dashboard_says_whether_ratings_and_the_watchlist_are_on_and_what_they_did(staff_client, settings):
+    settings.SYNC_RATINGS = settings.SYNC_WATCHLIST = False
+    page = text(staff_client.get("/").content.decode())
+    assert "Ratings: off (SYNC_RATINGS=true" in page and "Watchlist: off (SYNC_WATCHLIST=true" in page
+    settings.SYNC_RATINGS = settings.SYNC_WATCHLIST = True
+    run = SyncRun.objects.create(mode="completed", state="succeeded", finished_at=timezone.now())
+    for n, action in enumerate(["rate", "rate", "watchlist"]):
+        SyncRunItem.objects.create(run=run, position=n, anilist_id=n, anilist_episode=0, action=action,
+                                   state="posted", kind="show", trakt_id=n)
+    page = text(staff_client.get("/").content.decode())
+    assert f"Ratings: on; run #{run.pk} sent 2 ratings" in page
+    assert f"Watchlist: on; run #{run.pk} added 1 and removed 0" in page
+
+
+def test_the_demo_library_has_scores_and_planned_titles_and_turns_the_extras_on():
+    from tests.fakes import serve
+
+    assert sum(1 for t in serve.LIBRARY if t.score) >= 3
+    assert sum(1 for t in serve.LIBRARY if t.status == "PLANNING") >= 2
+    fakes, env = serve.start_all()
+    for fake in fakes:
+        fake.stop()
+    assert env["SYNC_RATINGS"] == env["SYNC_WATCHLIST"] == "true"
