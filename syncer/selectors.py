@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 
 from mappings.models import Mapping, SourceStatus
-from mappings.provenance import placed_by
+from mappings.provenance import MANUAL, PLACERS, placed_by
 from mappings.seasons import cached_show_seasons
 from mappings.selectors import disputes, unmapped_mappings
 from syncer import status_keys
@@ -112,7 +112,8 @@ def run_get(*, run_id: int) -> SyncRun | None:
     return SyncRun.objects.filter(id=run_id).first()
 
 
-RUN_ITEMS_PER_PAGE = 100
+# A page of a run's plan: 50 rows (a phone shows each in two lines; 100 made a 15,000 px page).
+RUN_ITEMS_PER_PAGE = 50
 FINISHED_STATES = {SyncRun.State.SUCCEEDED, SyncRun.State.FAILED, SyncRun.State.REFUSED,
                    SyncRun.State.INTERRUPTED}
 
@@ -373,15 +374,34 @@ def mappings_page(*, filters: MappingFilters, page: int | str = 1) -> Page:
         rows = rows.filter(is_manual=filters.origin == "manual")
     if filters.kind in ("show", "movie"):
         rows = rows.filter(type=filters.kind)
-    if filters.source:
+    if filters.source == MANUAL:
+        rows = rows.filter(Q(is_manual=True) | Q(source=MANUAL))
+    elif filters.source in PLACERS:
+        # The source that placed the entry (`provenance.placed_by`): named after "; start ", or
+        # first when the resolver wrote no start.
+        rows = rows.filter(Q(source__icontains=f"; start {filters.source}")
+                           | (Q(source__istartswith=filters.source) & ~Q(source__icontains="; start ")))
+    elif filters.source:
         rows = rows.filter(source=filters.source)
     if filters.status == "unmapped":
         rows = rows.filter(trakt_id__isnull=True)
     elif filters.status == "mapped":
         rows = rows.filter(trakt_id__isnull=False)
-    return Paginator(rows, MAPPINGS_PER_PAGE).get_page(page)
+    return with_source_names(Paginator(rows, MAPPINGS_PER_PAGE).get_page(page))
 
 
-def mapping_sources_used() -> list[str]:
-    """The distinct `source` values of saved mappings (for the filter's choices)."""
-    return sorted(s for s in Mapping.objects.values_list("source", flat=True).distinct() if s)
+SOURCE_NAMES = {"anibridge": "AniBridge", "fribb": "Fribb", "otaku": "Otaku", MANUAL: "manual"}
+
+
+def mapping_sources_used() -> list[tuple[str, str]]:
+    """The placing sources, as (value, name) for the Source filter: the saved mappings' `source`
+    texts are the resolver's notes, not names people choose from."""
+    return [(key, SOURCE_NAMES[key]) for key in (*PLACERS, MANUAL)]
+
+
+def with_source_names(page: Page) -> Page:
+    """Each mapping gets `placed_by_name`: the source that placed it, as people call it."""
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        row.placed_by_name = SOURCE_NAMES.get(placed_by(row.source or "", is_manual=row.is_manual), "")
+    return page

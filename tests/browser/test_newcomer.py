@@ -98,3 +98,71 @@ def test_saving_a_manual_mapping_keeps_the_console_clean_and_the_fields(console,
     expect(page.get_by_label("Start season")).to_have_value("3")
     expect(page.get_by_label("Start episode")).to_have_value("13")
     screenshot(page, f"newcomer-{width}-manual-saved.png")
+
+
+def test_at_1280_px_cards_keep_their_height_buttons_stack_alike_and_nothing_is_clipped(console, live_server, live_runs):
+    page = console
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/")
+    connections = page.locator("section[aria-labelledby=h-connections]")
+    expect(connections.locator("dl.status")).to_be_visible()
+    box = connections.bounding_box()
+    content = page.evaluate("""() => { const c = document.querySelector('section[aria-labelledby=h-connections]');
+        const last = c.lastElementChild.getBoundingClientRect(); return last.bottom - c.getBoundingClientRect().top; }""")
+    assert box["height"] - content < 40, f"the Connections card has {box['height'] - content:.0f}px of empty space"
+    screenshot(page, "layout-1280-dashboard.png")
+
+    page.goto(f"{live_server.url}/sync/")
+    cards = page.locator("section.mode")
+    for n in range(cards.count()):
+        preview, run = cards.nth(n).get_by_role("button").all()
+        assert run.bounding_box()["y"] > preview.bounding_box()["y"], f"card {n}: buttons side by side"
+    fits = page.evaluate("""() => { const i = document.getElementById('id_anilist');
+        const c = document.createElement('canvas').getContext('2d'); const s = getComputedStyle(i);
+        c.font = s.font; return c.measureText(i.placeholder).width <= i.clientWidth - parseFloat(s.paddingLeft)
+        - parseFloat(s.paddingRight); }""")
+    assert fits, "the Single show placeholder is clipped"
+    grid = page.locator(".grid.modes").bounding_box()
+    last = cards.nth(cards.count() - 1).bounding_box()
+    assert abs((last["x"] + last["width"]) - (grid["x"] + grid["width"])) <= 2, "an empty slot at the grid's end"
+    screenshot(page, "layout-1280-sync.png")
+
+    page.goto(f"{live_server.url}/mappings/")
+    bottoms = [b["y"] + b["height"] for b in (f.bounding_box() for f in page.locator("form.filters > *").all())]
+    assert max(bottoms) - min(bottoms) < 20, "the Mappings filters wrap onto a second line"
+    expect(page.locator("td[data-label=Source]").first).to_have_text("Fribb")
+    screenshot(page, "layout-1280-mappings.png")
+    assert page.problems() == []
+
+
+def test_at_390_px_a_100_row_run_page_stays_short(console, live_server):
+    run = SyncRun.objects.create(mode="library", state="succeeded", finished_at=timezone.now(), found=100,
+                                 posted=100)
+    SyncRunItem.objects.bulk_create([
+        SyncRunItem(run=run, position=n, anilist_id=16498 + n // 25, title="Attack on Titan Season 3 Part 2",
+                    anilist_episode=n % 25 + 1, action="post", kind="episode", trakt_id=1420, season=3,
+                    number=n % 25 + 1, state="posted", watched_at=timezone.now()) for n in range(100)])
+    page = console
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/runs/{run.id}/")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height <= 7_000, f"the run page is {height}px long"
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    screenshot(page, "layout-390-run.png")
+
+
+def test_at_390_px_the_admin_mapping_list_shows_every_column(page, live_server, django_user_model):
+    django_user_model.objects.create_superuser(username="root", password="a long password here")
+    Mapping.objects.create(anilist_id=104578, title="Shingeki no Kyojin Season 3 Part 2", trakt_id=1420,
+                           type="show", start_season=3, start_episode=13, source="fribb tmdb 1429; start fribb")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/mappings/mapping/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill("a long password here")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#result_list")).to_contain_text("S03E13")
+    for cell in page.locator("#result_list tbody td, #result_list tbody th").all():
+        box = cell.bounding_box()
+        if box and box["width"]:
+            assert box["x"] + box["width"] <= 390 + 1, f"{cell.get_attribute('class')} is cut off"
+    screenshot(page, "layout-390-admin-mappings.png")
