@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def demo(settings, fake_anilist, trakt_connected, fake_tmdb):
+def demo(settings, fake_anilist, trakt_connected, fake_tmdb, receiver):
     from django.core.management import call_command
 
     from syncer.models import TraktToken
@@ -29,7 +29,7 @@ def demo(settings, fake_anilist, trakt_connected, fake_tmdb):
     files.route("GET", r"/fribb\.json", lambda request: Response(200, json.dumps(serve.fribb_list()).encode()))
     with files:
         settings.FRIBB_MAPPINGS_URL = f"{files.url}/fribb.json"
-        settings.OTAKU_MAPPINGS_URL = ""
+        settings.OTAKU_MAPPINGS_URL = settings.ANIBRIDGE_MAPPINGS_URL = ""  # off in `serve` too
         # As `serve` has them: the demo shows ratings and the watchlist at work.
         settings.SYNC_RATINGS = settings.SYNC_WATCHLIST = True
         yield trakt_connected
@@ -37,7 +37,7 @@ def demo(settings, fake_anilist, trakt_connected, fake_tmdb):
 
 def test_a_first_time_user_maps_syncs_and_previews_the_demo_library(signed_in, live_server, demo, q_sync):
     page = signed_in
-    page.set_viewport_size({"width": 1100, "height": 900})
+    page.set_viewport_size({"width": 1280, "height": 900})
     expect(page.locator("#sources")).to_contain_text("No source has been imported yet")
     page.get_by_role("button", name="Refresh Fribb anime-lists JSON").click()
     expect(page.locator("#sources")).not_to_contain_text("No source has been imported yet")
@@ -64,6 +64,7 @@ def test_a_first_time_user_maps_syncs_and_previews_the_demo_library(signed_in, l
     expect(page.locator("#connections")).to_contain_text("as sam")
     expect(page.locator("#runs")).to_contain_text("Incremental sync")
     expect(page.locator("#unmapped")).to_contain_text("Uma Musume")
+    expect(page.locator("#notify")).to_contain_text("1 notification target set")
     expect(page.locator("#progress")).to_contain_text("Frieren: Beyond Journey's End")
     # What the extras did in the completed run: the scores sent as ratings, the planned titles added.
     expect(page.locator("#extras")).to_contain_text(re.compile(r"Ratings: on; run #\d+ sent 5 ratings"))
