@@ -204,6 +204,7 @@ class RunCounts:
     dry_run: bool = False
     # An undo of a history doctor repair: its plays are put back on Trakt, not removed.
     puts_back: bool = False
+    live: bool = False  # still queued or running: a play not posted yet is still to post
 
     @property
     def to_post(self) -> int:
@@ -252,7 +253,8 @@ def runs_counts(runs: list[SyncRun]) -> dict[int, RunCounts]:
             not_found=0 if undo else n(play, SyncRunItem.State.NOT_FOUND),
             already_synced=n(SyncRunItem.Action.ALREADY_SYNCED), unmapped=n(SyncRunItem.Action.UNMAPPED),
             gone=gone, undone=undone, leftovers=0 if run.dry_run or undo else max(run.posted - posted, 0),
-            errors=run.errors, undo=undo, dry_run=run.dry_run, puts_back=puts_back)
+            errors=run.errors, undo=undo, dry_run=run.dry_run, puts_back=puts_back,
+            live=not run_is_finished(run))
     for pk, c in counts.items():
         if c.leftovers:
             owners = (SyncRunItem.objects.filter(batch__run_id=pk).exclude(run_id=pk)

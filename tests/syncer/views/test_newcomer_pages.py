@@ -130,3 +130,12 @@ def test_the_mappings_page_names_the_source_that_placed_an_entry_not_the_resolve
     assert ">fribb tmdb 1429; start fribb<" not in html
     assert text(staff_client.get("/mappings/?source=fribb").content.decode()).count("Attack on Titan Season 2") >= 1
     assert "Cowboy Bebop" not in staff_client.get("/mappings/?source=fribb").content.decode()
+
+
+def test_a_running_runs_counts_say_still_to_post_not_not_reached(staff_client):
+    run = SyncRun.objects.create(mode="completed", state="running", progress_label="Posting to Trakt",
+                                 progress_done=1, progress_total=2)
+    play(run, 0)
+    play(run, 1, state="planned")
+    status = text(staff_client.get(f"/runs/{run.pk}/status/").content.decode())
+    assert "2 found, 1 posted, 1 still to post" in status and "not reached" not in status
