@@ -252,7 +252,9 @@ def runs_counts(runs: list[SyncRun]) -> dict[int, RunCounts]:
             pending=n(play, SyncRunItem.State.PENDING), failed=n(play, SyncRunItem.State.FAILED),
             not_found=0 if undo else n(play, SyncRunItem.State.NOT_FOUND),
             already_synced=n(SyncRunItem.Action.ALREADY_SYNCED), unmapped=n(SyncRunItem.Action.UNMAPPED),
-            gone=gone, undone=undone, leftovers=0 if run.dry_run or undo else max(run.posted - posted, 0),
+            gone=gone, undone=undone,
+            # A history doctor repair's `posted` counts removed plays: none are left over.
+            leftovers=0 if run.dry_run or undo or run.mode == SyncRun.Mode.DOCTOR else max(run.posted - posted, 0),
             errors=run.errors, undo=undo, dry_run=run.dry_run, puts_back=puts_back,
             live=not run_is_finished(run))
     for pk, c in counts.items():
