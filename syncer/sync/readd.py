@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from syncer.clients.trakt import HISTORY_PAGE_LIMIT
 from syncer.models import RemoveBatch, SyncRun, SyncRunItem
 from syncer.sync.apply import batches_reconcile, history_counts, post_rows, row_key
 
@@ -65,7 +66,27 @@ def readd_plays(*, undo: SyncRun, target: SyncRun, trakt, progress: Callable[[in
         return
     rows = [_row(line) for line in lines]
     progress(0, len(rows), "Reading Trakt history")
-    there = history_counts(trakt, rows)
+    there = _there_now(trakt, rows, history=target.doctor.get("history"))
     rows = [{**row, "there_before": there[row_key(row)]} for row in rows]
     progress(0, len(rows), PUTTING_BACK)
     post_rows(trakt=trakt, run=undo, rows=rows, guard=guard, on_batch=lambda done: progress(done, len(rows), PUTTING_BACK))
+
+
+def _there_now(trakt, rows: list[dict], *, history: int | None) -> Counter:
+    """How many plays Trakt holds at each row's key: each title's history (one read per show or
+    movie), or the whole history when that is fewer reads (a repair over thousands of titles)."""
+    titles = {(row["kind"], row["trakt_id"]) for row in rows}
+    pages = -(-(history or 0) // HISTORY_PAGE_LIMIT)
+    if not pages or len(titles) <= pages:
+        return history_counts(trakt, rows)
+    keys = {row_key(row) for row in rows}
+    found: Counter = Counter()
+    for item in trakt.history_items():
+        if item.type == "movie":
+            row = {"kind": "movie", "trakt_id": item.movie_trakt_id, "season": None, "number": None}
+        else:
+            row = {"kind": "episode", "trakt_id": item.show_trakt_id, "season": item.season, "number": item.number}
+        key = row_key({**row, "watched_at": item.watched_at.isoformat()})
+        if key in keys:
+            found[key] += 1
+    return found

@@ -255,3 +255,23 @@ def test_the_command_refuses_a_window_beyond_six_hours(seeded):
     with pytest.raises(CommandError, match="between 1 and 21600 seconds"):
         call_command("doctor", "--dry-run", "--window", "30000", stdout=StringIO())
     assert not SyncRun.objects.exists()
+
+
+def test_an_undo_counts_the_plays_at_each_key_in_the_fewest_reads(seeded):
+    """Two titles over a one-page history: the whole history is one read, each title's two."""
+    before = history(seeded)
+    repair = doctor_run(dry_run=False, preview_id=doctor_run(dry_run=True).pk)
+    mark = len(seeded.requests)
+    assert undo_run(run_id=repair.pk).posted == 4
+    reads = [r.path for r in seeded.requests[mark:] if r.method == "GET"]
+    assert reads == ["/sync/history"] and history(seeded) == before
+
+
+def test_an_undo_of_a_repair_over_a_long_history_reads_each_title(seeded):
+    before = history(seeded)
+    repair = doctor_run(dry_run=False, preview_id=doctor_run(dry_run=True).pk)
+    SyncRun.objects.filter(pk=repair.pk).update(doctor={**repair.doctor, "history": 100_000})  # 400 pages
+    mark = len(seeded.requests)
+    assert undo_run(run_id=repair.pk).posted == 4
+    reads = sorted(r.path for r in seeded.requests[mark:] if r.method == "GET")
+    assert reads == ["/sync/history/movies/7", "/sync/history/shows/100"] and history(seeded) == before
