@@ -39,7 +39,7 @@ from syncer import status_keys
 from syncer.clients.anilist import SCHEDULE_NODES, Airing
 from syncer.connections import anilist_client, tmdb_client, trakt_client
 from syncer.http import ApiError, NotFound
-from syncer.models import SyncProgress
+from syncer.models import LedgerItem, SyncProgress
 
 logger = logging.getLogger("mappings.resolver")
 
@@ -262,6 +262,8 @@ def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: boo
             waiting = previous if previous is not None and pin is None else Mapping(
                 anilist_id=media.id, title=media.title or "", unmapped_reason=f"{exc.service} did not answer ({exc.message}): try again later"
             )
+            # Not saved: the engine keeps its plays wanted and tries again (`trakt_unavailable`).
+            waiting.unavailable = exc.service
             out[media.id] = waiting
             continue
         try:
@@ -469,8 +471,10 @@ def _unsavable(media, exc: DataError) -> Mapping:
 
 def _fill_episode_counts(rows: dict[int, Mapping], medias: dict) -> None:
     """Saved rows learn the entry's episode count once AniList knows it (adopted rows never had
-    one; airing entries get one when they finish): placement places nothing past it."""
-    stale = [row for aid, row in rows.items() if row.episodes is None and getattr(medias[aid], "episodes", None)]
+    one; airing entries get one when they finish) and when it grows (a 12-episode entry that
+    turns out to have 13): placement places nothing past it."""
+    stale = [row for aid, row in rows.items() if getattr(medias[aid], "episodes", None)
+             and (row.episodes is None or medias[aid].episodes > row.episodes)]
     for row in stale:
         row.episodes = medias[row.anilist_id].episodes
     if stale:
@@ -505,8 +509,11 @@ def mappings_reresolve(*, rows: Iterable[Mapping], include_manual: bool = False,
 
 
 def mapping_reset_progress(*, anilist_ids: Iterable[int]) -> int:
-    """Forget what was synced for these entries, so the next sync re-plans them."""
-    deleted, _ = SyncProgress.objects.filter(anilist_id__in=list(anilist_ids)).delete()
+    """Forget what was synced for these entries, so the next sync re-plans them: their progress
+    and their rows in the sync ledger."""
+    anilist_ids = list(anilist_ids)
+    LedgerItem.objects.filter(anilist_id__in=anilist_ids, what=LedgerItem.What.PLAY).delete()
+    deleted, _ = SyncProgress.objects.filter(anilist_id__in=anilist_ids).delete()
     return deleted
 
 

@@ -223,6 +223,9 @@ class SyncRunItem(models.Model):
         ALREADY_SYNCED = "already_synced"
         UNMAPPED = "unmapped"
         REMOVE = "remove"  # an undo run's line: a play of the undone run to take off Trakt
+        # A play of ours whose place on Trakt changed (a remap): taken off by its history id
+        # here (the line names the old place); the run's `post` line puts it where it belongs.
+        MOVE = "move"
         RATE = "rate"  # SYNC_RATINGS: the AniList score sent as a Trakt rating (`rating`)
         WATCHLIST = "watchlist"  # SYNC_WATCHLIST: a PLANNING entry added to the Trakt watchlist
         UNWATCHLIST = "unwatchlist"  # ... and taken off it once it left PLANNING (ours only)
@@ -251,6 +254,8 @@ class SyncRunItem(models.Model):
     rewatch = models.BooleanField(default=False)
     activity_id = models.BigIntegerField(null=True, blank=True)
     reason = models.TextField(default="", blank=True)
+    # The reason as a code (`syncer.sync.ledger.REASONS`): what code reads; `reason` is for people.
+    reason_code = models.CharField(max_length=32, default="", blank=True)
     # The AniList entry's episode count when known (the watching preview's `totalEpisodes`).
     total_episodes = models.IntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
@@ -401,3 +406,57 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.cluster} (last beat {self.beat_at})"
+
+
+class LedgerItem(models.Model):
+    """The engine's one truth about what this app writes to Trakt: a row per item (an AniList
+    episode of an entry, per watch cycle; later a rating or a watchlist entry), with where it
+    belongs on Trakt now, where it is, and, while the two differ, why (a reason code with
+    parameters; `syncer.sync.ledger` renders the words). `SyncProgress.last_abs` is kept in
+    step from these rows for the original app's readers."""
+
+    class What(models.TextChoices):
+        PLAY = "play"
+        RATING = "rating"
+        WATCHLIST = "watchlist"
+
+    class State(models.TextChoices):
+        WANTED = "wanted"  # belongs on Trakt and is not there (yet): `reason` says why
+        PENDING = "pending"  # inside a write-ahead batch: the outcome is being settled
+        POSTED = "posted"  # this app put it there (`run`, `history_id` once known)
+        PRESENT = "present"  # already on Trakt, put there by the user or another app: never removed
+        SKIPPED = "skipped"  # not to be written (Trakt does not know the target): `reason` says why
+
+    what = models.CharField(max_length=10, choices=What.choices, default=What.PLAY)
+    anilist_id = models.IntegerField()
+    episode = models.IntegerField(default=0)
+    cycle = models.IntegerField(default=0)  # 0: the first watch; n: the n-th rewatch
+    title = models.TextField(default="", blank=True)
+    watched_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WANTED)
+    # Where it belongs now (the last plan that placed it): {"kind", "trakt_id", "season", "number"}.
+    belongs = models.JSONField(null=True, blank=True)
+    # Where it is (posted, pending or present): the Trakt target.
+    kind = models.CharField(max_length=8, default="", blank=True)
+    trakt_id = models.IntegerField(null=True, blank=True)
+    season = models.IntegerField(null=True, blank=True)
+    number = models.IntegerField(null=True, blank=True)
+    history_id = models.BigIntegerField(null=True, blank=True)
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="ledger")
+    item = models.ForeignKey(SyncRunItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Why it is not where it belongs: a code (`syncer.sync.ledger.REASONS`) and its parameters.
+    reason = models.CharField(max_length=32, default="", blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    attempts = models.IntegerField(default=0)  # passing reasons: tries so far (the backoff)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "sync_ledger"
+        constraints = [models.UniqueConstraint(fields=["what", "anilist_id", "episode", "cycle"],
+                                               name="ledger_item_once")]
+        indexes = [models.Index(fields=["state", "reason"], name="ledger_state_idx"),
+                   models.Index(fields=["run"], name="ledger_run_idx")]
+
+    def __str__(self) -> str:
+        return f"AniList {self.anilist_id} ep {self.episode} ({self.cycle}): {self.state}"

@@ -1,10 +1,17 @@
-"""Apply: the only code that writes Trakt history and the only code that advances progress.
+"""Apply: the one write path to Trakt history (posts and removes) and the only code that
+advances progress and the ledger's record of where each play is.
 
 Every POST is preceded by a committed write-ahead `SyncBatch`. Trakt's answer confirms the batch
 and advances `SyncProgress` in one transaction, for the plays Trakt accepted only. A POST whose
 outcome is unknown (timeout, 5xx, a crash while it was in flight) leaves the batch `uncertain` /
 `pending`; `batches_reconcile` later compares it with Trakt history for that show and time
 window and re-posts only what is missing, so a play is never written twice nor lost.
+
+Removes (an undo, a move) follow the same discipline with `RemoveBatch`: committed before the
+`POST /sync/history/remove`, confirmed by Trakt's answer, and when it is unknown checked against
+history (are those history ids still there?) before anything is removed again. Both kinds of
+batch share the sending (`batch_send`), the marking (`batch_mark`), the wait before a check
+(`batch_settle`), the loop of write-ahead batches (`_write`) and one play key (`play_key`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from syncer.clients.trakt import EpisodePlay, MoviePlay
+from syncer.clients.trakt import EpisodePlay, HistoryItem, MoviePlay
 from syncer.http import (
     AccountLimit,
     AuthError,
@@ -32,11 +39,21 @@ from syncer.http import (
     RateLimited,
     ServiceUnavailable,
 )
-from syncer.models import ProgressBefore, SyncBatch, SyncProgress, SyncRun, SyncRunItem
+from syncer.models import (
+    LedgerItem,
+    ProgressBefore,
+    RemoveBatch,
+    SyncBatch,
+    SyncProgress,
+    SyncRun,
+    SyncRunItem,
+)
+from syncer.sync import ledger
 from syncer.sync.lease import settle_wait
 
 logger = logging.getLogger("syncer.sync")
 
+# The unsettled states of both kinds of batch (their choices share the values).
 UNRESOLVED = (SyncBatch.State.PENDING, SyncBatch.State.UNCERTAIN)
 # Answers that prove Trakt did not apply the POST: the batch failed, nothing to reconcile.
 DEFINITE_FAILURES = (AuthError, AccountLimit, Locked, RateLimited, NotFound)
@@ -52,7 +69,7 @@ class BatchFailed(Exception):
 UNCERTAIN = object()  # `batch_send`'s answer when Trakt may or may not have applied the batch
 
 
-def batch_send(batch, send: Callable[[], object], *, mark: Callable[[object, str, str], None]) -> object:
+def batch_send(batch, send: Callable[[], object]) -> object:
     """Send one written-ahead batch (a history add or remove) and sort the outcome: Trakt's
     answer; `UNCERTAIN` (batch marked so) after a timeout, a 5xx or an unreadable 2xx, which the
     caller reconciles against Trakt history; `BatchFailed` (batch marked failed) when Trakt
@@ -61,16 +78,16 @@ def batch_send(batch, send: Callable[[], object], *, mark: Callable[[object, str
     try:
         return send()
     except DEFINITE_FAILURES as exc:
-        mark(batch, batch.State.FAILED, str(exc))
+        batch_mark(batch, batch.State.FAILED, str(exc))
         raise BatchFailed(str(exc)) from exc
     except BadResponse as exc:
         if exc.status and exc.status >= 400:
-            mark(batch, batch.State.FAILED, str(exc))
+            batch_mark(batch, batch.State.FAILED, str(exc))
             raise BatchFailed(str(exc)) from exc
-        mark(batch, batch.State.UNCERTAIN, str(exc))
+        batch_mark(batch, batch.State.UNCERTAIN, str(exc))
         return UNCERTAIN
     except Exception as exc:  # noqa: BLE001 - timeouts, 5xx, anything: Trakt may have applied it
-        mark(batch, batch.State.UNCERTAIN, str(exc))
+        batch_mark(batch, batch.State.UNCERTAIN, str(exc))
         # People read plays, not batches; the service's words once, not nested in a class name.
         logger.warning("Trakt did not confirm %s of %s play(s): %s. They are checked against your Trakt history "
                        "before anything is sent again", _verb(batch), len(batch.payload), _said(exc))
@@ -102,17 +119,44 @@ def _play(row: dict) -> EpisodePlay | MoviePlay:
     return EpisodePlay(row["trakt_id"], row["season"], row["number"], watched_at)
 
 
+def play_key(play) -> tuple:
+    """What identifies a play of ours, whatever describes it (a batch row, a run item, a play
+    sent, a Trakt history item): the target and its watched_at to the second."""
+    if isinstance(play, dict):
+        kind, trakt_id, season, number = play["kind"], play["trakt_id"], play.get("season"), play.get("number")
+        when = parse_datetime(play["watched_at"])
+    elif isinstance(play, MoviePlay):
+        kind, trakt_id, season, number, when = "movie", play.movie_trakt_id, None, None, play.watched_at
+    elif isinstance(play, EpisodePlay):
+        kind, trakt_id, season, number, when = "episode", play.show_trakt_id, play.season, play.number, play.watched_at
+    elif isinstance(play, HistoryItem):
+        kind = "movie" if play.type == "movie" else "episode"
+        trakt_id = play.movie_trakt_id if kind == "movie" else play.show_trakt_id
+        season, number, when = play.season, play.number, play.watched_at
+    else:  # a SyncRunItem
+        kind, trakt_id, season, number, when = play.kind, play.trakt_id, play.season, play.number, play.watched_at
+    if kind == "movie":
+        return ("movie", trakt_id, None, None, when.replace(microsecond=0))
+    return ("episode", trakt_id, season, number, when.replace(microsecond=0))
+
+
+def history_read(trakt, plays: Sequence) -> list[HistoryItem]:
+    """Trakt history of the shows/movies of `plays` (batch rows or run items) within their time
+    window, one read per show or movie."""
+    groups: dict[tuple[str, int], list[datetime]] = {}
+    for play in plays:
+        kind, trakt_id, _, _, when = play_key(play)
+        groups.setdefault((kind, trakt_id), []).append(when)
+    found: list[HistoryItem] = []
+    for (kind, trakt_id), times in groups.items():
+        found += trakt.history(kind="movies" if kind == "movie" else "shows", trakt_id=trakt_id,
+                               start_at=min(times) - timedelta(seconds=1), end_at=max(times) + timedelta(seconds=1))
+    return found
+
+
 def row_key(row: dict) -> tuple:
-    """A batch row's play as `_play_key` keys it."""
-    return _play_key(_play(row))
-
-
-def _play_key(play) -> tuple:
-    """What identifies a play we wrote: the target and its watched_at to the second."""
-    when = play.watched_at.replace(microsecond=0)
-    if isinstance(play, MoviePlay):
-        return ("movie", play.movie_trakt_id, None, None, when)
-    return ("episode", play.show_trakt_id, play.season, play.number, when)
+    """A batch row's play as `play_key` keys it."""
+    return play_key(row)
 
 
 @transaction.atomic
@@ -122,17 +166,30 @@ def batch_write_ahead(*, run: SyncRun, rows: Sequence[dict]) -> SyncBatch:
     SyncRunItem.objects.filter(pk__in=[r["item"] for r in rows if r.get("item")]).update(
         batch=batch, state=SyncRunItem.State.PENDING
     )
+    ledger.pending(rows, run_of=_owners(rows))
     return batch
+
+
+def _owners(rows: Sequence[dict]) -> dict[int, int]:
+    """{item id: the run whose play it is} (a later run may settle an earlier run's batch)."""
+    return dict(SyncRunItem.objects.filter(pk__in=[r["item"] for r in rows if r.get("item")]).values_list(
+        "pk", "run_id"))
 
 
 @transaction.atomic
 def batch_confirm(*, batch: SyncBatch, accepted: Sequence[dict], not_found: Sequence[dict],
-                  state: str = SyncBatch.State.CONFIRMED, result: dict | None = None) -> None:
-    """Trakt's answer is known: mark the items, advance progress for the accepted plays only."""
+                  missing: Sequence[dict] = (), state: str = SyncBatch.State.CONFIRMED,
+                  result: dict | None = None) -> None:
+    """Trakt's answer is known: mark the items, advance progress for the accepted plays only.
+    `missing` (a reconciled batch's plays Trakt does not have) are planned again: they are
+    re-posted as a new batch now, or, should the run stop first, by the next run."""
     SyncRunItem.objects.filter(pk__in=[r["item"] for r in accepted if r.get("item")]).update(
         state=SyncRunItem.State.POSTED, batch=batch)
     SyncRunItem.objects.filter(pk__in=[r["item"] for r in not_found if r.get("item")]).update(
         state=SyncRunItem.State.NOT_FOUND, batch=batch)
+    SyncRunItem.objects.filter(pk__in=[r["item"] for r in missing if r.get("item")]).update(
+        state=SyncRunItem.State.PLANNED, batch=None)
+    ledger.settled(posted=accepted, not_found=not_found, wanted=missing, run_of=_owners([*accepted, *not_found]))
     _advance_progress(accepted, run_id=batch.run_id)
     SyncRun.objects.filter(pk=batch.run_id).update(
         posted=F("posted") + len(accepted), not_found=F("not_found") + len(not_found))
@@ -205,16 +262,21 @@ def progress_mark_present(*, run: SyncRun, rows: Sequence[dict]) -> int:
         owed[anilist_id] = min(owed.get(anilist_id, episode), episode)
     usable = [{**r, "rewatch": False} for r in rows
               if r["episode"] < owed.get(r["anilist_id"], r["episode"] + 1)]
+    ledger.present(rows)
     _advance_progress(usable, run_id=run.pk)
     return len(usable)
 
 
-def _mark(batch: SyncBatch, state: str, error: str = "") -> None:
+def batch_mark(batch: SyncBatch | RemoveBatch, state: str, error: str = "") -> None:
+    """A batch's new state (`batch_send` decides it). A history POST refused outright leaves its
+    plays failed, and wanted again in the ledger: the next run tries them again."""
     batch.state = state
     batch.error = error[:500]
     if state == SyncBatch.State.FAILED:
         batch.resolved_at = timezone.now()
-        SyncRunItem.objects.filter(batch=batch).update(state=SyncRunItem.State.FAILED)
+        if isinstance(batch, SyncBatch):
+            SyncRunItem.objects.filter(batch=batch).update(state=SyncRunItem.State.FAILED)
+            ledger.settled(posted=[], wanted=batch.payload, run_of={}, error=error or "refused")
     batch.save(update_fields=["state", "error", "resolved_at"])
 
 
@@ -232,13 +294,13 @@ def batch_post(*, batch: SyncBatch, trakt, guard: Callable[[], None] | None = No
         # posted_at is the time of the latest attempt: reconciliation waits from it.
         SyncBatch.objects.filter(pk=batch.pk).update(posted_at=Now())  # the database's clock: see `settle_wait`
 
-    result = batch_send(batch, lambda: trakt.add_to_history(plays, before_send=before_send), mark=_mark)
+    result = batch_send(batch, lambda: trakt.add_to_history(plays, before_send=before_send))
     if result is UNCERTAIN:
         return False
-    missing = Counter(_play_key(p) for p in result.not_found)
+    missing = Counter(play_key(p) for p in result.not_found)
     accepted, not_found = [], []
     for row, play in zip(rows, plays, strict=True):
-        key = _play_key(play)
+        key = play_key(play)
         if missing[key]:
             missing[key] -= 1
             not_found.append(row)
@@ -279,7 +341,7 @@ def _split_by_history(trakt, batch: SyncBatch, rows: Sequence[dict]) -> tuple[li
     on_trakt = history_counts(trakt, rows) - (_ours_elsewhere(batch, rows) | _there_before(rows))
     present, missing = [], []
     for row in rows:
-        key = _play_key(_play(row))
+        key = play_key(row)
         if on_trakt[key]:
             on_trakt[key] -= 1
             present.append(row)
@@ -290,21 +352,13 @@ def _split_by_history(trakt, batch: SyncBatch, rows: Sequence[dict]) -> tuple[li
 
 def _ours_elsewhere(batch: SyncBatch, rows: Sequence[dict]) -> Counter:
     """Plays with the keys of `rows` that Trakt confirmed for other batches (our earlier posts)."""
-    keys = {_play_key(_play(r)) for r in rows}
+    keys = {play_key(r) for r in rows}
     times = [parse_datetime(r["watched_at"]) for r in rows]
     posted = SyncRunItem.objects.filter(
         state=SyncRunItem.State.POSTED, trakt_id__in={r["trakt_id"] for r in rows},
         watched_at__gte=min(times) - timedelta(seconds=1), watched_at__lte=max(times) + timedelta(seconds=1),
     ).exclude(batch=batch)
-    found: Counter = Counter()
-    for item in posted:
-        if item.kind == "movie":
-            key = _play_key(MoviePlay(item.trakt_id, item.watched_at))
-        else:
-            key = _play_key(EpisodePlay(item.trakt_id, item.season, item.number, item.watched_at))
-        if key in keys:
-            found[key] += 1
-    return found
+    return Counter(key for key in map(play_key, posted) if key in keys)
 
 
 def _there_before(rows: Sequence[dict]) -> Counter:
@@ -321,23 +375,10 @@ def _there_before(rows: Sequence[dict]) -> Counter:
 
 def history_counts(trakt, rows: Sequence[dict]) -> Counter:
     """The plays Trakt history holds for the shows/movies of `rows`, within their time window."""
-    found: Counter = Counter()
-    groups: dict[tuple[str, int], list[datetime]] = {}
-    for row in rows:
-        groups.setdefault((row["kind"], row["trakt_id"]), []).append(parse_datetime(row["watched_at"]))
-    for (kind, trakt_id), times in groups.items():
-        items = trakt.history(kind="movies" if kind == "movie" else "shows", trakt_id=trakt_id,
-                              start_at=min(times) - timedelta(seconds=1), end_at=max(times) + timedelta(seconds=1))
-        for item in items:
-            when = item.watched_at.replace(microsecond=0)
-            if item.type == "movie":
-                found[("movie", item.movie_trakt_id, None, None, when)] += 1
-            else:
-                found[("episode", item.show_trakt_id, item.season, item.number, when)] += 1
-    return found
+    return Counter(map(play_key, history_read(trakt, rows)))
 
 
-def _settle(batch: SyncBatch) -> None:
+def batch_settle(batch: SyncBatch | RemoveBatch) -> None:
     """Wait until `SYNC_RECONCILE_DELAY_SECONDS` after the batch was sent: a POST of a process
     killed moments ago may still be landing on Trakt, and history read too early would miss it."""
     wait = settle_wait(since=batch.posted_at)
@@ -358,11 +399,11 @@ def batches_reconcile(*, trakt, run: SyncRun, batch_size: int | None = None,
         if guard:
             guard()
         rows = batch.payload
-        _settle(batch)
+        batch_settle(batch)
         present, missing = _split_by_history(trakt, batch, rows)
         logger.info("Checked %s unconfirmed play(s) of run #%s against Trakt history: %s already there, "
                     "%s missing (posted again now)", len(rows), batch.run_id, len(present), len(missing))
-        batch_confirm(batch=batch, accepted=present, not_found=[], state=SyncBatch.State.RECONCILED,
+        batch_confirm(batch=batch, accepted=present, not_found=[], missing=missing, state=SyncBatch.State.RECONCILED,
                       result={"present": len(present), "missing": len(missing)})
         reposted += post_rows(trakt=trakt, run=run, rows=missing, batch_size=batch_size, guard=guard,
                               attempt=attempt + 1)
@@ -376,19 +417,105 @@ def post_rows(*, trakt, run: SyncRun, rows: Sequence[dict], batch_size: int | No
     `SYNC_RECONCILE_DELAY_SECONDS`, so an in-flight write has landed) before going on.
     `guard` runs before every batch: a run that lost its lease must not post another play."""
     size = batch_size or settings.TRAKT_BATCH_SIZE
+
+    def send(chunk: Sequence[dict]) -> SyncBatch | None:
+        batch = batch_write_ahead(run=run, rows=chunk)
+        return None if batch_post(batch=batch, trakt=trakt, guard=guard) else batch
+
+    return _write(rows, size=size, guard=guard, on_batch=on_batch, attempt=attempt, send=send,
+                  reconcile=lambda: batches_reconcile(trakt=trakt, run=run, batch_size=size, guard=guard,
+                                                      attempt=attempt),
+                  stuck="history posts keep failing, each unconfirmed; the next run checks them against Trakt "
+                        "history")
+
+
+def _write(rows: Sequence[dict], *, size: int, guard, on_batch, attempt: int, send, reconcile, stuck: str) -> int:
+    """The loop of both writes (posts and removes): `size` rows a batch, the lease checked
+    before each (`guard`), each batch written ahead and sent (`send`: the batch when its outcome
+    is uncertain), an uncertain one reconciled before the next goes, at most `MAX_REPOSTS`
+    levels deep (then the run stops and the next one settles it)."""
     done = 0
     for start in range(0, len(rows), size):
         chunk = rows[start:start + size]
         if guard:
             guard()
-        batch = batch_write_ahead(run=run, rows=chunk)
-        if not batch_post(batch=batch, trakt=trakt, guard=guard):
+        uncertain = send(chunk)
+        if uncertain is not None:
             if attempt >= MAX_REPOSTS:
-                raise ServiceUnavailable("Trakt", None, "history posts keep failing, each unconfirmed; the next "
-                                         "run checks them against Trakt history")
+                raise ServiceUnavailable("Trakt", None, stuck)
             time.sleep(settings.SYNC_RECONCILE_DELAY_SECONDS)
-            batches_reconcile(trakt=trakt, run=run, batch_size=size, guard=guard, attempt=attempt)
+            reconcile()
         done += len(chunk)
         if on_batch:
             on_batch(done)
     return done
+
+
+# --- removes (an undo, a move): history ids of plays of ours
+
+def remove_rows(*, trakt, run: SyncRun, rows: Sequence[dict], guard: Callable[[], None] | None = None,
+                on_batch: Callable[[int], None] | None = None, attempt: int = 0) -> int:
+    """Remove plays by history id (rows: `item`, the posted item; `undo_item`, the remover's
+    line; `history_id`, `kind`, `trakt_id`, `watched_at`) in write-ahead batches."""
+
+    def send(chunk: Sequence[dict]) -> RemoveBatch | None:
+        batch = RemoveBatch.objects.create(run=run, payload=list(chunk))
+        return None if _remove(batch, trakt) else batch
+
+    return _write(rows, size=settings.TRAKT_BATCH_SIZE, guard=guard, on_batch=on_batch, attempt=attempt, send=send,
+                  reconcile=lambda: removes_reconcile(trakt=trakt, run=run, guard=guard, attempt=attempt),
+                  stuck="history removals keep failing, each unconfirmed; undo the run again later to finish it")
+
+
+def _remove(batch: RemoveBatch, trakt) -> bool:
+    """POST one remove batch: True when Trakt's answer is known, False when uncertain."""
+    RemoveBatch.objects.filter(pk=batch.pk).update(posted_at=Now())  # the database's clock: see `settle_wait`
+    answer = batch_send(batch, lambda: trakt.remove_from_history([r["history_id"] for r in batch.payload]))
+    if answer is UNCERTAIN:
+        return False
+    unknown = set(((answer or {}).get("not_found") or {}).get("ids") or [])
+    removes_confirm(batch, removed=[r for r in batch.payload if r["history_id"] not in unknown],
+                    gone=[r for r in batch.payload if r["history_id"] in unknown])
+    return True
+
+
+@transaction.atomic
+def removes_confirm(batch: RemoveBatch | None, *, removed: Sequence[dict], gone: Sequence[dict],
+                    state: str = RemoveBatch.State.CONFIRMED, remover: SyncRun | None = None) -> None:
+    """The plays are off Trakt: their items and the remover's lines become `removed` (never
+    `posted`: reconciliation counts posted items as our plays on Trakt), the lines of plays gone
+    already `not_found`; the ledger wants them again (`undone` after an undo, `moved` after a
+    move: the run posts them where they belong). An undo counts what it removed."""
+    remover = remover or SyncRun.objects.get(pk=batch.run_id)
+    SyncRunItem.objects.filter(pk__in=[r["item"] for r in [*removed, *gone]]).update(state=SyncRunItem.State.REMOVED)
+    off = list(LedgerItem.objects.filter(item_id__in=[r["item"] for r in [*removed, *gone]],
+                                         state=LedgerItem.State.POSTED))
+    moving = remover.mode not in (SyncRun.Mode.UNDO, SyncRun.Mode.DOCTOR)
+    if off and moving:  # a sync run moving plays: it posts them where they belong next
+        ledger.taken_off(rows=off, reason="moved", params={})
+    elif off:
+        ledger.taken_off(rows=off, reason="undone", params={"undo": remover.pk})
+    SyncRunItem.objects.filter(pk__in=[r["undo_item"] for r in removed]).update(state=SyncRunItem.State.REMOVED)
+    SyncRunItem.objects.filter(pk__in=[r["undo_item"] for r in gone]).update(state=SyncRunItem.State.NOT_FOUND)
+    if not moving:  # a sync run counts the plays it posts, not those it moves
+        SyncRun.objects.filter(pk=remover.pk).update(posted=F("posted") + len(removed),
+                                                     not_found=F("not_found") + len(gone))
+    if batch:
+        batch.state, batch.resolved_at = state, timezone.now()
+        batch.save(update_fields=["state", "resolved_at"])
+
+
+def removes_reconcile(*, trakt, run: SyncRun, guard: Callable[[], None] | None = None, attempt: int = 0) -> None:
+    """Settle every pending/uncertain remove batch: ids no longer in history were removed; the
+    ones still there are removed again (as batches of `run`)."""
+    while batch := RemoveBatch.objects.filter(state__in=UNRESOLVED).order_by("id").first():
+        if guard:
+            guard()
+        batch_settle(batch)
+        present = {h.id for h in history_read(trakt, batch.payload)}
+        still = [r for r in batch.payload if r["history_id"] in present]
+        logger.info("Checked %s unconfirmed removal(s) of run #%s against Trakt history: %s removed, %s still "
+                    "there", len(batch.payload), batch.run_id, len(batch.payload) - len(still), len(still))
+        removes_confirm(batch, removed=[r for r in batch.payload if r["history_id"] not in present], gone=[],
+                        state=RemoveBatch.State.RECONCILED)
+        remove_rows(trakt=trakt, run=run, rows=still, guard=guard, attempt=attempt + 1)

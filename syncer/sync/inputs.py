@@ -28,7 +28,9 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, progress: Prog
 
     `defer(medias)` keeps the entries whose mappings the pipeline resolves (`resolving`) and
     returns the others, resolved here, and the kinds of first-time plays the kept may bring."""
-    progress = progress.last_abs({e.anilist_id for e in events})
+    snapshot = progress
+    progress = snapshot.last_abs({e.anilist_id for e in events})
+    done = snapshot.done({e.anilist_id for e in events})
     candidates = {e.anilist_id for e in events if e.rewatch or e.episode > progress.get(e.anilist_id, 0)}
     todo = [medias[i] for i in candidates if i in medias]
     deferred_kinds: set[str] = set()
@@ -36,6 +38,7 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, progress: Prog
         todo, deferred_kinds = defer(todo)
     rows = mapping_resolve_many(medias=todo) if todo else {}
     mappings, unmapped = mapping_specs(rows)
+    unmapped_codes = mapping_codes(rows)
     first_time = {e.anilist_id for e in events if not e.rewatch and e.episode > progress.get(e.anilist_id, 0)}
     kinds = {"movie" if mappings[a].kind == "movie" else "episode" for a in first_time if a in mappings}
     kinds |= deferred_kinds if first_time else set()
@@ -51,6 +54,8 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, progress: Prog
         "rows": rows,
         "overrides": overrides_for(anilist_ids=candidates),
         "progress": progress,
+        "done": done,
+        "unmapped_codes": unmapped_codes,
         "posted_rewatches": posted_rewatches,
         "on_trakt": on_trakt,
     }
@@ -68,6 +73,17 @@ def mapping_specs(rows: dict) -> tuple[dict, dict]:
     return mappings, unmapped
 
 
+def mapping_codes(rows: dict) -> dict[int, tuple[str, dict]]:
+    """The reason code of each entry left unmapped: Trakt or TMDB not answering passes by itself
+    (the resolver hands back a row it did not save); anything else waits for a person."""
+    out = {}
+    for anilist_id, row in rows.items():
+        if mapping_spec(row) is None:
+            waiting = getattr(row, "unavailable", None)
+            out[anilist_id] = ("trakt_unavailable", {"service": waiting}) if waiting else ("no_mapping", {})
+    return out
+
+
 def with_placements(inputs: dict, rows: dict) -> dict:
     """The run's inputs with these entries' mappings as saved now: derived again when their
     show's season list was read during the run (`mappings.services.show_seasons_refresh`), so the
@@ -77,7 +93,9 @@ def with_placements(inputs: dict, rows: dict) -> dict:
     mappings, unmapped = mapping_specs(rows)
     return {**inputs,
             "mappings": {**{a: s for a, s in inputs["mappings"].items() if a not in rows}, **mappings},
-            "unmapped": {**{a: r for a, r in inputs["unmapped"].items() if a not in rows}, **unmapped}}
+            "unmapped": {**{a: r for a, r in inputs["unmapped"].items() if a not in rows}, **unmapped},
+            "unmapped_codes": {**{a: c for a, c in inputs["unmapped_codes"].items() if a not in rows},
+                               **mapping_codes(rows)}}
 
 
 def show_inputs(inputs: dict, *, anilist_ids: list[int], trakt_id: int | None, seasons: list | None | NotFound) -> dict:
@@ -86,16 +104,18 @@ def show_inputs(inputs: dict, *, anilist_ids: list[int], trakt_id: int | None, s
     both claim. `seasons` is the `NotFound` a read raised for a show Trakt does not know: its
     entries are unmapped then."""
     mappings, unmapped = inputs["mappings"], inputs["unmapped"]
+    codes = inputs.get("unmapped_codes", {})
     if isinstance(seasons, NotFound):
         reason = f"Trakt show {trakt_id} does not exist (any more): fix the mapping"
         mappings = {a: spec for a, spec in mappings.items() if a not in anilist_ids}
         unmapped = {**unmapped, **dict.fromkeys(anilist_ids, reason)}
+        codes = {**codes, **dict.fromkeys(anilist_ids, ("show_not_found", {"trakt_id": trakt_id}))}
         seasons = None
     shows = [a for a in anilist_ids if a in mappings and mappings[a].kind == "show"]
     held = held_episodes(anilist_ids=shows, seasons_for=lambda ids: {i: seasons for i in ids if i == trakt_id}
                          ) if shows else {}
     return {
-        **inputs, "mappings": mappings, "unmapped": unmapped,
+        **inputs, "mappings": mappings, "unmapped": unmapped, "unmapped_codes": codes,
         "seasons": {trakt_id: seasons} if trakt_id is not None and seasons is not None else {},
         "held": {aid: {ep: held_reason(ep, other) for ep, other in episodes.items()} for aid, episodes in held.items()},
     }

@@ -8,6 +8,7 @@ store the plan as `SyncRunItem`s → apply (non-dry runs), while the next lists 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from django_q import tasks as q  # `q.async_task` looked up at call time: tests 
 from config.statuses import RECONCILED_STATUSES, parse_statuses
 from logs.context import log_to_run
 from logs.redact import redact
+from mappings.media import media_from_mapping
 from mappings.models import Mapping
 from mappings.seasons import fresh_show_seasons, trakt_show_seasons
 from mappings.services import default_resolver, mapping_resolve_many, show_seasons_refresh
@@ -31,7 +33,7 @@ from syncer.http import NotFound, retry_notices
 from syncer.models import SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished, notify_unmapped
 from syncer.sync import events as events_mod
-from syncer.sync import pipeline, resolving, runs, sources
+from syncer.sync import ledger, pipeline, resolving, runs, sources
 from syncer.sync import plan as plan_mod
 from syncer.sync.apply import (
     batches_reconcile,
@@ -39,16 +41,24 @@ from syncer.sync.apply import (
     post_rows,
     progress_mark_present,
     progress_repeats_settle,
+    removes_reconcile,
 )
+from syncer.sync.events import WatchEvent
 from syncer.sync.extras import extras_run
-from syncer.sync.inputs import mapping_specs, plan_inputs, show_inputs, with_placements
+from syncer.sync.inputs import (
+    mapping_codes,
+    mapping_specs,
+    plan_inputs,
+    show_inputs,
+    with_placements,
+)
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse, runs_interrupt_dead
 from syncer.sync.selectors import ProgressSnapshot, never_synced
+from syncer.sync.undo import moves_apply
 from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")
-_LATE_END = pipeline.LATE.rsplit("}", 1)[1]  # how the reason of an entry planned by the next run ends
 Progress = Callable[[int, int, str], None]
 __all__ = ["SyncAlreadyRunning", "run_check_alive", "sync_enqueue", "sync_preview", "sync_run"]
 
@@ -162,7 +172,7 @@ def _notify(run: SyncRun) -> None:
     """Tell the user (NOTIFY_URLS) what needs them: a failure, entries newly unmapped."""
     if not run.dry_run:
         notify_unmapped(run.items.filter(action=SyncRunItem.Action.UNMAPPED).exclude(
-            reason__endswith=_LATE_END).values_list("anilist_id", "title", "reason"))
+            reason_code="resolved_late").values_list("anilist_id", "title", "reason"))
     notify_run_finished(run)
 
 
@@ -243,15 +253,20 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     trakt = trakt_client()
     if not run.dry_run:
         batches_reconcile(trakt=trakt, run=run, guard=progress.lease_check)
+        removes_reconcile(trakt=trakt, run=run, guard=progress.lease_check)
+    snapshot = ProgressSnapshot()
+    moves = _moves(run, trakt, progress, snapshot)
     progress(0, 0, "Reading AniList")
     pages = itertools.count(1)
-    snapshot = ProgressSnapshot()
-    produced = _produce(run, anilist_client(), snapshot,
+    produced = _produce(run, anilist_client(), snapshot, moved=moves if run.dry_run else (),
                         on_page=lambda _: progress(next(pages), 0, "Reading AniList"))
     if any(e.day for e in produced.events):
         produced.events = events_mod.local_days(produced.events, zone=_account_zone(trakt))
     progress(0, 0, "Planning")
-    plan = _plan_and_post(run, produced, trakt, progress, snapshot)
+    if not run.dry_run:
+        floors = snapshot.last_abs({e.anilist_id for e in produced.events})
+        ledger.scope([e for e in produced.events if e.episode > floors.get(e.anilist_id, 0)])
+    plan = _plan_and_post(run, produced, trakt, progress, snapshot, first=len(moves))
     extras_run(run=run, produced=produced, trakt=trakt)  # ratings, watchlist (issue 13)
     if run.dry_run:
         to_post = sum(1 for p in plan if p.action == plan_mod.POST)
@@ -276,6 +291,31 @@ def _account_zone(trakt) -> tzinfo:
         return UTC
 
 
+def _moves(run: SyncRun, trakt, progress: runs.RunProgress, snapshot: ProgressSnapshot) -> list:
+    """Plays of ours on a Trakt show or movie their entry is no longer mapped to: listed as
+    `move` lines first; a real run takes them off Trakt now (the plan then posts them where
+    they belong), a preview plans as if it had."""
+    moves = [row for row in ledger.moved_rows() if row.item_id]
+    if not moves:
+        return []
+    spec = {m.anilist_id: m for m in Mapping.objects.filter(anilist_id__in={r.anilist_id for r in moves})}
+    lines = SyncRunItem.objects.bulk_create([SyncRunItem(
+        run=run, position=n, anilist_id=r.anilist_id, title=r.title[:500], anilist_episode=r.episode,
+        action=SyncRunItem.Action.MOVE, kind=r.kind, trakt_id=r.trakt_id, season=r.season, number=r.number,
+        watched_at=r.watched_at, reason_code="moved", reason=(
+            f"mapped to Trakt {spec[r.anilist_id].type} {spec[r.anilist_id].trakt_id} now: taken off here, "
+            "posted there")) for n, r in enumerate(moves)])
+    SyncRun.objects.filter(pk=run.pk).update(found=F("found") + len(lines))
+    logger.info("%s play(s) of ours belong on another Trakt show or movie now: moved", len(moves))
+    if run.dry_run:
+        snapshot.moving(moves)
+    else:
+        progress(0, len(moves), "Moving plays")
+        moves_apply(trakt=trakt, run=run, lines={r.item_id: line for r, line in zip(moves, lines, strict=True)},
+                    guard=progress.lease_check)
+    return moves
+
+
 # The AniList statuses each list mode reads, before SYNC_STATUSES narrows them.
 MODE_STATUSES = {
     SyncRun.Mode.COMPLETED: ("COMPLETED",),
@@ -284,7 +324,7 @@ MODE_STATUSES = {
 }
 
 
-def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, on_page: sources.OnPage = None
+def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, moved=(), on_page: sources.OnPage = None
              ) -> sources.Produced:
     now = timezone.now().replace(microsecond=0)
     statuses = sync_statuses()
@@ -292,9 +332,13 @@ def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, on_page: sour
     if run.mode == SyncRun.Mode.INCREMENTAL:
         since = runs.cursor_get()
         repeats = snapshot.repeats() if settings.SYNC_REWATCHES else {}
-        return sources.incremental(anilist, user_id=user_id, since=since, progress=snapshot.last_abs(),
-                                   rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now,
-                                   statuses=statuses, on_page=on_page)
+        due = ledger.due_rows() + list(moved)
+        produced = sources.incremental(anilist, user_id=user_id, since=since, progress=snapshot.last_abs(),
+                                       rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now,
+                                       statuses=statuses, on_page=on_page, due=_due_events(due, now=now))
+        _medias_for(produced, {r.anilist_id for r in due}, anilist)
+        produced.stale_shows = ledger.stale_shows(due)
+        return produced
     if run.mode == SyncRun.Mode.SHOW:
         produced = sources.single_show(anilist, user_id=user_id, anilist_id=run.anilist_id, now=now,
                                        statuses=statuses)
@@ -312,6 +356,27 @@ def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, on_page: sour
                              on_page=on_page)
 
 
+def _due_events(rows, *, now) -> list:
+    """The ledger's wanted plays as watch events, dated as when they were first planned."""
+    return [WatchEvent(r.anilist_id, r.episode, r.watched_at or now, r.title) for r in rows]
+
+
+def _medias_for(produced: sources.Produced, anilist_ids: set[int], anilist) -> None:
+    """The AniList media of entries the ledger brought into the run without an AniList read:
+    from their saved mapping, else from AniList (one request each; only an entry never
+    resolved, e.g. while Trakt was down)."""
+    missing = [a for a in anilist_ids if a not in produced.medias]
+    saved = Mapping.objects.in_bulk(missing)
+    for anilist_id in missing:
+        if anilist_id in saved:
+            produced.medias[anilist_id] = media_from_mapping(saved[anilist_id])
+            continue
+        try:
+            produced.medias[anilist_id] = anilist.media(media_id=anilist_id)
+        except NotFound:
+            logger.warning("AniList %s no longer exists: its wanted plays are left", anilist_id)
+
+
 def sync_statuses() -> tuple[str, ...]:
     """The statuses this install syncs. Settings validate SYNC_STATUSES at start-up; it is
     parsed again here because a caller (or a test) may have changed it since."""
@@ -319,7 +384,7 @@ def sync_statuses() -> tuple[str, ...]:
 
 
 def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: runs.RunProgress,
-                   snapshot: ProgressSnapshot) -> list[plan_mod.PlanItem]:
+                   snapshot: ProgressSnapshot, *, first: int = 0) -> list[plan_mod.PlanItem]:
     """Plan, store and (real runs) post show by show, as each show's season list arrives from
     the reading thread (`pipeline`); returns the whole plan. A play Trakt already holds
     (watched there by hand or by another app) is not posted again: `plan_inputs` reads Trakt's
@@ -330,10 +395,11 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
     inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt, progress=snapshot, defer=deferral)
     rows = inputs.pop("rows")  # the plan needs the specs only
     if deferral.prepared is not None:
-        return _plan_and_post_resolving(run, produced, trakt, progress, inputs, deferral.prepared, rows)
+        return _plan_and_post_resolving(run, produced, trakt, progress, inputs, deferral.prepared, rows, first=first)
     groups = pipeline.show_groups(produced.events, inputs["mappings"])
     shows = {show: n for n, show in enumerate(dict.fromkeys(g.trakt_show for g in groups if g.trakt_show is not None))}
-    seasons = fresh_show_seasons(trakt_ids=set(shows))
+    seasons = fresh_show_seasons(trakt_ids=set(shows) - produced.stale_shows)
+    cached = set(seasons)
     reader_client = trakt_client(authenticated=False)
     poster = _Poster(run, trakt, progress, estimate=_post_estimate(produced.events, inputs))
     plan: list[plan_mod.PlanItem] = []
@@ -349,7 +415,8 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
                     # Stored, and the group's placements derived again from its new air dates.
                     inputs = with_placements(inputs, show_seasons_refresh(
                         trakt_id=show, seasons=seasons[show], medias=_medias_of(group, produced)))
-            plan.extend(_plan_group(run, group, inputs, seasons.get(show), poster, start=len(plan)))
+            plan.extend(_plan_group(run, group, inputs, seasons.get(show), poster, start=first + len(plan),
+                                    cached=show in cached))
         poster.finish()
     return plan
 
@@ -374,12 +441,14 @@ class _Deferral:
 
 
 def _plan_and_post_resolving(run: SyncRun, produced: sources.Produced, trakt, progress: runs.RunProgress,
-                             inputs: dict, prepared: resolving.Prepared, rows: dict) -> list[plan_mod.PlanItem]:
+                             inputs: dict, prepared: resolving.Prepared, rows: dict, *, first: int = 0
+                             ) -> list[plan_mod.PlanItem]:
     """The pipeline with the mappings resolved in it (the rule: `resolving`). The reading thread
     resolves the groups in order and reads their shows' season lists; this thread takes each
     group over (`absorb`: lists stored, mappings saved) and plans the shows in the order of their
     first event, each once the groups of its entries are taken over, posting meanwhile."""
     mappings, unmapped, medias = inputs["mappings"], inputs["unmapped"], produced.medias
+    codes = inputs["unmapped_codes"]
     kept = {aid: row for aid, row in rows.items() if aid in mappings}
     resolving.add_kept(prepared, kept)
     events_of: dict[int, list] = {}
@@ -408,17 +477,22 @@ def _plan_and_post_resolving(run: SyncRun, produced: sources.Produced, trakt, pr
                 for aid in rechecked:
                     mappings.pop(aid, None)
                     unmapped.pop(aid, None)
+                    codes.pop(aid, None)
                 mappings.update(found)
                 unmapped.update(reasons)
+                codes.update(mapping_codes(rechecked))
         replay.outcomes.update(outcome.resolutions)
         todo = [medias[aid] for aid in groups[index] if aid in prepared.todo]
-        found, reasons = mapping_specs(mapping_resolve_many(medias=todo, resolver=replay) if todo else {})
+        resolved = mapping_resolve_many(medias=todo, resolver=replay) if todo else {}
+        found, reasons = mapping_specs(resolved)
         mappings.update(found)
         unmapped.update(reasons)
+        codes.update(mapping_codes(resolved))
         for aid in groups[index]:
             if key_of(aid) in planned:
                 spec = mappings.pop(aid)
                 unmapped[aid] = pipeline.LATE.format(kind=spec.kind, trakt_id=spec.trakt_id)
+                codes[aid] = ("resolved_late", {"kind": spec.kind, "trakt_id": spec.trakt_id})
                 logger.warning("AniList %s: %s", aid, unmapped[aid])
             by_key.setdefault(key_of(aid), []).append(aid)
 
@@ -449,17 +523,21 @@ def _plan_and_post_resolving(run: SyncRun, produced: sources.Produced, trakt, pr
                     seasons[show] = exc
             members = sorted((item for member in by_key[key] for item in events_of[member]), key=lambda i: i[0])
             group = pipeline.ShowGroup(key, show, [event for _, event in members])
-            plan.extend(_plan_group(run, group, inputs, seasons.get(show), poster, start=len(plan)))
+            plan.extend(_plan_group(run, group, inputs, seasons.get(show), poster, start=first + len(plan)))
         poster.finish()
     return plan
 
 
-def _plan_group(run: SyncRun, group: pipeline.ShowGroup, inputs: dict, seasons, poster: _Poster, *, start: int
-                ) -> list[plan_mod.PlanItem]:
+def _plan_group(run: SyncRun, group: pipeline.ShowGroup, inputs: dict, seasons, poster: _Poster, *, start: int,
+                cached: bool = False) -> list[plan_mod.PlanItem]:
     """One show's plan (pure), stored after the `start` items before it, its plays handed to
-    the poster."""
+    the poster. `cached`: the show's season list came from the cache, not from Trakt in this
+    run, so an episode past its end may only be too new for it (`season_list_stale`)."""
     group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
         inputs, anilist_ids=group.anilist_ids, trakt_id=group.trakt_show, seasons=seasons))
+    if cached:
+        group_plan = [dataclasses.replace(p, code="season_list_stale") if p.code == "episode_beyond_trakt" else p
+                      for p in group_plan]
     items = _store_plan(run, group_plan, start=start)
     poster.add(group, [(i, p) for i, p in zip(items, group_plan, strict=True) if p.action == plan_mod.POST])
     return group_plan
@@ -539,12 +617,14 @@ def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem], *, start: int = 0) 
             anilist_episode=p.event.episode, action=p.action, kind=p.target.kind if p.target else "",
             trakt_id=p.target.trakt_id if p.target else None, season=p.target.season if p.target else None,
             number=p.target.number if p.target else None, watched_at=p.event.watched_at,
-            rewatch=p.event.rewatch, activity_id=p.event.activity_id, reason=p.reason,
+            rewatch=p.event.rewatch, activity_id=p.event.activity_id, reason=p.reason, reason_code=p.code,
             total_episodes=p.event.total,
         )
         for n, p in enumerate(plan)
     ]
     items = SyncRunItem.objects.bulk_create(items, batch_size=1000)
+    if not run.dry_run:
+        ledger.planned(run=run, items=items, plan=plan)
     counts = {a: sum(1 for p in plan if p.action == a) for a in (plan_mod.ALREADY_SYNCED, plan_mod.UNMAPPED)}
     SyncRun.objects.filter(pk=run.pk).update(found=F("found") + len(plan),
                                              already_synced=F("already_synced") + counts[plan_mod.ALREADY_SYNCED],
@@ -569,7 +649,7 @@ def _after_apply(run: SyncRun, produced: sources.Produced) -> None:
     entries' rewatch counters (`progress_repeats_settle`)."""
     if run.mode == SyncRun.Mode.INCREMENTAL:
         # A play resolved onto a show after it was planned (`pipeline.LATE`) is the next run's.
-        late = Q(action=plan_mod.UNMAPPED, reason__endswith=_LATE_END)
+        late = Q(action=plan_mod.UNMAPPED, reason_code="resolved_late")
         unhandled = SyncRunItem.objects.filter(run=run).filter((Q(action=plan_mod.POST) & ~Q(
             state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.NOT_FOUND])) | late)
         times = {(e.anilist_id, e.episode, e.activity_id): e.created_at for e in produced.events}

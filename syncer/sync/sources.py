@@ -34,6 +34,8 @@ class Produced:
     # Every entry read, whatever its status: `entries` keeps only the synced statuses, but the
     # watchlist needs the PLANNING ones and those that left PLANNING. Defaults to `entries`.
     read: list = field(default_factory=list)
+    # Trakt shows whose cached season list lacked an episode a run wanted: read again this run.
+    stale_shows: set = field(default_factory=set)
 
     def __post_init__(self):
         if not self.read:
@@ -42,15 +44,19 @@ class Produced:
 
 def incremental(client, *, user_id: int, since: int, progress: dict[int, int], rewatches: bool,
                 repeats: dict[int, tuple[int, int]], now: datetime, statuses: tuple[str, ...] = ev.RECONCILED_STATUSES,
-                on_page: OnPage = None) -> Produced:
+                on_page: OnPage = None, due: list[ev.WatchEvent] = ()) -> Produced:
     """Activities since the cursor, then the entries changed since it (reconciliation, every
-    synced status), each entry with a play made whole below it (`events.whole_entries`)."""
+    synced status), then the plays the ledger still wants for a passing reason (`due`: the
+    cursor never decides that a play is lost), each entry with a play made whole below it
+    (`events.whole_entries`)."""
     activities = client.activities_since(user_id=user_id, since=since, on_page=on_page)
     entries = client.entries_updated_since(user_id=user_id, since=since, on_page=on_page)
     events, left_out = ev.scope_events(ev.activity_events(activities, rewatches=rewatches), entries,
                                        statuses=statuses)
     events += ev.reconcile_events(entries, events=events, progress=progress, since=since, now=now,
                                   statuses=statuses)
+    have = {(e.anilist_id, e.episode) for e in events if not e.rewatch}
+    events += [e for e in due if (e.anilist_id, e.episode) not in have]
     events = ev.whole_entries(events, entries=entries, progress=progress)
     synced = [e for e in entries if e.status in statuses]
     if rewatches:

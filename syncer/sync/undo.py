@@ -5,11 +5,14 @@ which plays it wrote (target and `watched_at` to the second); Trakt history give
 ids; plays with the same key that other runs of ours posted are set aside first, so neither they
 nor a play the user or another app added (a different time, or beyond our count) is touched.
 
-Removes follow apply's discipline: each `POST /sync/history/remove` is preceded by a committed
-`RemoveBatch` holding the history ids. A remove whose outcome is unknown is checked against
-history (are those ids still there?) and only what is still there is removed again. Progress is
-put back (`ProgressBefore`) once every play of an entry is gone, unless a later run advanced
-that entry since: lowering it then would make the next run post that later run's plays again.
+Removes go through apply, the one write path (`remove_rows`: a committed `RemoveBatch` before
+each `POST /sync/history/remove`, checked against history when its outcome is unknown). Undo is
+a ledger operation: the plays taken off are wanted again (reason `undone`), `last_abs` follows
+the ledger (the highest episode still on Trakt), so undoing several runs in any order ends in
+the same state; the rewatch counters are put back from `ProgressBefore`.
+
+The same removes move a play (`moves_apply`): a play of ours on a show its entry is no longer
+mapped to is taken off, and the run that found it posts it where it belongs.
 
 An undo is a `SyncRun` of mode `undo` (`undo_of` the run it takes back): its items are the
 plays to remove (`action` remove, state `removed`, or `not_found` when already gone from Trakt);
@@ -20,35 +23,39 @@ preview is the same run with `dry_run`. The undone run's items become `removed`.
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Now
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django_q import tasks as q
 
 from logs.context import log_to_run
 from logs.redact import redact
 from syncer.clients.trakt import HistoryItem
 from syncer.connections import trakt_client
-from syncer.http import ServiceUnavailable
-from syncer.models import ProgressBefore, RemoveBatch, SyncProgress, SyncRun, SyncRunItem
+from syncer.models import (
+    ProgressBefore,
+    SyncProgress,
+    SyncRun,
+    SyncRunItem,
+)
 from syncer.notify import notify_run_finished
-from syncer.sync import runs
-from syncer.sync.apply import MAX_REPOSTS, UNCERTAIN, batch_send
-from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release, settle_wait
+from syncer.sync import ledger, runs
+from syncer.sync.apply import (
+    history_read,
+    play_key,
+    remove_rows,
+    removes_confirm,
+    removes_reconcile,
+)
+from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
 from syncer.sync.readd import readd_plays, readd_refusal
 from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")
-UNRESOLVED = (RemoveBatch.State.PENDING, RemoveBatch.State.UNCERTAIN)
 GONE = "no longer in Trakt history (removed there already)"
 Key = tuple  # (kind, trakt id, season, number, watched_at to the second)
 
@@ -85,20 +92,6 @@ def _plays(run: SyncRun):
     return run.items.filter(action=SyncRunItem.Action.POST)
 
 
-def item_key(item: SyncRunItem) -> Key:
-    when = item.watched_at.replace(microsecond=0)
-    if item.kind == "movie":
-        return ("movie", item.trakt_id, None, None, when)
-    return ("episode", item.trakt_id, item.season, item.number, when)
-
-
-def history_key(item: HistoryItem) -> Key:
-    when = item.watched_at.replace(microsecond=0)
-    if item.type == "movie":
-        return ("movie", item.movie_trakt_id, None, None, when)
-    return ("episode", item.show_trakt_id, item.season, item.number, when)
-
-
 def match_history(*, ours: Sequence[tuple[int, Key]], history: Sequence[HistoryItem],
                   ours_elsewhere: Counter) -> dict[int, int | None]:
     """Pure: item id → the history id to remove (None: the play is no longer on Trakt).
@@ -108,7 +101,7 @@ def match_history(*, ours: Sequence[tuple[int, Key]], history: Sequence[HistoryI
     most one each. An extra play with the same key (the user's) is left, as are all others."""
     ids: dict[Key, list[int]] = {}
     for row in sorted(history, key=lambda h: h.id):
-        ids.setdefault(history_key(row), []).append(row.id)
+        ids.setdefault(play_key(row), []).append(row.id)
     spare = Counter(ours_elsewhere)
     for key, found in ids.items():
         keep = min(spare[key], len(found))
@@ -120,38 +113,30 @@ def match_history(*, ours: Sequence[tuple[int, Key]], history: Sequence[HistoryI
     return matched
 
 
-def _window(times: Sequence[datetime]) -> tuple[datetime, datetime]:
-    return min(times) - timedelta(seconds=1), max(times) + timedelta(seconds=1)
-
-
-def _history_of(trakt, targets: dict[tuple[str, int], list[datetime]]) -> list[HistoryItem]:
-    rows: list[HistoryItem] = []
-    for (kind, trakt_id), times in targets.items():
-        start, end = _window(times)
-        rows += trakt.history(kind="movies" if kind == "movie" else "shows", trakt_id=trakt_id,
-                              start_at=start, end_at=end)
-    return rows
-
-
-def _ours_elsewhere(run: SyncRun, items: Sequence[SyncRunItem]) -> Counter:
-    """Keys of `items` that other runs of ours posted (and nobody undid): not this run's plays."""
-    keys = {item_key(i) for i in items}
-    start, end = _window([i.watched_at for i in items])
-    others = SyncRunItem.objects.filter(state=SyncRunItem.State.POSTED, trakt_id__in={i.trakt_id for i in items},
-                                        watched_at__gte=start, watched_at__lte=end).exclude(run=run)
-    return Counter(k for k in map(item_key, others) if k in keys)
+def _ours_elsewhere(items: Sequence[SyncRunItem]) -> Counter:
+    """Keys of `items` that other plays of ours have (posted, and nobody took them off): not
+    the plays of `items`."""
+    keys = {play_key(i) for i in items}
+    times = [i.watched_at for i in items]
+    others = SyncRunItem.objects.filter(
+        state=SyncRunItem.State.POSTED, trakt_id__in={i.trakt_id for i in items},
+        watched_at__gte=min(times) - timedelta(seconds=1), watched_at__lte=max(times) + timedelta(seconds=1),
+    ).exclude(pk__in=[i.pk for i in items])
+    return Counter(k for k in map(play_key, others) if k in keys)
 
 
 def plays_to_remove(*, trakt, run: SyncRun) -> tuple[list[SyncRunItem], dict[int, int | None]]:
     """The run's plays still counted as posted, and their history ids (None: gone already)."""
-    items = list(_plays(run).filter(state=SyncRunItem.State.POSTED).order_by("position"))
+    return plays_locate(trakt=trakt, items=list(_plays(run).filter(state=SyncRunItem.State.POSTED).order_by("position")))
+
+
+def plays_locate(*, trakt, items: list[SyncRunItem]) -> tuple[list[SyncRunItem], dict[int, int | None]]:
+    """Plays of ours (posted items) and their history ids (None: gone already), read from
+    Trakt history over their time window."""
     if not items:
         return [], {}
-    targets: dict[tuple[str, int], list[datetime]] = {}
-    for item in items:
-        targets.setdefault((item.kind, item.trakt_id), []).append(item.watched_at)
-    matched = match_history(ours=[(i.pk, item_key(i)) for i in items], history=_history_of(trakt, targets),
-                            ours_elsewhere=_ours_elsewhere(run, items))
+    matched = match_history(ours=[(i.pk, play_key(i)) for i in items], history=history_read(trakt, items),
+                            ours_elsewhere=_ours_elsewhere(items))
     return items, matched
 
 
@@ -250,7 +235,7 @@ def _execute(undo: SyncRun, target: SyncRun, trakt, progress: runs.RunProgress) 
         return
     rows = [{"item": i.pk, "undo_item": line.pk, "history_id": matched[i.pk], "kind": i.kind,
              "trakt_id": i.trakt_id, "watched_at": i.watched_at.isoformat()} for i, line in zip(items, lines, strict=True)]
-    _confirm(None, removed=[], gone=[r for r in rows if r["history_id"] is None], undo=undo)
+    removes_confirm(None, removed=[], gone=[r for r in rows if r["history_id"] is None], remover=undo)
     todo = [r for r in rows if r["history_id"] is not None]
     progress(0, len(todo), "Removing from Trakt")
     remove_rows(trakt=trakt, run=undo, rows=todo, guard=progress.lease_check,
@@ -258,91 +243,24 @@ def _execute(undo: SyncRun, target: SyncRun, trakt, progress: runs.RunProgress) 
     progress_restore(run=target)
 
 
-def remove_rows(*, trakt, run: SyncRun, rows: Sequence[dict], guard: Callable[[], None] | None = None,
-                on_batch: Callable[[int], None] | None = None, attempt: int = 0) -> None:
-    """Remove plays by history id in write-ahead batches; an uncertain batch is reconciled
-    (after `SYNC_RECONCILE_DELAY_SECONDS`) before going on."""
-    size = settings.TRAKT_BATCH_SIZE
-    for start in range(0, len(rows), size):
-        if guard:
-            guard()
-        batch = RemoveBatch.objects.create(run=run, payload=list(rows[start:start + size]))
-        if not _remove(batch, trakt):
-            if attempt >= MAX_REPOSTS:
-                raise ServiceUnavailable("Trakt", None, "history removals keep failing, each unconfirmed; undo "
-                                         "the run again later to finish it")
-            time.sleep(settings.SYNC_RECONCILE_DELAY_SECONDS)
-            removes_reconcile(trakt=trakt, run=run, guard=guard, attempt=attempt)
-        if on_batch:
-            on_batch(min(start + size, len(rows)))
-
-
-def _remove(batch: RemoveBatch, trakt) -> bool:
-    """POST one remove batch: True when Trakt's answer is known, False when uncertain."""
-    RemoveBatch.objects.filter(pk=batch.pk).update(posted_at=Now())  # the database's clock: see `settle_wait`
-    answer = batch_send(batch, lambda: trakt.remove_from_history([r["history_id"] for r in batch.payload]),
-                        mark=_mark)
-    if answer is UNCERTAIN:
-        return False
-    unknown = set(((answer or {}).get("not_found") or {}).get("ids") or [])
-    _confirm(batch, removed=[r for r in batch.payload if r["history_id"] not in unknown],
-             gone=[r for r in batch.payload if r["history_id"] in unknown])
-    return True
-
-
-def _mark(batch: RemoveBatch, state: str, error: str) -> None:
-    batch.state, batch.error = state, error[:500]
-    if state == RemoveBatch.State.FAILED:
-        batch.resolved_at = timezone.now()
-    batch.save(update_fields=["state", "error", "resolved_at"])
-
-
-@transaction.atomic
-def _confirm(batch: RemoveBatch | None, *, removed: Sequence[dict], gone: Sequence[dict],
-             state: str = RemoveBatch.State.CONFIRMED, undo: SyncRun | None = None) -> None:
-    """The plays are off Trakt: the undone run's items and the undo's lines become `removed`
-    (never `posted`: reconciliation counts posted items as our plays on Trakt), the lines of
-    plays gone already `not_found`."""
-    SyncRunItem.objects.filter(pk__in=[r["item"] for r in [*removed, *gone]]).update(state=SyncRunItem.State.REMOVED)
-    SyncRunItem.objects.filter(pk__in=[r["undo_item"] for r in removed]).update(state=SyncRunItem.State.REMOVED)
-    SyncRunItem.objects.filter(pk__in=[r["undo_item"] for r in gone]).update(state=SyncRunItem.State.NOT_FOUND)
-    SyncRun.objects.filter(pk=batch.run_id if batch else undo.pk).update(
-        posted=F("posted") + len(removed), not_found=F("not_found") + len(gone))
-    if batch:
-        batch.state, batch.resolved_at = state, timezone.now()
-        batch.save(update_fields=["state", "resolved_at"])
-
-
-def removes_reconcile(*, trakt, run: SyncRun, guard: Callable[[], None] | None = None, attempt: int = 0) -> None:
-    """Settle every pending/uncertain remove batch: ids no longer in history were removed; the
-    ones still there are removed again (as batches of `run`)."""
-    while batch := RemoveBatch.objects.filter(state__in=UNRESOLVED).order_by("id").first():
-        if guard:
-            guard()
-        _settle(batch)
-        targets: dict[tuple[str, int], list[datetime]] = {}
-        for row in batch.payload:
-            targets.setdefault((row["kind"], row["trakt_id"]), []).append(parse_datetime(row["watched_at"]))
-        present = {h.id for h in _history_of(trakt, targets)}
-        still = [r for r in batch.payload if r["history_id"] in present]
-        logger.info("Checked %s unconfirmed removal(s) of run #%s against Trakt history: %s removed, %s still "
-                    "there", len(batch.payload), batch.run_id, len(batch.payload) - len(still), len(still))
-        _confirm(batch, removed=[r for r in batch.payload if r["history_id"] not in present], gone=[],
-                 state=RemoveBatch.State.RECONCILED)
-        remove_rows(trakt=trakt, run=run, rows=still, guard=guard, attempt=attempt + 1)
-
-
-def _settle(batch: RemoveBatch) -> None:
-    """A remove of a killed process may still be landing: read history only after the delay."""
-    wait = settle_wait(since=batch.posted_at)
-    if wait > 0:
-        time.sleep(wait)
+def moves_apply(*, trakt, run: SyncRun, lines: dict[int, SyncRunItem], guard: Callable[[], None] | None = None
+                ) -> None:
+    """Take off Trakt, by history id, plays of ours that belong elsewhere now (`lines`: the
+    posted item of each play → the run's `move` line): the same write-ahead removes as an
+    undo. The ledger then wants them again (`moved`), and the run posts them where they belong."""
+    items, matched = plays_locate(trakt=trakt, items=list(SyncRunItem.objects.filter(
+        pk__in=list(lines), state=SyncRunItem.State.POSTED)))
+    rows = [{"item": i.pk, "undo_item": lines[i.pk].pk, "history_id": matched[i.pk], "kind": i.kind,
+             "trakt_id": i.trakt_id, "watched_at": i.watched_at.isoformat()} for i in items]
+    removes_confirm(None, removed=[], gone=[r for r in rows if r["history_id"] is None], remover=run)
+    remove_rows(trakt=trakt, run=run, rows=[r for r in rows if r["history_id"] is not None], guard=guard)
 
 
 @transaction.atomic
 def progress_restore(*, run: SyncRun) -> list[int]:
-    """Put back the progress `run` advanced, per entry whose plays are all off Trakt and that no
-    later (not undone) run advanced since. Returns the AniList ids put back."""
+    """Put back the rewatch counters `run` advanced, per entry whose plays are all off Trakt and
+    that no later (not undone) run advanced since, and bring `last_abs` in step with the ledger
+    (the highest episode still on Trakt). Returns the AniList ids whose counters were put back."""
     undone = SyncRun.objects.filter(mode=SyncRun.Mode.UNDO, dry_run=False, state=SyncRun.State.SUCCEEDED
                                     ).values_list("undo_of_id", flat=True)
     left = set(_plays(run).filter(state=SyncRunItem.State.POSTED).values_list("anilist_id", flat=True))
@@ -354,12 +272,11 @@ def progress_restore(*, run: SyncRun) -> list[int]:
             why = f"run #{later} advanced it since" if later else "some of its plays are still on Trakt"
             logger.warning("Sync progress of AniList %s left as it is: %s", before.anilist_id, why)
             continue
-        if not before.existed:
-            SyncProgress.objects.filter(anilist_id=before.anilist_id).delete()
-        else:
-            SyncProgress.objects.filter(anilist_id=before.anilist_id).update(
-                last_abs=before.last_abs, synced_repeat=before.synced_repeat, rewatch_last_abs=before.rewatch_last_abs)
+        SyncProgress.objects.filter(anilist_id=before.anilist_id).update(
+            synced_repeat=before.synced_repeat if before.existed else 0,
+            rewatch_last_abs=before.rewatch_last_abs if before.existed else 0)
         restored.append(before.anilist_id)
+    ledger.progress_follow(run.progress_before.values_list("anilist_id", flat=True))
     logger.info("Sync progress put back for %s entr%s", len(restored), "y" if len(restored) == 1 else "ies")
     return restored
 

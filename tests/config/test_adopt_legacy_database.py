@@ -48,8 +48,11 @@ READ_THROUGH_MODELS = """
 import json
 from mappings.models import Mapping, LegacyEpisodeOverride
 from logs.models import LogEntry
-from syncer.models import SystemConfig, SyncProgress
+from django.db.models import Count
+from syncer.models import LedgerItem, SystemConfig, SyncProgress
 print(json.dumps({
+    "ledger": dict(LedgerItem.objects.filter(state="present").values("anilist_id").annotate(n=Count("id"))
+                   .values_list("anilist_id", "n")),
     "mappings": sorted([m.anilist_id, m.trakt_id, m.type, m.is_manual, m.imdb_id] for m in Mapping.objects.all()),
     "logs": sorted([l.message, l.level] for l in LogEntry.objects.all()),
     "config": dict(SystemConfig.objects.values_list("key", "value")),
@@ -119,6 +122,7 @@ def test_migrate_adopts_the_original_tables_and_keeps_every_row(legacy_database)
         "trakt:refresh_token": "legacy-refresh",
     }
     assert data["progress"] == {"16498": 25, "104578": 10}  # JSON object keys are strings
+    assert data["ledger"] == {"16498": 25, "104578": 10}  # episodes 1..last_abs: on Trakt, never posted again
     assert data["overrides"] == [[1420, 60, 3, 13], [1420, 61, 3, 14]]
 
 

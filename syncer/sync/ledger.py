@@ -1,0 +1,349 @@
+"""The ledger: the engine's one truth about what this app writes to Trakt (`LedgerItem`).
+
+A row per AniList episode of an entry (per watch cycle) that a real run planned, posted, found
+on Trakt already or could not place: where it belongs now, where it is, and, while the two
+differ, why, as a reason code with parameters (`REASONS`). Code reads codes; `reason_text`
+renders the words people read.
+
+What the engine derives from it:
+- **Progress**: an entry's episodes up to `SyncProgress.last_abs` (the original app's high-water
+  mark, kept in step) are on Trakt unless the ledger has a `wanted` row below it: a run starts
+  each entry from its first wanted episode (`progress_of`), and an episode above it that the
+  ledger has on Trakt is "already synced" (`done_above`).
+- **The incremental scope**: every row still wanted for a passing reason is due again (with a
+  backoff), whatever the cursor says (`due_rows`).
+- **Moves**: a play this app posted on a Trakt show its entry is no longer mapped to is taken
+  off by its history id and posted where it belongs (`moved_rows`).
+- **Undo**: the plays a run posted become wanted again (`undone`), and `last_abs` follows.
+
+Only `apply` (the one write path) and the run's plan storage write here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from mappings.models import Mapping
+from syncer.models import LedgerItem, SyncProgress
+
+logger = logging.getLogger("syncer.sync")
+
+PLAY = LedgerItem.What.PLAY
+State = LedgerItem.State
+# On Trakt (or being settled there, or never to be written): not planned again.
+DONE = (State.POSTED, State.PENDING, State.PRESENT, State.SKIPPED)
+
+# Reason codes: {code: (passing, words)}. A passing reason goes away by itself (Trakt back, a
+# newer season list, a batch settled, a hold decided): its rows are retried by every run,
+# the incremental included, with a backoff. The others wait for a person (a mapping) or a
+# list run; their words say which.
+REASONS: dict[str, tuple[bool, str]] = {
+    "": (True, "not posted yet (the run stopped before it)"),
+    "trakt_unavailable": (True, "Trakt did not answer while its mapping was resolved: retried by the next run"),
+    "trakt_refused": (True, "Trakt refused the post ({error}): retried by the next run"),
+    "season_list_stale": (True, "episode {episode} is not in the cached season list of Trakt {kind} {trakt_id}: "
+                                "the next run reads the list again"),
+    "episode_beyond_trakt": (True, "episode {episode} does not exist on Trakt {kind} {trakt_id}: retried in case "
+                                   "Trakt adds it; check the mapping"),
+    "held_overlap": (True, "Trakt S{season}E{number} is claimed by another entry too: held until you decide"),
+    "resolved_late": (True, "resolved to Trakt {kind} {trakt_id} after this run had planned it: synced by the "
+                            "next run"),
+    "moved": (True, "its place on Trakt changed: the play at the old place was taken off, the next run posts it"),
+    "no_mapping": (False, "no mapping: resolve it or add a manual mapping"),
+    "show_not_found": (False, "Trakt show {trakt_id} does not exist (any more): fix the mapping"),
+    "trakt_not_found": (False, "Trakt does not know this episode: not counted as synced"),
+    "same_target": (False, "the same Trakt episode as its episode {episode}: one play"),
+    "shared_target": (False, "the same Trakt {kind} as AniList {anilist_id}: posted once, by that entry"),
+    "undone": (False, "taken off Trakt by undo run #{undo}: a list run (completed, watching, library) or a "
+                      "single-show run posts it again"),
+}
+PASSING = frozenset(code for code, (passing, _) in REASONS.items() if passing)
+BACKOFF_FIRST = timedelta(minutes=30)
+BACKOFF_MAX = timedelta(days=1)
+
+
+def reason_text(code: str, params: dict | None = None) -> str:
+    """The words for a reason code, for people (pages, logs); no code reads them."""
+    words = REASONS.get(code, (False, code))[1]
+    try:
+        return words.format(**(params or {}))
+    except (KeyError, IndexError):
+        return words.split(":")[0]
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a row waits before its next try: none after the first failure (the next run
+    tries again), then 30 minutes, doubling, at most a day."""
+    if attempts <= 1:
+        return timedelta(0)
+    return min(BACKOFF_FIRST * (2 ** (attempts - 2)), BACKOFF_MAX)
+
+
+# --- reads
+
+def progress_of(ids: Iterable[int]) -> dict[int, int]:
+    """{AniList id: the episode before its first wanted one} for the entries among `ids` that
+    have a wanted row at or below their `last_abs` (every other entry starts after `last_abs`)."""
+    ids = list(ids)
+    rows = (LedgerItem.objects.filter(what=PLAY, cycle=0, state=State.WANTED, anilist_id__in=ids)
+            .values("anilist_id").annotate(first=Min("episode")).values_list("anilist_id", "first"))
+    return {aid: first - 1 for aid, first in rows}
+
+
+def gaps_all() -> dict[int, int]:
+    """`progress_of` for every entry with a wanted row."""
+    rows = (LedgerItem.objects.filter(what=PLAY, cycle=0, state=State.WANTED)
+            .values("anilist_id").annotate(first=Min("episode")).values_list("anilist_id", "first"))
+    return {aid: first - 1 for aid, first in rows}
+
+
+def done_above(ids: Iterable[int], floors: dict[int, int], progress: dict[int, int]) -> dict[int, frozenset[int]]:
+    """{AniList id: episodes above its progress (`progress`, the run's snapshot) the ledger has
+    on Trakt (or settled)}: above `last_abs` (plays found on Trakt, merged episodes, a batch
+    being settled), and above a floor the ledger lowered (`floors`: plays of a later run still
+    there while an earlier one's are wanted). Rows seeded from `last_abs` are at or below it."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = LedgerItem.objects.filter(what=PLAY, cycle=0, state__in=DONE).filter(
+        Q(anilist_id__in=[a for a in ids if a in floors])
+        | (Q(anilist_id__in=ids, state__in=[State.PRESENT, State.SKIPPED, State.PENDING])
+           & ~Q(params__has_key="seeded"))).values_list("anilist_id", "episode")
+    out: dict[int, set[int]] = {}
+    for aid, episode in rows:
+        if episode > floors.get(aid, progress.get(aid, 0)):
+            out.setdefault(aid, set()).add(episode)
+    return {aid: frozenset(eps) for aid, eps in out.items()}
+
+
+def due_rows(*, now=None) -> list[LedgerItem]:
+    """Rows still wanted for a passing reason whose backoff is over: every run's scope."""
+    now = now or timezone.now()
+    return list(LedgerItem.objects.filter(what=PLAY, state=State.WANTED, reason__in=PASSING, cycle=0)
+                .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now)).order_by("anilist_id", "episode"))
+
+
+def stale_shows(rows: Iterable[LedgerItem]) -> set[int]:
+    """The Trakt shows whose cached season list lacked a due row's episode: read again."""
+    return {r.params.get("trakt_id") for r in rows if r.reason == "season_list_stale" and r.params.get("trakt_id")}
+
+
+def moved_rows() -> list[LedgerItem]:
+    """Plays this app posted on a Trakt show or movie that their entry's saved mapping no longer
+    names (a manual remap, a dataset correction): they belong elsewhere now. One query."""
+    mapping = Mapping.objects.filter(anilist_id=OuterRef("anilist_id"))
+    rows = LedgerItem.objects.filter(what=PLAY, state=State.POSTED, trakt_id__isnull=False).annotate(
+        now_id=Subquery(mapping.values("trakt_id")[:1]), now_type=Subquery(mapping.values("type")[:1]),
+    ).filter(now_id__isnull=False).exclude(now_id=F("trakt_id"))
+    out = []
+    for row in rows.order_by("anilist_id", "episode"):
+        kind = "movie" if row.now_type == "movie" else "episode"
+        if row.now_id != row.trakt_id or kind != row.kind:
+            out.append(row)
+    return out
+
+
+# --- writes (apply and the plan storage call these inside their transactions)
+
+def seed(anilist_ids: Iterable[int]) -> None:
+    """Entries whose `last_abs` was written without the ledger (the original app, an adopted
+    database, a person's edit) get their rows: episodes 1..last_abs are on Trakt (as the
+    seeding migration does for the rows it finds)."""
+    progress = dict(SyncProgress.objects.filter(anilist_id__in=list(set(anilist_ids)), last_abs__gt=0).values_list(
+        "anilist_id", "last_abs"))
+    if not progress:
+        return
+    have: dict[int, set[int]] = {}
+    for aid, episode in LedgerItem.objects.filter(what=PLAY, cycle=0, anilist_id__in=list(progress)).values_list(
+            "anilist_id", "episode"):
+        have.setdefault(aid, set()).add(episode)
+    # Present, not posted: where they are is not known, so they are never taken off Trakt.
+    missing = [LedgerItem(what=PLAY, anilist_id=aid, episode=n, state=State.PRESENT, params={"seeded": "last_abs"})
+               for aid, last in progress.items() for n in range(1, last + 1) if n not in have.get(aid, ())]
+    if missing:
+        LedgerItem.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
+
+
+def _rows(keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], LedgerItem]:
+    """The cycle-0 play rows of `keys` ((AniList id, episode)), created (wanted) where missing."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    wanted = set(keys)
+    ids = {aid for aid, _ in keys}
+    seed(ids)
+
+    def read() -> dict[tuple[int, int], LedgerItem]:
+        return {(r.anilist_id, r.episode): r for r in LedgerItem.objects.filter(what=PLAY, cycle=0, anilist_id__in=ids)
+                if (r.anilist_id, r.episode) in wanted}
+
+    found = read()
+    new = [LedgerItem(what=PLAY, anilist_id=aid, episode=ep) for aid, ep in keys if (aid, ep) not in found]
+    if new:
+        LedgerItem.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        found = read()
+    return found
+
+
+_FIELDS = ["state", "belongs", "kind", "trakt_id", "season", "number", "history_id", "run", "item", "reason",
+           "params", "attempts", "retry_at", "title", "watched_at", "updated_at"]
+
+
+def _save(rows: Iterable[LedgerItem]) -> None:
+    rows = list(rows)
+    now = timezone.now()
+    for row in rows:
+        row.updated_at = now
+    if rows:
+        LedgerItem.objects.bulk_update(rows, _FIELDS, batch_size=500)
+
+
+def _target(row: LedgerItem, *, kind, trakt_id, season, number) -> None:
+    row.kind, row.trakt_id, row.season, row.number = kind or "", trakt_id, season, number
+
+
+def scope(events: Sequence) -> None:
+    """A real run's first-time plays, recorded as wanted before anything is posted: should the
+    run stop before planning or posting some of them, the ledger still wants them and the next
+    run (the incremental included) takes them up."""
+    keys = list(dict.fromkeys((e.anilist_id, e.episode) for e in events if not e.rewatch))
+    if not keys:
+        return
+    seed({aid for aid, _ in keys})
+    titles = {(e.anilist_id, e.episode): e for e in events if not e.rewatch}
+    LedgerItem.objects.bulk_create([LedgerItem(
+        what=PLAY, anilist_id=aid, episode=ep, title=titles[(aid, ep)].title[:500],
+        watched_at=titles[(aid, ep)].watched_at) for aid, ep in keys], batch_size=1000, ignore_conflicts=True)
+
+
+def planned(*, run, items: Sequence, plan: Sequence) -> None:
+    """A real run's plan, stored: what it will post is wanted (until posted), what it cannot
+    place is wanted with the reason why, what Trakt holds already is present. Rewatch plays are
+    not rows yet (their cycles are counted on `SyncProgress`)."""
+    chosen = [(item, p) for item, p in zip(items, plan, strict=True) if not p.event.rewatch and _writes(p)]
+    rows = _rows([(p.event.anilist_id, p.event.episode) for _, p in chosen])
+    now = timezone.now()
+    changed = []
+    for item, p in chosen:
+        row = rows[(p.event.anilist_id, p.event.episode)]
+        if row.state in (State.POSTED, State.PENDING):
+            continue  # settled or being settled: a plan never takes it back
+        row.title, row.watched_at = p.event.title[:500], p.event.watched_at
+        if p.target is not None:
+            row.belongs = {"kind": p.target.kind, "trakt_id": p.target.trakt_id, "season": p.target.season,
+                           "number": p.target.number}
+        if p.action == "post":
+            row.state, row.reason, row.params, row.retry_at, row.item = State.WANTED, "", {}, None, item
+        elif p.on_trakt:
+            row.state, row.reason, row.params, row.retry_at = State.PRESENT, "", {}, None
+            _target(row, kind=p.target.kind, trakt_id=p.target.trakt_id, season=p.target.season, number=p.target.number)
+        elif p.code in ("same_target", "shared_target"):
+            row.state, row.reason, row.params, row.retry_at = State.SKIPPED, p.code, p.params, None
+        else:  # unmapped: wanted, with the reason
+            row.attempts = row.attempts + 1 if row.reason == p.code else 1
+            row.state, row.reason, row.params = State.WANTED, p.code, p.params
+            row.retry_at = now + backoff(row.attempts) if p.code in PASSING else None
+        changed.append(row)
+    _save(changed)
+    # What `scope` recorded for these entries that the plan made no line of (a movie's earlier
+    # episodes: a movie is one play) is not wanted.
+    lines = {(p.event.anilist_id, p.event.episode) for p in plan}
+    unplanned = [r.pk for r in LedgerItem.objects.filter(
+        what=PLAY, cycle=0, state=State.WANTED, reason="", item__isnull=True,
+        anilist_id__in={aid for aid, _ in lines}).only("pk", "anilist_id", "episode")
+        if (r.anilist_id, r.episode) not in lines]
+    if unplanned:
+        LedgerItem.objects.filter(pk__in=unplanned).delete()
+
+
+def _writes(p) -> bool:
+    return p.action in ("post", "unmapped") or p.on_trakt or p.code in ("same_target", "shared_target")
+
+
+def pending(rows: Sequence[dict], *, run_of: dict[int, int]) -> None:
+    """A write-ahead batch is committed: its plays are being settled."""
+    rows = [r for r in rows if r.get("anilist_id") is not None]  # a doctor's re-adds are no entry's plays
+    found = _rows([(r["anilist_id"], r["episode"]) for r in rows if not r.get("rewatch")])
+    changed = []
+    for r in rows:
+        row = found.get((r["anilist_id"], r["episode"])) if not r.get("rewatch") else None
+        if row is None or row.state == State.POSTED:
+            continue
+        row.state, row.item_id, row.run_id = State.PENDING, r.get("item"), run_of.get(r.get("item"))
+        row.title = r.get("title") or row.title
+        row.watched_at = parse_datetime(r["watched_at"])
+        _target(row, kind=r["kind"], trakt_id=r["trakt_id"], season=r["season"], number=r["number"])
+        changed.append(row)
+    _save(changed)
+
+
+def settled(*, posted: Sequence[dict], not_found: Sequence[dict] = (), wanted: Sequence[dict] = (),
+            run_of: dict[int, int], error: str = "") -> None:
+    """Trakt's answer (or its history) is known: `posted` are ours on Trakt, `not_found` Trakt
+    does not know, `wanted` are not there (a reconciled batch's missing plays, a refused batch)."""
+    rows = [r for r in [*posted, *not_found, *wanted] if not r.get("rewatch") and r.get("anilist_id") is not None]
+    found = _rows([(r["anilist_id"], r["episode"]) for r in rows])
+    changed = []
+    now = timezone.now()
+    for group, state in ((posted, State.POSTED), (not_found, State.SKIPPED), (wanted, State.WANTED)):
+        for r in group:
+            row = found.get((r.get("anilist_id"), r.get("episode"))) if not r.get("rewatch") else None
+            if row is None:
+                continue
+            row.state = state
+            row.item_id, row.run_id = r.get("item") or row.item_id, run_of.get(r.get("item"), row.run_id)
+            row.watched_at = parse_datetime(r["watched_at"])
+            _target(row, kind=r["kind"], trakt_id=r["trakt_id"], season=r["season"], number=r["number"])
+            row.reason, row.params, row.retry_at = "", {}, None
+            if state == State.SKIPPED:
+                row.reason = "trakt_not_found"
+            elif state == State.WANTED:
+                row.run_id = None
+                _target(row, kind="", trakt_id=None, season=None, number=None)
+                if error:
+                    row.attempts += 1
+                    row.reason, row.params = "trakt_refused", {"error": error[:200]}
+                    row.retry_at = now + backoff(row.attempts)
+            changed.append(row)
+    _save(changed)
+
+
+def present(rows: Sequence[dict]) -> None:
+    """Episodes the plan found on Trakt already (put there by the user or another app)."""
+    found = _rows([(r["anilist_id"], r["episode"]) for r in rows])
+    changed = []
+    for row in found.values():
+        if row.state == State.WANTED:
+            row.state, row.reason, row.params, row.retry_at = State.PRESENT, "", {}, None
+            changed.append(row)
+    _save(changed)
+
+
+def taken_off(*, rows: Sequence[LedgerItem], reason: str, params: dict) -> None:
+    """Plays of ours removed from Trakt (an undo, a move): wanted again, with the reason."""
+    for row in rows:
+        row.state, row.reason, row.params, row.retry_at, row.attempts = State.WANTED, reason, params, None, 0
+        row.history_id, row.run_id = None, None
+        _target(row, kind="", trakt_id=None, season=None, number=None)
+    _save(rows)
+    progress_follow({r.anilist_id for r in rows})
+
+
+def progress_follow(anilist_ids: Iterable[int]) -> None:
+    """Keep `SyncProgress.last_abs` in step: the highest episode the ledger has on Trakt (the
+    original app's meaning). An entry with nothing on Trakt and no rewatch count loses its row."""
+    ids = list(set(anilist_ids))
+    highest = dict(LedgerItem.objects.filter(what=PLAY, cycle=0, anilist_id__in=ids, state__in=DONE).values(
+        "anilist_id").annotate(top=Max("episode")).values_list("anilist_id", "top"))
+    for progress in SyncProgress.objects.filter(anilist_id__in=ids):
+        top = highest.get(progress.anilist_id, 0)
+        if top == 0 and not progress.synced_repeat and not progress.rewatch_last_abs:
+            progress.delete()
+        elif progress.last_abs != top:
+            SyncProgress.objects.filter(pk=progress.pk).update(last_abs=top, updated_at=timezone.now())
