@@ -36,7 +36,7 @@ def extras_run(*, run: SyncRun, produced, trakt) -> None:
 
 def _ratings_phase(run: SyncRun, entries, trakt) -> None:
     try:
-        decisions = ratings.ratings_plan(entries, trakt=trakt, overwrite=settings.SYNC_RATINGS_OVERWRITE)
+        decisions, wanted = ratings.ratings_plan(entries, trakt=trakt, overwrite=settings.SYNC_RATINGS_OVERWRITE)
     except ApiError as exc:
         logger.warning("Ratings not compared this run: %s", exc)
         return
@@ -52,12 +52,15 @@ def _ratings_phase(run: SyncRun, entries, trakt) -> None:
     if run.dry_run:
         return
     by_key = {d.target.key: line for d, line in zip(to_send, lines, strict=True)}
+    same = {d.target.key for d in decisions if d.action == ratings.SAME}
     try:
         sent, missing = ratings.ratings_send(trakt=trakt, decisions=decisions, size=settings.TRAKT_BATCH_SIZE)
     except ApiError as exc:
         logger.warning("Ratings not sent: %s", exc)
         Item.objects.filter(pk__in=[line.pk for line in lines], state=Item.State.PLANNED).update(
             state=Item.State.FAILED, reason=f"not sent: {exc}"[:500])
+        ratings.ratings_record(wanted=wanted, held=same)
         return
+    ratings.ratings_record(wanted=wanted, held=same | {d.target.key for d in sent})
     Item.objects.filter(pk__in=[by_key[d.target.key].pk for d in sent]).update(state=Item.State.POSTED)
     Item.objects.filter(pk__in=[by_key[d.target.key].pk for d in missing]).update(state=Item.State.NOT_FOUND)

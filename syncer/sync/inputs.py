@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from mappings.models import Mapping
 from mappings.selectors import held_episodes, mapping_spec, overrides_for
 from mappings.services import mapping_resolve_many
 from syncer.http import NotFound
@@ -37,6 +38,7 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, progress: Prog
     if defer is not None and todo:
         todo, deferred_kinds = defer(todo)
     rows = mapping_resolve_many(medias=todo) if todo else {}
+    rows.update(collisions_held(rows, rows))
     mappings, unmapped = mapping_specs(rows)
     unmapped_codes = mapping_codes(rows)
     first_time = {e.anilist_id for e in events if not e.rewatch and e.episode > progress.get(e.anilist_id, 0)}
@@ -71,6 +73,16 @@ def mapping_specs(rows: dict) -> tuple[dict, dict]:
         else:
             mappings[anilist_id] = spec
     return mappings, unmapped
+
+
+def collisions_held(resolved: dict, others) -> dict[int, Mapping]:
+    """The saved rows among `others` (AniList ids of this run) that resolving `resolved` held
+    back: two entries starting at one Trakt episode are both held (`mappings.services`), and
+    the run must plan the saved one as it is now, not as it was read before."""
+    shows = {r.held_trakt_id for r in resolved.values() if r.trakt_id is None and r.held_trakt_id}
+    if not shows:
+        return {}
+    return {m.anilist_id: m for m in Mapping.objects.filter(held_trakt_id__in=shows, anilist_id__in=list(others))}
 
 
 def mapping_codes(rows: dict) -> dict[int, tuple[str, dict]]:

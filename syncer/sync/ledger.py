@@ -347,3 +347,33 @@ def progress_follow(anilist_ids: Iterable[int]) -> None:
             progress.delete()
         elif progress.last_abs != top:
             SyncProgress.objects.filter(pk=progress.pk).update(last_abs=top, updated_at=timezone.now())
+
+
+# --- ratings: each entry's wish (what its score asks of which Trakt item), so the rating of an
+# item several entries share is the mean of all of them, whichever the run read.
+
+RATING = LedgerItem.What.RATING
+
+
+def rating_wishes(*, trakt_ids: Iterable[int], besides: Iterable[int]) -> list[LedgerItem]:
+    """The recorded wishes on these Trakt shows/movies of entries other than `besides`."""
+    return list(LedgerItem.objects.filter(what=RATING, trakt_id__in=list(set(trakt_ids))).exclude(
+        anilist_id__in=list(set(besides))))
+
+
+def ratings_wished(wishes: Sequence[tuple[int, str, str, int, int | None, int]], *, on_trakt: set[str]) -> None:
+    """Record the run's wishes: (AniList id, title, kind, Trakt id, season, rating); those whose
+    item holds the rating the ledger wants (`on_trakt`: keys) are there, the others wanted."""
+    from syncer.clients.trakt import rating_key  # noqa: PLC0415 - keys only
+
+    found = {r.anilist_id: r for r in LedgerItem.objects.filter(what=RATING, anilist_id__in=[w[0] for w in wishes])}
+    new, changed = [], []
+    for anilist_id, title, kind, trakt_id, season, rating in wishes:
+        row = found.get(anilist_id) or LedgerItem(what=RATING, anilist_id=anilist_id)
+        row.title, row.params = title[:500], {"rating": rating}
+        _target(row, kind=kind, trakt_id=trakt_id, season=season, number=None)
+        row.belongs = {"kind": kind, "trakt_id": trakt_id, "season": season, "rating": rating}
+        row.state = State.POSTED if rating_key(kind, trakt_id, season) in on_trakt else State.WANTED
+        (changed if row.pk else new).append(row)
+    LedgerItem.objects.bulk_create(new, ignore_conflicts=True)
+    _save(changed)

@@ -31,6 +31,7 @@ from mappings.services import mapping_resolve_many
 from syncer.clients.trakt import rating_key, ratings_payload
 from syncer.http import NotFound
 from syncer.models import RatingSent
+from syncer.sync import ledger
 
 logger = logging.getLogger("syncer.sync")
 RATE, SAME, KEPT = "rate", "same", "kept"
@@ -85,6 +86,9 @@ def rating_target(spec: MappingSpec, seasons: Sequence | None) -> RatingTarget |
         return RatingTarget("movie", spec.trakt_id)
     touched = {season for season, _ in covered_episodes(spec, seasons)}
     regular = {s.number for s in seasons or () if s.number >= 1}
+    if spec.episodes is None and (spec.start_season or 0) >= 1:
+        # Still airing, no episode count yet: it runs on to the show's end (One Piece is the show).
+        touched = {n for n in regular if n >= spec.start_season} or touched
     if touched == {0}:
         return None
     if len(touched) == 1 and len(regular) > 1:
@@ -148,18 +152,32 @@ def wanted_ratings(entries: Iterable, *, trakt) -> list[Wanted]:
     return wanted
 
 
-def ratings_plan(entries: Iterable, *, trakt, overwrite: bool) -> list[RatingDecision]:
-    """Decisions for the run's entries. Trakt's ratings are read only when there is one to hold."""
+def ratings_plan(entries: Iterable, *, trakt, overwrite: bool) -> tuple[list[RatingDecision], list[Wanted]]:
+    """Decisions for the run's entries, and the wishes of those entries. An item other entries
+    rate too gets the mean of every entry on it: those the run did not read count with the
+    wish the ledger recorded for them. Trakt's ratings are read only when there is one to hold."""
     wanted = wanted_ratings(entries, trakt=trakt)
     if not wanted:
-        return []
+        return [], []
+    keys = {w.target.key for w in wanted}
+    others = [Wanted(r.anilist_id, r.title, RatingTarget(r.kind, r.trakt_id, r.season), r.params["rating"])
+              for r in ledger.rating_wishes(trakt_ids={w.target.trakt_id for w in wanted},
+                                            besides={w.anilist_id for w in wanted})
+              if RatingTarget(r.kind, r.trakt_id, r.season).key in keys and r.params.get("rating")]
     on_trakt = trakt.ratings()
     ours = dict(RatingSent.objects.values_list("target", "rating"))
-    decisions = decide(wanted=wanted, on_trakt=on_trakt, ours=ours, overwrite=overwrite)
+    decisions = decide(wanted=wanted + others, on_trakt=on_trakt, ours=ours, overwrite=overwrite)
     for d in decisions:
         if d.action == KEPT:
             logger.info("Rating of %s not sent: %s", d.title, d.reason)
-    return decisions
+    return decisions, wanted
+
+
+def ratings_record(*, wanted: Sequence[Wanted], held: set[str]) -> None:
+    """A real run's wishes, in the ledger (`held`: keys of the items that hold what the ledger
+    wants now, sent or already equal)."""
+    ledger.ratings_wished([(w.anilist_id, w.title, w.target.kind, w.target.trakt_id, w.target.season, w.rating)
+                           for w in wanted], on_trakt=held)
 
 
 def ratings_send(*, trakt, decisions: Sequence[RatingDecision], size: int) -> tuple[list, list]:

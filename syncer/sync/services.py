@@ -46,6 +46,7 @@ from syncer.sync.apply import (
 from syncer.sync.events import WatchEvent
 from syncer.sync.extras import extras_run
 from syncer.sync.inputs import (
+    collisions_held,
     mapping_codes,
     mapping_specs,
     plan_inputs,
@@ -484,7 +485,12 @@ def _plan_and_post_resolving(run: SyncRun, produced: sources.Produced, trakt, pr
         replay.outcomes.update(outcome.resolutions)
         todo = [medias[aid] for aid in groups[index] if aid in prepared.todo]
         resolved = mapping_resolve_many(medias=todo, resolver=replay) if todo else {}
+        resolved.update(collisions_held(resolved, set(mappings) - set(resolved)))
         found, reasons = mapping_specs(resolved)
+        for aid in resolved:
+            mappings.pop(aid, None)
+            unmapped.pop(aid, None)
+            codes.pop(aid, None)
         mappings.update(found)
         unmapped.update(reasons)
         codes.update(mapping_codes(resolved))

@@ -52,7 +52,8 @@ class WatchLine:
 def watch_plan(*, planning: dict[int, tuple[str, int, str]], left: dict[int, WatchlistAdded],
                on_trakt: set[tuple[str, int]]) -> list[WatchLine]:
     """Pure. `planning`: AniList id → (kind, trakt id, title) of resolved PLANNING entries;
-    `left`: our records of entries that left PLANNING; `on_trakt`: the watchlist."""
+    `left`: our records of entries that left PLANNING, or whose mapping moved to another Trakt
+    item (the old one comes off, the new one goes on); `on_trakt`: the watchlist."""
     lines = []
     for anilist_id, (kind, trakt_id, title) in sorted(planning.items()):
         if (kind, trakt_id) not in on_trakt:
@@ -60,8 +61,9 @@ def watch_plan(*, planning: dict[int, tuple[str, int, str]], left: dict[int, Wat
     for anilist_id, ours in sorted(left.items()):
         still_planned = any((k, t) == (ours.kind, ours.trakt_id) for k, t, _ in planning.values())
         if (ours.kind, ours.trakt_id) in on_trakt and not still_planned:
-            lines.append(WatchLine(anilist_id, ours.title, ours.kind, ours.trakt_id, Item.Action.UNWATCHLIST,
-                                   "no longer planned on AniList"))
+            why = (f"mapped to Trakt {planning[anilist_id][0]} {planning[anilist_id][1]} now"
+                   if anilist_id in planning else "no longer planned on AniList")
+            lines.append(WatchLine(anilist_id, ours.title, ours.kind, ours.trakt_id, Item.Action.UNWATCHLIST, why))
     return lines
 
 
@@ -105,7 +107,10 @@ def _entries(run: SyncRun, produced, list_mode: bool) -> tuple[dict, dict]:
     ours = WatchlistAdded.objects.exclude(anilist_id__in=[e.media.id for e in entries])
     if not list_mode:
         ours = ours.filter(anilist_id__in=seen_elsewhere)
-    return planning, {row.anilist_id: row for row in ours}
+    # Still planned, but mapped elsewhere now (a remap): what this app added there comes off.
+    moved = [row for row in WatchlistAdded.objects.filter(anilist_id__in=list(planning))
+             if (row.kind, row.trakt_id) != planning[row.anilist_id][:2]]
+    return planning, {row.anilist_id: row for row in [*ours, *moved]}
 
 
 def _forget_gone(left: dict[int, WatchlistAdded], on_trakt: set) -> None:

@@ -252,3 +252,67 @@ def test_a_synced_install_migrates_into_the_ledger_and_its_next_sync_posts_nothi
     assert trakt_connected.history_posts == []
     undo = succeeded(undo_run(run_id=run.pk))  # the ledger knows the migrated run's plays
     assert undo.posted == 6
+
+
+# 4. A new entry resolved onto the start a saved entry holds: neither is posted there.
+
+def test_a_new_entry_resolved_onto_the_start_a_saved_entry_holds_posts_neither_there(fake_anilist, trakt_connected):
+    from tests.syncer.sync.test_resolving_pipeline import add_show, from_fribb
+
+    add_show(trakt_connected, 100, {1: 12})
+    Mapping.objects.create(anilist_id=1, trakt_id=100, type="show", start_season=1, start_episode=1, episodes=12,
+                           tmdb_id=50_100, title="Anime 1", source="fribb tmdb 50100")
+    from_fribb(2, 100)  # the datasets put the new entry at the same start
+    fake_anilist.add_entry(11, 1, status="COMPLETED", progress=12, episodes=12)
+    fake_anilist.add_entry(12, 2, status="COMPLETED", progress=12, episodes=12)
+
+    run = succeeded(sync_run(mode="completed"))
+    assert set(Mapping.objects.values_list("anilist_id", "trakt_id", "held_trakt_id")) == {(1, None, 100), (2, None, 100)}
+    assert plays(trakt_connected) == Counter()
+    assert run.posted == 0
+
+
+# 8. A rating over several entries is the mean of all of them, whichever the run read.
+
+def test_split_cours_keep_the_mean_of_both_when_a_run_reads_only_one(fake_anilist, trakt_connected, settings):
+    settings.SYNC_RATINGS = True
+    trakt_connected.add_show(100, seasons={1: 24})  # Trakt keeps both cours as one season
+    map_show(1, 100)
+    map_show(2, 100, episode=13)
+    fake_anilist.add_entry(11, 1, status="COMPLETED", progress=12, episodes=12, score=50)
+    fake_anilist.add_entry(12, 2, status="CURRENT", progress=3, episodes=12, score=90)
+
+    succeeded(sync_run(mode="library"))
+    assert trakt_connected.ratings == {"show:100": 7}
+    succeeded(sync_run(mode="watching"))  # reads the second cour only
+    succeeded(sync_run(mode="show", anilist_id=2))
+    assert trakt_connected.ratings == {"show:100": 7}
+    assert len(trakt_connected.ratings_posts) == 1
+
+
+def test_a_whole_series_entry_still_airing_rates_the_show(fake_anilist, trakt_connected, settings):
+    settings.SYNC_RATINGS = True
+    trakt_connected.add_show(100, seasons={1: 60, 2: 40, 3: 30})
+    map_show(1, 100)
+    fake_anilist.add_entry(11, 1, status="CURRENT", progress=3, episodes=None, score=90)  # One Piece: no count
+
+    succeeded(sync_run(mode="watching"))
+    assert trakt_connected.ratings == {"show:100": 9}
+
+
+# 9. A planned entry remapped to another show moves on the watchlist too.
+
+def test_a_planned_entry_remapped_to_another_show_leaves_the_old_one_off_the_watchlist(
+        fake_anilist, trakt_connected, settings):
+    settings.SYNC_WATCHLIST = True
+    trakt_connected.add_show(100, seasons={1: 12})
+    trakt_connected.add_show(200, seasons={1: 12})
+    trakt_connected.watchlist.append(("show", 300))  # the user's own
+    map_show(1, 100)
+    fake_anilist.add_entry(11, 1, status="PLANNING", progress=0, episodes=12)
+
+    succeeded(sync_run(mode="library"))
+    assert trakt_connected.watchlist == [("show", 300), ("show", 100)]
+    Mapping.objects.filter(anilist_id=1).update(trakt_id=200)
+    succeeded(sync_run(mode="library"))
+    assert trakt_connected.watchlist == [("show", 300), ("show", 200)]
