@@ -542,8 +542,8 @@ def _plan_group(run: SyncRun, group: pipeline.ShowGroup, inputs: dict, seasons, 
     group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
         inputs, anilist_ids=group.anilist_ids, trakt_id=group.trakt_show, seasons=seasons))
     if cached:
-        group_plan = [dataclasses.replace(p, code="season_list_stale") if p.code == "episode_beyond_trakt" else p
-                      for p in group_plan]
+        group_plan = [dataclasses.replace(p, code="season_list_stale", reason=ledger.reason_text(
+            "season_list_stale", p.params)) if p.code == "episode_beyond_trakt" else p for p in group_plan]
     items = _store_plan(run, group_plan, start=start)
     poster.add(group, [(i, p) for i, p in zip(items, group_plan, strict=True) if p.action == plan_mod.POST])
     return group_plan

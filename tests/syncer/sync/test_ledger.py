@@ -54,7 +54,9 @@ def test_an_episode_a_days_old_cached_season_list_lacks_is_posted_by_the_next_in
     succeeded(sync_run(mode="incremental"))  # nothing new on AniList since
     assert plays(trakt_connected) == Counter({(100, 1, 13): 1})
     assert SyncProgress.objects.get(anilist_id=1).last_abs == 13
-    assert first.items.get(anilist_episode=13).reason_code == "season_list_stale"
+    stale = first.items.get(anilist_episode=13)
+    assert (stale.reason_code, stale.reason) == ("season_list_stale", "episode 13 is not in the cached season list of "
+                                                 "Trakt show 100: the next run reads the list again")
 
 
 def test_an_entry_resolved_while_trakt_was_down_is_posted_by_the_next_incremental_run(
