@@ -35,10 +35,10 @@ from syncer.connections import trakt_client
 from syncer.models import SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished
 from syncer.sync import runs
+from syncer.sync.apply import remove_rows, removes_reconcile
 from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
 from syncer.sync.selectors import plays_posted_here
-from syncer.sync.undo import remove_rows, removes_reconcile
 from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")

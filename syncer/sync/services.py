@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import logging
 from collections.abc import Callable
-from datetime import UTC, tzinfo
+from datetime import UTC, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -25,7 +25,7 @@ from config.statuses import RECONCILED_STATUSES, parse_statuses
 from logs.context import log_to_run
 from logs.redact import redact
 from mappings.media import media_from_mapping
-from mappings.models import Mapping
+from mappings.models import Mapping, TraktSeasonCache
 from mappings.seasons import fresh_show_seasons, trakt_show_seasons
 from mappings.services import default_resolver, mapping_resolve_many, show_seasons_refresh
 from syncer.connections import anilist_client, tmdb_client, trakt_client
@@ -400,7 +400,7 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
     groups = pipeline.show_groups(produced.events, inputs["mappings"])
     shows = {show: n for n, show in enumerate(dict.fromkeys(g.trakt_show for g in groups if g.trakt_show is not None))}
     seasons = fresh_show_seasons(trakt_ids=set(shows) - produced.stale_shows)
-    cached = set(seasons)
+    cached = _days_old(set(seasons))
     reader_client = trakt_client(authenticated=False)
     poster = _Poster(run, trakt, progress, estimate=_post_estimate(produced.events, inputs))
     plan: list[plan_mod.PlanItem] = []
@@ -420,6 +420,19 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
                                     cached=show in cached))
         poster.finish()
     return plan
+
+
+# A cached season list read longer ago than this may lack an episode that aired since: an episode
+# past its end is `season_list_stale` (read again by the next run), not `episode_beyond_trakt`.
+# A list read moments ago (by the preview, say) is as good as a fresh one: the run says the same.
+SEASON_LIST_STALE_AFTER = timedelta(days=1)
+
+
+def _days_old(shows: set[int]) -> set[int]:
+    """The shows among `shows` whose cached season list was read more than a day ago."""
+    before = timezone.now() - SEASON_LIST_STALE_AFTER
+    return set(TraktSeasonCache.objects.filter(trakt_id__in=list(shows), fetched_at__lt=before).values_list(
+        "trakt_id", flat=True))
 
 
 def _medias_of(group: pipeline.ShowGroup, produced: sources.Produced) -> list:
@@ -537,8 +550,8 @@ def _plan_and_post_resolving(run: SyncRun, produced: sources.Produced, trakt, pr
 def _plan_group(run: SyncRun, group: pipeline.ShowGroup, inputs: dict, seasons, poster: _Poster, *, start: int,
                 cached: bool = False) -> list[plan_mod.PlanItem]:
     """One show's plan (pure), stored after the `start` items before it, its plays handed to
-    the poster. `cached`: the show's season list came from the cache, not from Trakt in this
-    run, so an episode past its end may only be too new for it (`season_list_stale`)."""
+    the poster. `cached`: the show's season list came from a cache a day old or more, so an
+    episode past its end may only be too new for it (`season_list_stale`)."""
     group_plan = plan_mod.build_plan(events=group.events, **show_inputs(
         inputs, anilist_ids=group.anilist_ids, trakt_id=group.trakt_show, seasons=seasons))
     if cached:
