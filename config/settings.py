@@ -269,6 +269,10 @@ SYNC_QUEUED_SECONDS = env.int("SYNC_QUEUED_SECONDS", default=10 * 60)
 # A worker (django-q cluster) not heard from for this long is gone: a queued run whose task it
 # had taken is marked interrupted, and runs it left are found by its heartbeat check.
 SYNC_WORKER_SILENT_SECONDS = env.int("SYNC_WORKER_SILENT_SECONDS", default=30)
+# A sync route called without `async=1` answers when the run is done, as the original did, but
+# the run is the worker's and the request waits at most this long (below the web server's
+# timeout: gunicorn's is 120 s in the Procfile), then answers 202 with the run to follow.
+SYNC_API_WAIT_SECONDS = env.float("SYNC_API_WAIT_SECONDS", default=90.0)
 # How long to wait after an uncertain history POST before checking Trakt history for it, so a
 # write still in flight has landed (see docs/sync.md).
 SYNC_RECONCILE_DELAY_SECONDS = env.float("SYNC_RECONCILE_DELAY_SECONDS", default=10.0)

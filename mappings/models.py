@@ -239,6 +239,10 @@ class SourceStatus(models.Model):
     etag = models.TextField(default="", blank=True)
     last_modified = models.TextField(default="", blank=True)
     content_sha256 = models.CharField(max_length=64, default="", blank=True)
+    # A refresh at work beats here (by the database's clock) until it ends, when it is cleared:
+    # one that stopped beating was killed (`mappings.services.source_refreshes_interrupt_dead`).
+    refresh_started_at = models.DateTimeField(null=True, blank=True)
+    refresh_beat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "mapping_source_status"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DataError, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db import DatabaseError, DataError, connections, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from mappings import importer
@@ -523,7 +525,9 @@ def sources_refresh(*, source: str, progress=None, client=None, force: bool = Fa
     guard would refuse (`importer.shrink_refusal`)."""
     if source not in importer.SOURCES:
         raise ValueError(f"unknown mapping source {source!r}")
-    status = importer.refresh(source, progress=progress, client=client, force=force)
+    source_refreshes_interrupt_dead()
+    with _RefreshBeat(source):
+        status = importer.refresh(source, progress=progress, client=client, force=force)
     if status.ok and source in status_keys.SOURCE_LAST_SYNC:
         # The original app's dashboard (and an adopted database) read these keys.
         status_keys.stamp(status_keys.SOURCE_LAST_SYNC[source])
@@ -541,11 +545,82 @@ def sources_refresh_new(*, progress=None, client=None) -> list[SourceStatus]:
     return [sources_refresh(source=n, progress=progress, client=client) for n in sources_never_imported()]
 
 
+# A refresh beats every third of this while it works; one silent for longer was killed. Longer
+# than a run's: on SQLite a beat waits behind the import's write transaction (about 10 s).
+REFRESH_SILENT_SECONDS = 60
+REFRESH_STOPPED = ("the refresh stopped before it ended (its worker was killed or restarted; last alive "
+                   "{alive}); the previous import stays in use: press Refresh again")
+
+
+def _utc(moment) -> str:
+    return moment.astimezone(timezone.get_fixed_timezone(0)).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class _RefreshBeat:
+    """While a refresh works: its source's `refresh_beat_at` is stamped every third of
+    `REFRESH_SILENT_SECONDS` by a daemon thread, and cleared when it ends."""
+
+    def __init__(self, source: str, *, interval: float | None = None):
+        self.source = source
+        self.interval = REFRESH_SILENT_SECONDS / 3 if interval is None else interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _RefreshBeat:
+        SourceStatus.objects.get_or_create(source=self.source)
+        SourceStatus.objects.filter(source=self.source).update(refresh_started_at=Now(), refresh_beat_at=Now())
+        self._thread = threading.Thread(target=self._loop, daemon=True, name=f"refresh-{self.source}-heartbeat")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        SourceStatus.objects.filter(source=self.source).update(refresh_beat_at=None)
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    SourceStatus.objects.filter(source=self.source, refresh_beat_at__isnull=False).update(
+                        refresh_beat_at=Now())
+                except DatabaseError as exc:
+                    logger.warning("Refresh of %s: heartbeat failed (%s); trying again", self.source,
+                                   exc.__class__.__name__)
+                    connections.close_all()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+
+def source_refreshes_interrupt_dead() -> list[str]:
+    """Mark interrupted every refresh whose heartbeat stopped (its worker was killed): its
+    source's status says so, and the dashboard offers Refresh again. Returns the sources."""
+    stale = ExpressionWrapper(Now() - timedelta(seconds=REFRESH_SILENT_SECONDS), output_field=DateTimeField())
+    marked = []
+    for status in SourceStatus.objects.filter(refresh_beat_at__lt=stale):
+        reason = REFRESH_STOPPED.format(alive=_utc(status.refresh_beat_at))
+        if SourceStatus.objects.filter(source=status.source, refresh_beat_at=status.refresh_beat_at).update(
+                refresh_beat_at=None, refresh_task_id="", last_error=reason, last_attempt_at=status.refresh_started_at):
+            logger.error("Refresh of %s interrupted: %s", status.source, reason)
+            marked.append(status.source)
+    return marked
+
+
+def source_refresh_give_up(*, source: str, task_id: str, reason: str) -> None:
+    """A queued refresh no worker will run (`reason` says why): its status says so, and the
+    dashboard offers Refresh again. Left alone once it has started."""
+    if SourceStatus.objects.filter(source=source, refresh_task_id=task_id).filter(
+            Q(refresh_started_at__isnull=True) | Q(refresh_started_at__lt=F("refresh_queued_at"))).update(
+            refresh_task_id="", last_error=f"the refresh was not run: {reason}"):
+        logger.error("Refresh of %s given up: %s", source, reason)
+
+
 def source_refresh_queued(*, source: str, task_id: str) -> None:
     """Remember the refresh the dashboard queued, so its panel knows how long it has waited."""
-    SourceStatus.objects.update_or_create(
-        source=source, defaults={"refresh_task_id": task_id[:64], "refresh_queued_at": timezone.now()}
-    )
+    SourceStatus.objects.get_or_create(source=source)
+    # The database's clock, like the refresh's own start and heartbeat it is compared with.
+    SourceStatus.objects.filter(source=source).update(refresh_task_id=task_id[:64], refresh_queued_at=Now())
 
 
 def overrides_legacy_convert() -> dict[str, int]:

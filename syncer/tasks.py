@@ -1,5 +1,7 @@
 """django-q entry points: one-line wrappers around services."""
 
+from django_q.conf import Conf
+
 from syncer.sync.liveness import WorkerHeartbeat
 from syncer.sync.services import sync_run_queued, sync_run_scheduled
 
@@ -13,5 +15,7 @@ def sync_scheduled():
 
 
 def worker_spawned(sender, proc_name, **kwargs):
-    """django-q's `post_spawn`, in each new worker process: its cluster beats from now on."""
-    WorkerHeartbeat.start()
+    """django-q's `post_spawn`, in each new worker process: its cluster beats from now on (not
+    when tasks run inline, `Q_CLUSTER["sync"]`: there is no cluster then)."""
+    if not Conf.SYNC:
+        WorkerHeartbeat.start()

@@ -31,3 +31,10 @@ def postgres_only():
         if _flag("REQUIRE_POSTGRES"):
             pytest.fail("REQUIRE_POSTGRES is set but the test database is not PostgreSQL")
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://...")
+
+
+@pytest.fixture(autouse=True)
+def _api_waits_briefly_for_a_worker(settings):
+    """A sync route waits for its run at most SYNC_API_WAIT_SECONDS (90 s): a test whose tasks
+    reach no worker fails in seconds instead."""
+    settings.SYNC_API_WAIT_SECONDS = 3

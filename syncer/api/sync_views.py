@@ -1,11 +1,14 @@
 """Sync routes: /api/sync, /api/full-sync, /api/completed-sync, /api/watching-sync,
 /api/library-sync (added by the rewrite, same shapes as completed-sync), /api/cron.
 
-By default a route answers when the run is done, as the original did. `?async=1` queues the
-run and answers 202 with its id and `/api/runs/<id>` to poll. A second sync while one runs is
-refused with 409. Responses keep the original's keys; the run id travels in `X-Sync-Run-Id`.
+By default a route answers when the run is done, as the original did; but the run is the
+worker's, and the request waits for it at most `SYNC_API_WAIT_SECONDS` (below the web server's
+timeout): a run still going then answers 202 with its id and `/api/runs/<id>` to follow, as
+`?async=1` does at once. A second sync while one runs is refused with 409. Responses keep the
+original's keys; the run id travels in `X-Sync-Run-Id`.
 """
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
 
@@ -24,7 +27,7 @@ from syncer.api.validation import (
 from syncer.models import SyncRun, SyncRunItem
 from syncer.sync.cron import sync_cron
 from syncer.sync.selectors import run_plays
-from syncer.sync.services import SyncAlreadyRunning, sync_enqueue, sync_preview, sync_run
+from syncer.sync.services import SyncAlreadyRunning, run_wait, sync_enqueue
 
 API = SyncRun.Trigger.API
 PREVIEW_NEEDS_POST = (
@@ -39,11 +42,25 @@ def with_run_header(response: JsonResponse, run: SyncRun) -> JsonResponse:
     return response
 
 
-def queued(run: SyncRun) -> JsonResponse:
+def queued(run: SyncRun, *, waited: float = 0) -> JsonResponse:
+    """202: the run is the worker's; follow it at its status URL (after `waited` seconds of a
+    request that meant to answer when it was done, the answer says so)."""
     url = reverse("api-run", args=[run.pk])
-    response = JsonResponse({"runId": run.pk, "state": run.state, "statusUrl": url}, status=202)
+    body = {"runId": run.pk, "state": run.state, "statusUrl": url}
+    if waited:
+        body["message"] = (f"still {run.state} after {waited:.0f} s: it goes on in the worker; follow it at "
+                           f"{url}")
+    response = JsonResponse(body, status=202)
     response["Location"] = url
     return with_run_header(response, run)
+
+
+def waited_for(run: SyncRun) -> SyncRun | JsonResponse:
+    """The run once ended, or the 202 that says where to follow it when it outlasts the wait."""
+    run = run_wait(run=run, seconds=settings.SYNC_API_WAIT_SECONDS)
+    if run.state in (SyncRun.State.QUEUED, SyncRun.State.RUNNING):
+        return queued(run, waited=settings.SYNC_API_WAIT_SECONDS)
+    return run
 
 
 def already_running(exc: SyncAlreadyRunning) -> JsonResponse:
@@ -54,11 +71,14 @@ def run_sync(*, mode: str, run_async: bool, anilist_id: int | None = None) -> Sy
     """Run (or queue) a real sync: the finished, successful run, or the response to send
     instead (202 queued, 409 already running, 500 failed)."""
     try:
-        if run_async:
-            return queued(sync_enqueue(mode=mode, trigger=API, anilist_id=anilist_id))
-        run = sync_run(mode=mode, trigger=API, anilist_id=anilist_id)
+        run = sync_enqueue(mode=mode, trigger=API, anilist_id=anilist_id)
     except SyncAlreadyRunning as exc:
         return already_running(exc)
+    if run_async:
+        return queued(run)
+    run = waited_for(run)
+    if isinstance(run, JsonResponse):
+        return run
     if run.state != SyncRun.State.SUCCEEDED:
         return failed(run, "Sync failed")
     return run
@@ -118,7 +138,9 @@ def library_sync(request, mode: str):
             # A preview records a run: from a cookie session that is a write, and a GET carries
             # no CSRF token. The Sync page previews with a POST form.
             raise NeedsPost(PREVIEW_NEEDS_POST)
-        run = sync_preview(mode=mode, trigger=API)
+        run = waited_for(sync_enqueue(mode=mode, trigger=API, dry_run=True))
+        if isinstance(run, JsonResponse):
+            return run
         if run.state != SyncRun.State.SUCCEEDED:
             return failed(run, "Preview failed")
         items = preview_items(run, totals=mode == SyncRun.Mode.WATCHING)
@@ -194,11 +216,17 @@ def cron(request):
     params = query_params(request, ASYNC)
     ensure_no_body(request)
     ensure_write_allowed(request)
-    result = sync_cron(inline=not params["async"])
+    result = sync_cron(wait=0 if params["async"] else settings.SYNC_API_WAIT_SECONDS)
     if result.get("message") == "a sync is already running":
         return JsonResponse({"error": "a sync is already running", "runId": result.get("runId")}, status=409)
     status = 500 if result.get("state") == SyncRun.State.FAILED else 200
+    going = result.get("state") in (SyncRun.State.QUEUED, SyncRun.State.RUNNING)
+    if going:
+        result["statusUrl"] = reverse("api-run", args=[result["runId"]])
+        status = 200 if params["async"] else 202  # async=1 answered 200 "Sync started", as it always did
     response = JsonResponse(result, status=status)
+    if going:
+        response["Location"] = result["statusUrl"]
     if result.get("runId"):
         response["X-Sync-Run-Id"] = str(result["runId"])
     return response

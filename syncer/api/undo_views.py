@@ -5,7 +5,7 @@ A run that cannot be undone (an undo, a preview, already undone, ...) answers 40
 from django.http import JsonResponse
 
 from syncer import selectors
-from syncer.api.sync_views import already_running, failed, queued, with_run_header
+from syncer.api.sync_views import already_running, failed, queued, waited_for, with_run_header
 from syncer.api.validation import (
     MAX_ID,
     BadInput,
@@ -31,13 +31,19 @@ def run_undo(request, run_id: int):
     if selectors.run_get(run_id=run_id) is None:
         return JsonResponse({"error": f"No sync run {run_id}."}, status=404)
     try:
-        if params["async"] and not params["preview"]:
-            return queued(undo_enqueue(run_id=run_id, trigger=API))
-        undo = undo_run(run_id=run_id, dry_run=params["preview"], trigger=API)
+        if params["preview"]:
+            undo = undo_run(run_id=run_id, dry_run=True, trigger=API)  # reads the run's shows' history only
+        else:
+            undo = undo_enqueue(run_id=run_id, trigger=API)
     except UndoRefused as exc:
         return JsonResponse({"error": str(exc), "runId": run_id}, status=409)
     except SyncAlreadyRunning as exc:
         return already_running(exc)
+    if params["async"] and not params["preview"]:
+        return queued(undo)
+    undo = waited_for(undo)
+    if isinstance(undo, JsonResponse):
+        return undo
     if undo.state != SyncRun.State.SUCCEEDED:
         return failed(undo, "Undo failed")
     return with_run_header(JsonResponse(undo_body(undo)), undo)

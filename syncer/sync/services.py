@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -57,11 +58,12 @@ from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
 from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse, runs_interrupt_dead
 from syncer.sync.selectors import ProgressSnapshot, never_synced
 from syncer.sync.undo import moves_apply
-from syncer.sync.workers import task_name
+from syncer.sync.workers import task_lost_now, task_name
 
 logger = logging.getLogger("syncer.sync")
 Progress = Callable[[int, int, str], None]
-__all__ = ["SyncAlreadyRunning", "run_check_alive", "sync_enqueue", "sync_preview", "sync_run"]
+__all__ = ["SyncAlreadyRunning", "run_check_alive", "run_wait", "sync_enqueue", "sync_preview", "sync_run",
+           "task_lost_now"]
 
 
 def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False,
@@ -210,6 +212,22 @@ def run_check_alive(*, run: SyncRun) -> SyncRun:
     runs_interrupt_dead()
     run.refresh_from_db()
     return run
+
+
+ENDED = (SyncRun.State.SUCCEEDED, SyncRun.State.FAILED, SyncRun.State.REFUSED, SyncRun.State.INTERRUPTED)
+
+
+def run_wait(*, run: SyncRun, seconds: float, every: float = 0.25) -> SyncRun:
+    """Wait until `run` (queued for the worker) has ended, at most `seconds`; returns it as it
+    is then. A web request that answers "when the run is done" waits here, bounded below the
+    web server's timeout, instead of running the sync in its own process."""
+    deadline = time.monotonic() + seconds
+    while True:
+        run.refresh_from_db()
+        left = deadline - time.monotonic()
+        if run.state in ENDED or left <= 0:
+            return run
+        time.sleep(min(every, left))
 
 
 def sync_run_queued(*, run_id: int) -> SyncRun | None:

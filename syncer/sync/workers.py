@@ -31,7 +31,7 @@ from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
 from syncer.models import SyncRun, WorkerBeat
-from syncer.sync.lease import db_now_plus
+from syncer.sync.lease import db_now, db_now_plus
 
 logger = logging.getLogger("syncer.sync")
 FORGOTTEN_AFTER = 24 * 3600  # a cluster silent this long has its row removed
@@ -98,8 +98,15 @@ def broker_tasks() -> BrokerTasks | None:
 
 def queued_run_lost(*, run: SyncRun, now: datetime, alive: list[WorkerBeat], last_seen: datetime | None,
                     broker: BrokerTasks | None) -> str | None:
-    """Pure: why no worker will ever start queued `run` (`NO_WORKER` or `WORKER_STOPPED`
-    filled in), or None while one still may.
+    return task_lost(task=task_name(run), queued_at=run.created_at, now=now, alive=alive, last_seen=last_seen,
+                     broker=broker)
+
+
+def task_lost(*, task: str, queued_at: datetime, now: datetime, alive: list[WorkerBeat],
+              last_seen: datetime | None, broker: BrokerTasks | None) -> str | None:
+    """Pure: why no worker will ever start the task named `task`, queued at `queued_at` and
+    not started yet (`NO_WORKER` or `WORKER_STOPPED`, `{seen}` to fill in), or None while one
+    still may.
 
     - No worker beat for `SYNC_WORKER_SILENT_SECONDS` (and some worker beat once): none is
       running. Its task may be waiting in the broker (a restarted worker would run it: the run
@@ -109,17 +116,30 @@ def queued_run_lost(*, run: SyncRun, now: datetime, alive: list[WorkerBeat], las
       is gone took it (a live one would have started it by now).
     """
     silent = timedelta(seconds=settings.SYNC_WORKER_SILENT_SECONDS)
-    waiting = broker is None or task_name(run) in broker.waiting
-    if last_seen is None or run.created_at > now - silent:
+    waiting = broker is None or task in broker.waiting
+    if last_seen is None or queued_at > now - silent:
         return None
     if not alive:
         return NO_WORKER if waiting else WORKER_STOPPED
-    if waiting or any(w.started_at <= run.created_at or w.started_at > now - silent for w in alive):
+    if waiting or any(w.started_at <= queued_at or w.started_at > now - silent for w in alive):
         return None
     return WORKER_STOPPED
 
 
+def task_lost_now(*, task: str, queued_at: datetime) -> str | None:
+    """`task_lost` with what the database and the broker say now, `{seen}` filled in."""
+    last_seen = worker_last_seen()
+    alive = workers_alive()
+    reason = task_lost(task=task, queued_at=queued_at, now=db_now(), alive=alive, last_seen=last_seen,
+                       broker=broker_tasks() if last_seen else None)
+    if reason is None:
+        return None
+    gone = WorkerBeat.objects.exclude(cluster__in=[w.cluster for w in alive]).aggregate(
+        last=Max("beat_at"))["last"] or last_seen
+    return reason.format(seen=gone.astimezone(timezone.get_fixed_timezone(0)).strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+
 NO_WORKER = ("no worker is running to start it (the worker, `manage.py qcluster`, was last seen {seen}): "
-             "start the worker, then start the sync again")
+             "start the worker, then start it again")
 WORKER_STOPPED = ("the worker that took its task stopped before starting it (killed or restarted; last "
-                  "seen {seen}). Nothing was posted: start it again")
+                  "seen {seen}). Nothing was done yet: start it again")

@@ -10,8 +10,13 @@ from django_q import tasks as q
 from mappings import importer
 from mappings.provenance import PLACERS
 from mappings.selectors import REFRESH_GIVE_UP, refresh_wait, source_statuses
-from mappings.services import source_refresh_queued
+from mappings.services import (
+    source_refresh_give_up,
+    source_refresh_queued,
+    source_refreshes_interrupt_dead,
+)
 from syncer import selectors
+from syncer.sync.services import task_lost_now
 
 REFRESH_TASK = "mappings.services.sources_refresh"
 
@@ -30,14 +35,33 @@ def source_refresh(request):
         return render(request, "syncer/_sources.html", {**sources_context(), "error": "Unknown mapping source."}, status=400)
     # The box accepts a file the shrink guard would refuse; only sent when ticked.
     force = {"force": True} if request.POST.get("force") == "1" else {}
-    task_id = q.async_task(REFRESH_TASK, source=source, task_name=f"Refresh {source} mappings", **force)
+    task_id = q.async_task(REFRESH_TASK, source=source, task_name=refresh_task_name(source), **force)
     source_refresh_queued(source=source, task_id=str(task_id))
     if not request.htmx:
         return redirect("dashboard")
     return render(request, "syncer/_sources.html", sources_context(task_id=task_id, source=source))
 
 
+def refresh_task_name(source: str) -> str:
+    return f"Refresh {source} mappings"
+
+
+def _check_refresh(*, task_id: str, source: str) -> None:
+    """A refresh killed at work (its heartbeat stopped), or queued for a worker that is gone, is
+    marked so: the panel then says why and offers Refresh again."""
+    source_refreshes_interrupt_dead()
+    status = next(s for s in source_statuses() if s.source == source)
+    if status.refresh_task_id != task_id or status.refresh_queued_at is None:
+        return
+    if status.refresh_started_at and status.refresh_started_at >= status.refresh_queued_at:
+        return  # it started: its heartbeat tells
+    if reason := task_lost_now(task=refresh_task_name(source), queued_at=status.refresh_queued_at):
+        source_refresh_give_up(source=source, task_id=task_id, reason=reason)
+
+
 def sources_context(*, task_id: str = "", source: str = "") -> dict:
+    if task_id and source in importer.SOURCES:
+        _check_refresh(task_id=task_id, source=source)
     statuses = source_statuses()
     wait = "done"
     if task_id and source in importer.SOURCES:

@@ -39,3 +39,10 @@ def source_files(settings, tmp_path):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _queued_runs_run_inline(q_sync):
+    """A sync route queues its run for the worker and waits for it; here the task runs inline,
+    in the request, as a worker would run it (tests/syncer/sync/test_crash_recovery.py and
+    test_bounded_wait.py run a real worker)."""

@@ -15,13 +15,13 @@ def test_cron_skips_when_the_last_automated_run_is_recent(db, settings):
     assert not SyncRun.objects.exists()
 
 
-def test_cron_runs_the_automated_incremental_sync_when_due(db, fake_anilist, trakt_connected):
+def test_cron_runs_the_automated_incremental_sync_when_due(db, fake_anilist, trakt_connected, q_sync):
     SystemConfig.objects.create(key="lastSyncTimestamp", value="1699999999")  # synced before
     trakt_connected.add_show(100, seasons={1: 12})
     map_show(1, 100)
     fake_anilist.add_activity(1, 1, progress="1", created_at=1_700_000_000)
     SystemConfig.objects.create(key="status:sync:last-run-auto", value="2025-01-01T00:00:00.000Z")
-    answer = sync_cron(now=datetime(2025, 1, 1, 6, 1, tzinfo=UTC), inline=True)
+    answer = sync_cron(now=datetime(2025, 1, 1, 6, 1, tzinfo=UTC), wait=5)
     assert answer["message"] == "Sync complete!" and answer["synced"] == 1
     run = SyncRun.objects.get()
     assert (run.mode, run.trigger) == ("incremental", "scheduled")
@@ -30,11 +30,11 @@ def test_cron_runs_the_automated_incremental_sync_when_due(db, fake_anilist, tra
     assert not SystemConfig.objects.filter(key="status:sync:last-run").exists()
 
 
-def test_a_scheduled_run_never_makes_the_first_write_of_an_install(db, fake_anilist, trakt_connected):
+def test_a_scheduled_run_never_makes_the_first_write_of_an_install(db, fake_anilist, trakt_connected, q_sync):
     trakt_connected.add_show(100, seasons={1: 12})
     map_show(1, 100)
     fake_anilist.add_activity(1, 1, progress="1", created_at=1_700_000_000)
-    answer = sync_cron(now=datetime(2025, 1, 1, tzinfo=UTC), inline=True)
+    answer = sync_cron(now=datetime(2025, 1, 1, tzinfo=UTC), wait=5)
     run = SyncRun.objects.get()
     assert run.state == "refused" and "never synced" in run.error
     assert trakt_connected.episode_plays() == []

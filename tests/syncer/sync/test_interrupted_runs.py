@@ -96,7 +96,7 @@ def test_the_api_queues_at_once_after_a_run_killed_on_this_host(client, settings
     assert_interrupted(killed)
 
 
-def test_a_run_on_another_host_is_interrupted_once_its_heartbeat_lease_expired(client, library):
+def test_a_run_on_another_host_is_interrupted_once_its_heartbeat_lease_expired(client, library, q_sync):
     gone = left_running(holder="other-host:4242:abc", alive_seconds_ago=61, expires_in=-1)
     response = client.post("/api/completed-sync", headers=API)  # the synchronous door
     assert response.status_code == 200, response.content
@@ -115,7 +115,7 @@ def test_a_run_whose_lease_is_alive_is_left_running_and_the_start_refused(staff_
     assert alive.state == "running" and no_worker == []
 
 
-def test_the_cron_and_the_schedule_start_after_a_killed_run_too(client, library, settings):
+def test_the_cron_and_the_schedule_start_after_a_killed_run_too(client, library, settings, q_sync):
     from syncer.models import SyncProgress
     from syncer.tasks import sync_scheduled
 

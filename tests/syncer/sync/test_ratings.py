@@ -193,7 +193,7 @@ def test_the_command_preview_lists_the_ratings(scored):
     assert "-> Trakt movie 300: rate 7/10" in out.getvalue()
 
 
-def test_the_api_lists_rating_lines_and_the_originals_preview_leaves_them_out(scored, api):
+def test_the_api_lists_rating_lines_and_the_originals_preview_leaves_them_out(scored, api, q_sync):
     run = sync_run(mode="completed", dry_run=True)
     body = api.get(f"/api/runs/{run.pk}/items?action=rate").json()
     assert {(i["kind"], i["traktId"], i["rating"]) for i in body["items"]} == {("season", 100, 9), ("movie", 300, 7)}

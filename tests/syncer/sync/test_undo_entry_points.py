@@ -52,7 +52,7 @@ def test_the_command_refuses_an_undo_of_an_undo_clearly(posted):
         call_command("sync", "undo", stdout=StringIO())
 
 
-def test_the_api_previews_then_undoes(api, posted, trakt_connected):
+def test_the_api_previews_then_undoes(api, posted, trakt_connected, q_sync):
     preview = api.post(f"/api/runs/{posted.pk}/undo?preview=1")
     assert preview.status_code == 200
     assert preview.json() | {"runId": 0} == {"message": "these 3 plays will be removed", "preview": True,
