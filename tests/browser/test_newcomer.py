@@ -146,7 +146,7 @@ def test_at_390_px_a_100_row_run_page_stays_short(console, live_server):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/runs/{run.id}/")
     height = page.evaluate("document.documentElement.scrollHeight")
-    assert height <= 7_000, f"the run page is {height}px long"
+    assert height <= 4_500, f"the run page is {height}px long"
     assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     screenshot(page, "layout-390-run.png")
 
