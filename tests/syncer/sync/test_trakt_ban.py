@@ -13,7 +13,7 @@ def test_a_run_that_trips_the_ban_waits_it_out_with_no_duplicate_and_no_play_mis
     settings.TRAKT_BATCH_SIZE = 5
     settings.HTTP_MAX_RETRIES = 0  # the ban is waited out, not retried
     settings.HTTP_RETRY_BUDGET_SECONDS = 0.2
-    trakt_connected.read_limit, trakt_connected.read_window, trakt_connected.ban_seconds = 3, 60, 1.0
+    trakt_connected.read_limit, trakt_connected.read_window, trakt_connected.ban_seconds = 3, 60, 2.5
     expected = Counter()
     for n in range(1, 6):
         trakt_connected.add_show(100 * n, seasons={1: 8})
