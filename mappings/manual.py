@@ -147,6 +147,7 @@ def mapping_set_manual(
     row.trakt_slug = trakt_slug or row.trakt_slug
     row.source = "manual"
     row.unmapped_reason = ""
+    row.hold = ""
     row.save()
     logger.info("Manual mapping: AniList %s -> Trakt %s %s", anilist_id, kind, trakt_id)
     # What the new mapping shares with another entry of the show, for the page to show at once

@@ -44,6 +44,9 @@ class Mapping(models.Model):
     # The Trakt show the sources point at while the row is held back (two entries claiming the
     # same start), so the clash stays visible until a person decides.
     held_trakt_id = models.IntegerField(null=True, blank=True)
+    # Why a person must decide, as a code code reads (`unmapped_reason` says it in words):
+    # "moved" (its start moved after plays were posted at the old one); "" otherwise.
+    hold = models.CharField(max_length=16, default="", blank=True)
     # When the placement was last derived: a show's season list cached after it (new episodes,
     # new air dates) has the placement derived again (`mappings.services`). NULL: never since
     # air dates were read, so the next dated season list re-checks it.

@@ -104,6 +104,7 @@ def _apply(row: Mapping, media, res: Resolution) -> Mapping:
     row.trakt_title, row.trakt_slug = res.trakt_title, res.trakt_slug
     row.source = res.source
     row.unmapped_reason = res.unmapped_reason
+    row.hold = ""
     row.held_trakt_id = None if res.is_mapped else res.held_trakt_id
     row.dates_checked_at = timezone.now()
     return row
@@ -299,8 +300,9 @@ def _forget_dates_placements_a_dataset_now_knows(kept: dict[int, Mapping], media
 
 
 # The words that start the reason of an entry held because its start moved after plays were
-# posted; such a row stays held (not resolved again) while its plays are on record.
+# posted; such a row (`hold` MOVED_HOLD) stays held (not resolved again) while its plays are on record.
 MOVED = "its start moved"
+MOVED_HOLD = "moved"
 
 
 def _placed(row: Mapping | None) -> bool:
@@ -361,7 +363,7 @@ def _posted(saved: dict[int, Mapping], todo: list, due: list[Mapping], *, force:
     """Which of the entries whose placement may move already have plays on Trakt (one query,
     only when there is such an entry)."""
     ids = {r.anilist_id for r in due} | {m.id for m in todo if not force and (
-        _placed(saved.get(m.id)) or (saved.get(m.id) is not None and saved[m.id].unmapped_reason.startswith(MOVED)))}
+        _placed(saved.get(m.id)) or (saved.get(m.id) is not None and saved[m.id].hold == MOVED_HOLD))}
     if not ids:
         return frozenset()
     return frozenset(SyncProgress.objects.filter(anilist_id__in=ids, last_abs__gt=0).values_list("anilist_id", flat=True))
@@ -373,7 +375,7 @@ def _keep_moved_holds(saved: dict[int, Mapping], todo: list, out: dict, posted: 
     would post at the new start next to the plays at the old one."""
     for media in todo:
         row = saved.get(media.id)
-        if row is not None and row.unmapped_reason.startswith(MOVED) and media.id in posted:
+        if row is not None and row.hold == MOVED_HOLD and media.id in posted:
             out[media.id] = row
 
 
@@ -457,6 +459,7 @@ def _settle(row: Mapping, media, res: Resolution, *, posted: bool) -> Mapping:
                            f"at the old start: held so nothing is posted twice or in the wrong place; check "
                            "its plays on Trakt, then map it manually (or undo its plays to take the new start)")
     row.held_trakt_id, row.trakt_id = row.trakt_id, None
+    row.hold = MOVED_HOLD
     row.dates_checked_at = timezone.now()
     logger.warning("Held AniList %s (%s): %s", row.anilist_id, row.title, row.unmapped_reason)
     return row

@@ -92,7 +92,12 @@ def mapping_codes(rows: dict) -> dict[int, tuple[str, dict]]:
     for anilist_id, row in rows.items():
         if mapping_spec(row) is None:
             waiting = getattr(row, "unavailable", None)
-            out[anilist_id] = ("trakt_unavailable", {"service": waiting}) if waiting else ("no_mapping", {})
+            if waiting:
+                out[anilist_id] = ("trakt_unavailable", {"service": waiting})
+            elif row.hold == "moved":
+                out[anilist_id] = ("held_air_dates", {"trakt_id": row.held_trakt_id})
+            else:
+                out[anilist_id] = ("no_mapping", {})
     return out
 
 

@@ -57,6 +57,8 @@ REASONS: dict[str, tuple[bool, str]] = {
                             "next run"),
     "moved": (True, "its place on Trakt changed: the play at the old place was taken off, the next run posts it"),
     "no_mapping": (False, "no mapping: resolve it or add a manual mapping"),
+    "held_air_dates": (False, "its start on Trakt show {trakt_id} moved after plays were posted at the old one: "
+                              "held until you map it manually"),
     "show_not_found": (False, "Trakt show {trakt_id} does not exist (any more): fix the mapping"),
     "trakt_not_found": (False, "Trakt does not know this episode: not counted as synced"),
     "same_target": (False, "the same Trakt episode as its episode {episode}: one play"),

@@ -349,3 +349,15 @@ def test_a_manual_mapping_of_a_sequel_is_never_rechecked_by_the_dates(
     assert (row.trakt_id, row.start_season, row.start_episode, row.source, row.is_manual) == (
         REZERO, 1, 51, "manual", True)
     assert len(fake_anilist.graphql_requests("airingSchedule")) == asked
+
+
+def test_a_held_moved_start_is_known_by_its_code_not_its_words(db):
+    """`hold` says why a row is held; its words can change without the hold being lost."""
+    from mappings.models import Mapping
+    from mappings.services import _keep_moved_holds
+
+    row = Mapping.objects.create(anilist_id=77, held_trakt_id=5, hold="moved", title="Held",
+                                 unmapped_reason="held: check its plays on Trakt, then map it manually")
+    out: dict = {}
+    _keep_moved_holds({77: row}, [type("Media", (), {"id": 77})()], out, frozenset({77}))
+    assert out == {77: row}
