@@ -210,16 +210,23 @@ class Pacer:
 
     def wait(self) -> float:
         delay = self._reserve()
+        told = False
+
+        def tell() -> None:
+            # This caller's progress line says why it waits, once: a block (a ban) it walks
+            # into, or one that begins while it sleeps (another thread met it).
+            nonlocal told
+            if not told and (notice := self.paused()) and (listener := _retry_listener.get()):
+                listener(notice)
+                told = True
+
         if delay > 0:
+            tell()
             logger.debug("Pacing %s: waiting %.2fs", self.name, delay)
             self.sleep(delay)
-        # A block that began while this caller slept (a ban another thread met) holds it too:
-        # nothing may leave until it ends.
-        told = False
+        # A block that began while this caller slept holds it too: nothing leaves until it ends.
         while (left := self.blocked_for()) > 0:
-            if not told and (notice := self.paused()) and (listener := _retry_listener.get()):
-                listener(notice)  # this caller's progress line says why it waits
-            told = True
+            tell()
             self.sleep(left)
             delay += left
         return delay
@@ -577,12 +584,11 @@ class HttpService:
         shared = {self.read_pacer, self.write_pacer} - {None}
         notice = ban_notice(ban.service, wait=wait)
         for p in shared:
-            p.block_for(wait, notice=notice)
+            p.block_for(wait, notice=notice)  # the next `wait()` sleeps it out and tells the listener
         logger.warning("%s", notice)
-        listener = _retry_listener.get()
-        if listener:
-            listener(notice)
         if not shared:
+            if listener := _retry_listener.get():
+                listener(notice)
             self.sleep(wait)
 
     def _backoff_or_raise(self, failure: ApiError, attempt: int, started: float, wait: float | None) -> None:

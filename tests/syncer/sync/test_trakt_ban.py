@@ -33,4 +33,4 @@ def test_a_run_that_trips_the_ban_waits_it_out_with_no_duplicate_and_no_play_mis
     assert run.posted == 40
     # Nothing is sent during a ban but what was already on its way (the reader's read and a post).
     assert trakt_connected.refused_in_ban <= 2 * trakt_connected.bans
-    assert any(label.startswith("Trakt paused requests until ") for label in labels)
+    assert any(label.startswith("Trakt paused requests until ") for label in labels), labels
