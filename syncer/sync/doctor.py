@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.utils import timezone
 from django_q import tasks as q  # `q.async_task` looked up at call time: tests replace it
 
 from logs.context import log_to_run
@@ -36,8 +35,8 @@ from syncer.models import SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished
 from syncer.sync import runs
 from syncer.sync.apply import remove_rows, removes_reconcile
-from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
-from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
+from syncer.sync.lease import SyncAlreadyRunning
+from syncer.sync.liveness import Heartbeat, run_admit, run_finish, run_release, run_start
 from syncer.sync.selectors import plays_posted_here
 from syncer.sync.workers import task_name
 
@@ -241,36 +240,23 @@ def doctor_run(*, dry_run: bool, window: int | None = None, scope: str = "all", 
     if run is None:
         run = doctor_create(dry_run=dry_run, window=window, scope=scope, preview_id=preview_id, trigger=trigger)
     with log_to_run(run.pk):
-        token = None
-        if not run.dry_run:
-            try:
-                token = lease_acquire(run_id=run.pk)
-            except SyncAlreadyRunning as exc:
-                if exc.run_id == run.pk:  # another delivery of its task is starting it
-                    logger.warning("History doctor %s is being started by another delivery of its task: left "
-                                   "alone", run.pk)
-                    return run
-                run_refuse(run=run, reason="a sync is already running")
-                raise
-        if not run_claim(run=run):
-            if token:
-                lease_release(token=token)
-            logger.warning("History doctor %s is %s, no longer queued: left alone", run.pk, run.state)
+        started, token = run_start(run=run, name="History doctor")
+        if not started:
             return run
         try:
             with Heartbeat(run_id=run.pk, lease_token=token):
                 _execute(run, trakt_client(), runs.RunProgress(run, progress, token))
         except DoctorRefused as exc:
-            _finish(run, SyncRun.State.REFUSED, str(exc))
+            run_finish(run=run, state=SyncRun.State.REFUSED, error=str(exc), name="History doctor")
         except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
             message = runs.failure_message(exc)
             logger.error("History doctor %s failed: %s", run.pk, message, exc_info=exc)
-            _finish(run, SyncRun.State.FAILED, message)
+            run_finish(run=run, state=SyncRun.State.FAILED, error=message, name="History doctor")
         else:
-            _finish(run, SyncRun.State.SUCCEEDED, "")
+            run_finish(run=run, state=SyncRun.State.SUCCEEDED, error="", name="History doctor")
         finally:
             if token:
-                lease_release(token=token)
+                run_release(token=token)
     notify_run_finished(run)
     return run
 
@@ -392,13 +378,6 @@ def _record(run: SyncRun, scan: Scan, clusters: list[Cluster], *, found: int, no
     run.doctor = {**run.doctor, "history": history, "limit": settings.TRAKT_HISTORY_LIMIT, "reads": scan.reads,
                   "clusters": len(clusters)}
     SyncRun.objects.filter(pk=run.pk).update(doctor=run.doctor, found=found, not_found=not_found)
-
-
-def _finish(run: SyncRun, state: str, error: str) -> None:
-    run.refresh_from_db()
-    run.state, run.error, run.finished_at = state, error, timezone.now()
-    run.errors = 1 if error and state == SyncRun.State.FAILED else 0
-    run.save()
 
 
 # --- what the doors show

@@ -32,21 +32,24 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections
 from django.db.models import F, Max, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from logs.context import log_to_run
-from syncer.models import SyncLease, SyncRun, WorkerBeat
+from logs.redact import redact
+from syncer.models import SyncLease, SyncRun, SyncRunItem, WorkerBeat
 from syncer.sync import workers
 from syncer.sync.lease import (
     LEASE_NAME,
     SyncAlreadyRunning,
     db_now,
     db_now_plus,
+    lease_acquire,
     lease_holder_run,
     lease_locked,
+    lease_release,
     lease_renew,
 )
 
@@ -96,6 +99,70 @@ def run_refuse(*, run: SyncRun, reason: str) -> bool:
         state=SyncRun.State.REFUSED, error=reason, finished_at=timezone.now()) == 1
     run.refresh_from_db()
     return refused
+
+
+ALREADY_RUNNING = "a sync is already running"
+
+
+def run_start(*, run: SyncRun, name: str) -> tuple[bool, str | None]:
+    """The one way a sync, an undo or a doctor run begins: take the lease (real runs), mark
+    interrupted what dead processes left behind, and claim the run. Returns (True, the lease
+    token or None for a preview), or (False, None) when the run is to be left alone: another
+    delivery of its task is starting it, or it is not queued any more. Raises
+    `SyncAlreadyRunning` (the run recorded refused) while another run holds the lease."""
+    token = None
+    if not run.dry_run:
+        try:
+            token = lease_acquire(run_id=run.pk)
+        except SyncAlreadyRunning as exc:
+            if exc.run_id == run.pk:
+                # Another delivery of this run's task holds the lease and is about to claim it.
+                logger.warning("%s %s is being started by another delivery of its task: left alone", name, run.pk)
+                return False, None
+            if run_refuse(run=run, reason=ALREADY_RUNNING):
+                logger.warning("%s %s refused: %s", name, run.pk, ALREADY_RUNNING)
+            raise
+    # Holding the lease, no other real run can be alive: one still marked running is not.
+    runs_interrupt_dead(exclude=run.pk)
+    if run_claim(run=run):
+        return True, token
+    if token:
+        lease_release(token=token)
+    logger.warning("%s %s is %s, no longer queued: left alone", name, run.pk, run.state)
+    return False, None
+
+
+def run_finish(*, run: SyncRun, state: str, error: str, name: str) -> None:
+    """Record how a run ended (state, error, error count from its rows), once more on a fresh
+    connection when the database dropped this one (a restart, an outage). Should it still be
+    down, the run stays `running` and the heartbeat check marks it interrupted."""
+    try:
+        _finish(run, state, error)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        try:
+            _finish(run, state, error)
+        except (OperationalError, InterfaceError):
+            logger.error("%s %s could not record its end (%s): the database is unreachable", name, run.pk, state)
+            raise
+
+
+def run_release(*, token: str) -> None:
+    try:
+        lease_release(token=token)
+    except (OperationalError, InterfaceError):
+        pass  # the lease expires by itself after SYNC_LEASE_SECONDS
+
+
+def _finish(run: SyncRun, state: str, error: str) -> None:
+    run.refresh_from_db()
+    # Stored and shown on the pages and the API: no secret an error quoted (logs.redact).
+    run.state, run.error, run.finished_at = state, redact(error), timezone.now()
+    run.errors = run.items.filter(state=SyncRunItem.State.FAILED).count() + (
+        1 if error and state == SyncRun.State.FAILED else 0)
+    run.save()
 
 
 def runs_interrupt_dead(*, exclude: int | None = None) -> list[int]:

@@ -17,14 +17,12 @@ from datetime import UTC, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q import tasks as q  # `q.async_task` looked up at call time: tests replace it
 
 from config.statuses import RECONCILED_STATUSES, parse_statuses
 from logs.context import log_to_run
-from logs.redact import redact
 from mappings.media import media_from_mapping
 from mappings.models import Mapping, TraktSeasonCache
 from mappings.seasons import fresh_show_seasons, trakt_show_seasons
@@ -54,8 +52,17 @@ from syncer.sync.inputs import (
     show_inputs,
     with_placements,
 )
-from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
-from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse, runs_interrupt_dead
+from syncer.sync.lease import SyncAlreadyRunning
+from syncer.sync.liveness import (
+    ALREADY_RUNNING,
+    Heartbeat,
+    run_admit,
+    run_finish,
+    run_refuse,
+    run_release,
+    run_start,
+    runs_interrupt_dead,
+)
 from syncer.sync.selectors import ProgressSnapshot, never_synced
 from syncer.sync.undo import moves_apply
 from syncer.sync.workers import task_lost_now, task_name
@@ -82,7 +89,7 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
             if run_refuse(run=run, reason=FIRST_SYNC_BY_HAND):
                 logger.warning("Scheduled sync %s not started: %s", run.pk, FIRST_SYNC_BY_HAND)
             return run
-        started, token = _start(run)
+        started, token = run_start(run=run, name="Sync")
         if not started:
             return run
         with Heartbeat(run_id=run.pk, lease_token=token):
@@ -96,12 +103,12 @@ def sync_run(*, mode: str, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool 
                 # `run_failure`: the CLI, which prints the run's error itself, keeps this line off the terminal.
                 logger.error("%s %s (%s) failed: %s", "Preview" if run.dry_run else "Sync", run.pk, run.mode,
                              message, exc_info=exc, extra={"run_failure": run.pk})
-                _end(run, SyncRun.State.FAILED, message)
+                run_finish(run=run, state=SyncRun.State.FAILED, error=message, name="Sync")
             else:
-                _end(run, SyncRun.State.SUCCEEDED, "")
+                run_finish(run=run, state=SyncRun.State.SUCCEEDED, error="", name="Sync")
             finally:
                 if token:
-                    _release(token)
+                    run_release(token=token)
     _notify(run)
     return run
 
@@ -117,58 +124,6 @@ def _admit_or_record(**fields) -> SyncRun:
         with log_to_run(run.pk):
             logger.warning("Sync %s refused: %s", run.pk, ALREADY_RUNNING)
         raise
-
-
-ALREADY_RUNNING = "a sync is already running"
-
-
-def _start(run: SyncRun) -> tuple[bool, str | None]:
-    """Take the lease (real runs), mark interrupted what dead processes left behind, and claim
-    the run: (False, None) when it is not queued any more, and then it is left alone."""
-    token = None
-    if not run.dry_run:
-        try:
-            token = lease_acquire(run_id=run.pk)
-        except SyncAlreadyRunning as exc:
-            if exc.run_id == run.pk:
-                # Another delivery of this run's task holds the lease and is about to claim it.
-                logger.warning("Sync %s is being started by another delivery of its task: left alone", run.pk)
-                return False, None
-            if run_refuse(run=run, reason=ALREADY_RUNNING):
-                logger.warning("Sync %s refused: %s", run.pk, ALREADY_RUNNING)
-            raise
-    # Holding the lease, no other real run can be alive: one still marked running is not.
-    runs_interrupt_dead(exclude=run.pk)
-    if run_claim(run=run):
-        return True, token
-    if token:
-        lease_release(token=token)
-    logger.warning("Sync %s is %s, no longer queued: left alone", run.pk, run.state)
-    return False, None
-
-
-def _end(run: SyncRun, state: str, error: str) -> None:
-    try:
-        _finish(run, state, error)
-    except (OperationalError, InterfaceError):
-        # The database dropped this connection (a restart, an outage): one try on a fresh one.
-        # Should it still be down, the run stays `running` and the next start marks it
-        # interrupted once its lease expires.
-        if connection.in_atomic_block:
-            raise
-        connection.close()
-        try:
-            _finish(run, state, error)
-        except (OperationalError, InterfaceError):
-            logger.error("Sync %s could not record its end (%s): the database is unreachable", run.pk, state)
-            raise
-
-
-def _release(token: str) -> None:
-    try:
-        lease_release(token=token)
-    except (OperationalError, InterfaceError):
-        pass  # the lease expires by itself after SYNC_LEASE_SECONDS
 
 
 def _notify(run: SyncRun) -> None:
@@ -254,14 +209,6 @@ def sync_run_scheduled() -> SyncRun | None:
         return sync_run(mode=SyncRun.Mode.INCREMENTAL, trigger=SyncRun.Trigger.SCHEDULED)
     except SyncAlreadyRunning:
         return None
-
-
-def _finish(run: SyncRun, state: str, error: str) -> None:
-    run.refresh_from_db()
-    # Stored and shown on the pages and the API: no secret an error quoted (logs.redact).
-    run.state, run.error, run.finished_at = state, redact(error), timezone.now()
-    run.errors = run.items.filter(state=SyncRunItem.State.FAILED).count() + (1 if error and state == "failed" else 0)
-    run.save()
 
 
 def _execute(run: SyncRun, progress: runs.RunProgress) -> None:

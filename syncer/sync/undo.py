@@ -28,11 +28,9 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 from django_q import tasks as q
 
 from logs.context import log_to_run
-from logs.redact import redact
 from syncer.clients.trakt import HistoryItem
 from syncer.connections import trakt_client
 from syncer.models import (
@@ -50,8 +48,8 @@ from syncer.sync.apply import (
     removes_confirm,
     removes_reconcile,
 )
-from syncer.sync.lease import SyncAlreadyRunning, lease_acquire, lease_release
-from syncer.sync.liveness import Heartbeat, run_admit, run_claim, run_refuse
+from syncer.sync.lease import SyncAlreadyRunning
+from syncer.sync.liveness import Heartbeat, run_admit, run_finish, run_release, run_start
 from syncer.sync.readd import readd_plays, readd_refusal
 from syncer.sync.workers import task_name
 
@@ -153,34 +151,22 @@ def undo_run(*, run_id: int, dry_run: bool = False, trigger: str = SyncRun.Trigg
     if undo is None:
         undo = run_admit(mode=SyncRun.Mode.UNDO, trigger=trigger, dry_run=dry_run, undo_of=target)
     with log_to_run(undo.pk):
-        token = None
-        if not undo.dry_run:
-            try:
-                token = lease_acquire(run_id=undo.pk)
-            except SyncAlreadyRunning as exc:
-                if exc.run_id == undo.pk:  # another delivery of its task is starting it
-                    logger.warning("Undo %s is being started by another delivery of its task: left alone", undo.pk)
-                    return undo
-                run_refuse(run=undo, reason="a sync is already running")
-                raise
-        if not run_claim(run=undo):
-            if token:
-                lease_release(token=token)
-            logger.warning("Undo %s is %s, no longer queued: left alone", undo.pk, undo.state)
+        started, token = run_start(run=undo, name="Undo")
+        if not started:
             return undo
         try:
             with Heartbeat(run_id=undo.pk, lease_token=token):
                 _execute(undo, target, trakt_client(), runs.RunProgress(undo, progress, token))
         except UndoRefused as exc:
-            _finish(undo, SyncRun.State.REFUSED, str(exc))
+            run_finish(run=undo, state=SyncRun.State.REFUSED, error=str(exc), name="Undo")
         except Exception as exc:  # noqa: BLE001 - recorded on the run, the caller reads it
             logger.exception("Undo %s of run %s failed", undo.pk, target.pk)
-            _finish(undo, SyncRun.State.FAILED, runs.failure_message(exc))
+            run_finish(run=undo, state=SyncRun.State.FAILED, error=runs.failure_message(exc), name="Undo")
         else:
-            _finish(undo, SyncRun.State.SUCCEEDED, "")
+            run_finish(run=undo, state=SyncRun.State.SUCCEEDED, error="", name="Undo")
         finally:
             if token:
-                lease_release(token=token)
+                run_release(token=token)
     notify_run_finished(undo)
     return undo
 
@@ -279,11 +265,3 @@ def progress_restore(*, run: SyncRun) -> list[int]:
     ledger.progress_follow(run.progress_before.values_list("anilist_id", flat=True))
     logger.info("Sync progress put back for %s entr%s", len(restored), "y" if len(restored) == 1 else "ies")
     return restored
-
-
-def _finish(run: SyncRun, state: str, error: str) -> None:
-    run.refresh_from_db()
-    # Stored and shown on the pages and the API: no secret an error quoted (logs.redact).
-    run.state, run.error, run.finished_at = state, redact(error), timezone.now()
-    run.errors = 1 if error and state == SyncRun.State.FAILED else 0
-    run.save()

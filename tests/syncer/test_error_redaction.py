@@ -74,3 +74,23 @@ def test_a_run_error_is_masked_where_it_is_stored(db, settings, monkeypatch):
     run = sync_run(mode="completed", dry_run=True)
     assert run.state == SyncRun.State.FAILED
     assert "client-secret-0123456789abcdef" not in SyncRun.objects.get(pk=run.pk).error
+
+
+@pytest.mark.parametrize("door", ["undo", "doctor"])
+def test_an_undo_or_doctor_run_error_is_masked_where_it_is_stored_too(db, settings, monkeypatch, door):
+    settings.TRAKT_CLIENT_SECRET = "client-secret-0123456789abcdef"
+    from syncer.sync import doctor, undo
+
+    def boom(*args):
+        raise RuntimeError("a bug that printed client-secret-0123456789abcdef")
+
+    if door == "undo":
+        target = SyncRun.objects.create(mode="completed", state="succeeded", posted=1)
+        monkeypatch.setattr(undo, "undo_refusal", lambda run: None)
+        monkeypatch.setattr(undo, "_execute", boom)
+        run = undo.undo_run(run_id=target.pk, dry_run=True)
+    else:
+        monkeypatch.setattr(doctor, "_execute", boom)
+        run = doctor.doctor_run(dry_run=True)
+    assert run.state == SyncRun.State.FAILED
+    assert "client-secret-0123456789abcdef" not in SyncRun.objects.get(pk=run.pk).error

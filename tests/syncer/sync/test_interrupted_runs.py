@@ -297,7 +297,7 @@ def test_a_run_that_could_not_record_its_end_shows_as_interrupted_without_waitin
     def database_down(*args, **kwargs):
         raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
 
-    monkeypatch.setattr("syncer.sync.services._finish", database_down)
+    monkeypatch.setattr("syncer.sync.liveness._finish", database_down)
     with pytest.raises(OperationalError):
         sync_run(mode="completed")
     run = SyncRun.objects.get()
