@@ -28,12 +28,8 @@ class SyncProgress(models.Model):
     anilist_id = models.IntegerField(primary_key=True)
     last_abs = models.IntegerField(default=0, db_default=0)
     updated_at = models.DateTimeField(null=True, db_default=Now(), auto_now=True)
-    # Added by the rewrite (migration 0002).
+    # Added by the rewrite (migration 0002). Rewatches are ledger rows (`LedgerItem.cycle`).
     title = models.TextField(default="", blank=True)
-    # How many AniList rewatches (the entry's `repeat` count) were already written as plays.
-    synced_repeat = models.IntegerField(default=0)
-    # With SYNC_REWATCHES on: the highest episode of the current rewatch cycle already written.
-    rewatch_last_abs = models.IntegerField(default=0)
 
     class Meta:
         db_table = "sync_progress"
@@ -293,25 +289,6 @@ class SyncLease(models.Model):
         return f"lease {self.name} ({self.holder or 'free'})"
 
 
-class ProgressBefore(models.Model):
-    """An entry's sync progress as it was before a run first advanced it: what an undo of that
-    run puts back. Written once per (run, entry), in the transaction that advances progress."""
-
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="progress_before")
-    anilist_id = models.IntegerField()
-    existed = models.BooleanField(default=True)
-    last_abs = models.IntegerField(default=0)
-    synced_repeat = models.IntegerField(default=0)
-    rewatch_last_abs = models.IntegerField(default=0)
-
-    class Meta:
-        db_table = "sync_progress_before"
-        constraints = [models.UniqueConstraint(fields=["run", "anilist_id"], name="progress_before_once")]
-
-    def __str__(self) -> str:
-        return f"run {self.run_id}, AniList {self.anilist_id}: {self.last_abs}"
-
-
 class RemoveBatch(models.Model):
     """The write-ahead record of one `POST /sync/history/remove` of an undo run: committed
     before the POST, so a remove whose outcome is unknown is checked against history (are
@@ -430,7 +407,11 @@ class LedgerItem(models.Model):
     what = models.CharField(max_length=10, choices=What.choices, default=What.PLAY)
     anilist_id = models.IntegerField()
     episode = models.IntegerField(default=0)
-    cycle = models.IntegerField(default=0)  # 0: the first watch; n: the n-th rewatch
+    # 0: the first watch; n: the n-th rewatch. A row of episode 0 in cycle n stands for the whole
+    # cycle (rewatches counted before the ledger had cycles, or finished while they were off).
+    cycle = models.IntegerField(default=0)
+    # A rewatch play from an AniList activity: the activity, so reading it again finds its cycle.
+    activity_id = models.BigIntegerField(null=True, blank=True)
     title = models.TextField(default="", blank=True)
     watched_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.WANTED)

@@ -41,7 +41,6 @@ from syncer.http import (
 )
 from syncer.models import (
     LedgerItem,
-    ProgressBefore,
     RemoveBatch,
     SyncBatch,
     SyncProgress,
@@ -190,7 +189,7 @@ def batch_confirm(*, batch: SyncBatch, accepted: Sequence[dict], not_found: Sequ
     SyncRunItem.objects.filter(pk__in=[r["item"] for r in missing if r.get("item")]).update(
         state=SyncRunItem.State.PLANNED, batch=None)
     ledger.settled(posted=accepted, not_found=not_found, wanted=missing, run_of=_owners([*accepted, *not_found]))
-    _advance_progress(accepted, run_id=batch.run_id)
+    _advance_progress(accepted)
     SyncRun.objects.filter(pk=batch.run_id).update(
         posted=F("posted") + len(accepted), not_found=F("not_found") + len(not_found))
     batch.state = state
@@ -199,52 +198,19 @@ def batch_confirm(*, batch: SyncBatch, accepted: Sequence[dict], not_found: Sequ
     batch.save(update_fields=["state", "resolved_at", "result"])
 
 
-def _advance_progress(rows: Sequence[dict], *, run_id: int | None = None) -> None:
+def _advance_progress(rows: Sequence[dict]) -> None:
+    """`last_abs` over the first-watch plays Trakt accepted (rewatches are their cycle's rows)."""
     by_entry: dict[int, list[dict]] = {}
     for row in rows:
-        if row.get("anilist_id") is not None:  # a play put back by a doctor undo has no AniList entry
+        # A play put back by a doctor undo has no AniList entry.
+        if row.get("anilist_id") is not None and not row.get("rewatch"):
             by_entry.setdefault(row["anilist_id"], []).append(row)
     existing = SyncProgress.objects.in_bulk(list(by_entry))
-    # The run a play belongs to (a later run may confirm an earlier run's batch): an undo of
-    # that run puts back the progress recorded here.
-    owners = dict(SyncRunItem.objects.filter(pk__in=[r["item"] for r in rows if r.get("item")]).values_list(
-        "pk", "run_id"))
     for anilist_id, entry_rows in by_entry.items():
         progress = existing.get(anilist_id) or SyncProgress(anilist_id=anilist_id)
-        for owner in {owners.get(r.get("item"), run_id) for r in entry_rows} - {None}:
-            progress_remember(run_id=owner, progress=progress, existed=anilist_id in existing)
-        for row in entry_rows:
-            if not row.get("rewatch"):
-                progress.last_abs = max(progress.last_abs, row["episode"])
-            elif row.get("cycle") and row["episode"] >= (row.get("total") or 0):
-                progress.synced_repeat = max(progress.synced_repeat, row["cycle"])
-                progress.rewatch_last_abs = 0
-            else:
-                progress.rewatch_last_abs = max(progress.rewatch_last_abs, row["episode"])
+        progress.last_abs = max(progress.last_abs, *(row["episode"] for row in entry_rows))
         progress.title = entry_rows[-1].get("title") or progress.title
         progress.save()
-
-
-def progress_repeats_settle(*, entries, rewatches: bool) -> None:
-    """After a run: with rewatches off, keep `synced_repeat` level with AniList's repeat count
-    so turning them on later does not post old rewatches; with them on, a rewatch cycle fully
-    posted from activities is finished by the repeat increase."""
-    for entry in entries:
-        if not entry.repeat:
-            continue
-        rows = SyncProgress.objects.filter(anilist_id=entry.media.id, synced_repeat__lt=entry.repeat)
-        if not rewatches:
-            rows.update(synced_repeat=entry.repeat)
-        elif entry.media.episodes:
-            rows.filter(rewatch_last_abs__gte=entry.media.episodes).update(
-                synced_repeat=F("synced_repeat") + 1, rewatch_last_abs=0)
-
-
-def progress_remember(*, run_id: int, progress: SyncProgress, existed: bool) -> None:
-    """Keep an entry's progress as it was before `run_id` first advanced it (once per run)."""
-    ProgressBefore.objects.get_or_create(run_id=run_id, anilist_id=progress.anilist_id, defaults={
-        "existed": existed, "last_abs": progress.last_abs, "synced_repeat": progress.synced_repeat,
-        "rewatch_last_abs": progress.rewatch_last_abs})
 
 
 @transaction.atomic
@@ -263,7 +229,7 @@ def progress_mark_present(*, run: SyncRun, rows: Sequence[dict]) -> int:
     usable = [{**r, "rewatch": False} for r in rows
               if r["episode"] < owed.get(r["anilist_id"], r["episode"] + 1)]
     ledger.present(rows)
-    _advance_progress(usable, run_id=run.pk)
+    _advance_progress(usable)
     return len(usable)
 
 

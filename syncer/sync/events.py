@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
 from config.statuses import RECONCILED_STATUSES
@@ -29,7 +29,7 @@ class WatchEvent:
     activity_id: int | None = None
     created_at: int | None = None  # the activity's Unix time: what the incremental cursor counts
     rewatch: bool = False
-    # A play of a whole rewatch cycle (from a `repeat` increase): the repeat count it reaches.
+    # A rewatch's cycle (n: the n-th rewatch of the episode), its ledger row's (`rewatch_cycles`).
     cycle: int | None = None
     # Dated by a day the user gave (AniList `completedAt`/`startedAt`), not a moment: a day of
     # the user's own calendar, placed in their Trakt time zone by `local_days`.
@@ -225,24 +225,64 @@ def _fill_below(block: list[WatchEvent], *, first: int, started: datetime | None
     return sorted(ordered + filled, key=lambda e: e.episode)
 
 
-def rewatch_cycle_events(entries: Iterable, *, repeats: dict[int, tuple[int, int]],
+@dataclass(frozen=True)
+class Rewatched:
+    """One entry's rewatch cycles as the ledger has them (`ledger.rewatched`): cycles 1..`whole`
+    accounted for as a whole, each cycle's episodes with a row (`rows`, any state) and those of
+    them on Trakt or settled (`done`), and the cycle each activity's play of an episode went to
+    (`activities`: (activity id, episode) -> cycle)."""
+
+    whole: int = 0
+    rows: dict[int, frozenset[int]] = field(default_factory=dict)
+    done: dict[int, frozenset[int]] = field(default_factory=dict)
+    activities: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    def has(self, cycle: int, episode: int) -> bool:
+        """Whether the ledger has this play of the cycle on Trakt (or settled)."""
+        return 0 < cycle <= self.whole or episode in self.done.get(cycle, ())
+
+
+NOT_REWATCHED = Rewatched()
+
+
+def rewatch_cycles(events: list[WatchEvent], *, rewatched: dict[int, Rewatched]) -> list[WatchEvent]:
+    """Each activity's rewatch play gets its cycle: the one the ledger gave that activity's play
+    of the episode when it was read before, else the first cycle after those accounted whole
+    that has no row of the episode yet (nor a play of this run): one more play of an episode is
+    its next watch. Read again, an activity finds its row, so it posts once."""
+    taken: set[tuple[int, int, int]] = set()
+    out: list[WatchEvent] = []
+    for event in events:
+        if not event.rewatch or event.cycle is not None:
+            out.append(event)
+            continue
+        mine = rewatched.get(event.anilist_id, NOT_REWATCHED)
+        cycle = mine.activities.get((event.activity_id, event.episode))
+        if cycle is None:
+            cycle = mine.whole + 1
+            while event.episode in mine.rows.get(cycle, ()) or (event.anilist_id, cycle, event.episode) in taken:
+                cycle += 1
+        taken.add((event.anilist_id, cycle, event.episode))
+        out.append(replace(event, cycle=cycle))
+    return out
+
+
+def rewatch_cycle_events(entries: Iterable, *, rewatched: dict[int, Rewatched], events: Iterable[WatchEvent],
                          now: datetime) -> list[WatchEvent]:
-    """With rewatches on: an entry whose `repeat` count rose past what was synced finished that
-    many rewatches. The first finishes the cycle in progress (episodes above `rewatch_last_abs`),
-    each further one is a whole rewatch. `repeats` maps an AniList id to (synced_repeat,
-    rewatch_last_abs)."""
-    events: list[WatchEvent] = []
+    """With rewatches on: an entry's `repeat` count is the rewatches it finished. Each of those
+    cycles not accounted for whole gets a play of every episode the ledger does not have on
+    Trakt in that cycle and this run's `events` (its activities) do not bring."""
+    brought = {(e.anilist_id, e.cycle, e.episode) for e in events if e.rewatch}
+    out: list[WatchEvent] = []
     for entry in entries:
-        synced, cycle_done = repeats.get(entry.media.id, (0, 0))
+        mine = rewatched.get(entry.media.id, NOT_REWATCHED)
         total = entry.media.episodes or (1 if entry.media.format == "MOVIE" else 0)
-        if entry.repeat <= synced or not total:
+        if entry.repeat <= mine.whole or not total:
             continue
         when = unix_to_datetime(entry.updated_at) or now
-        for cycle in range(entry.repeat - synced):
-            first = cycle_done + 1 if cycle == 0 else 1
-            events += [
-                WatchEvent(entry.media.id, ep, when, entry.media.title, total=entry.media.episodes,
-                           rewatch=True, cycle=synced + cycle + 1)
-                for ep in range(first, total + 1)
-            ]
-    return events
+        for cycle in range(mine.whole + 1, entry.repeat + 1):
+            out += [WatchEvent(entry.media.id, ep, when, entry.media.title, total=entry.media.episodes,
+                               rewatch=True, cycle=cycle)
+                    for ep in range(1, total + 1)
+                    if not mine.has(cycle, ep) and (entry.media.id, cycle, ep) not in brought]
+    return out

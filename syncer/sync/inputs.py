@@ -1,5 +1,5 @@
 """Everything the pure plan needs besides the events, read in a handful of queries: mappings
-(resolved on demand), overrides, stored progress, rewatches already posted, Trakt's watched
+(resolved on demand), overrides, stored progress, the rewatch cycles on Trakt, Trakt's watched
 list; then per Trakt show (`show_inputs`) its seasons, which the pipeline reads or finds
 cached, and its held episodes. Only entries with an episode that might be posted are resolved
 or have seasons read, so a run over an already-synced library costs no Trakt request."""
@@ -13,7 +13,6 @@ from mappings.models import Mapping
 from mappings.selectors import held_episodes, mapping_spec, overrides_for
 from mappings.services import mapping_resolve_many
 from syncer.http import NotFound
-from syncer.models import SyncRunItem
 from syncer.sync.events import WatchEvent
 from syncer.sync.selectors import ProgressSnapshot
 
@@ -45,11 +44,6 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, progress: Prog
     kinds = {"movie" if mappings[a].kind == "movie" else "episode" for a in first_time if a in mappings}
     kinds |= deferred_kinds if first_time else set()
     on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds) if kinds else frozenset()
-    activity_ids = {e.activity_id for e in events if e.rewatch and e.activity_id}
-    posted_rewatches = frozenset(
-        SyncRunItem.objects.filter(activity_id__in=activity_ids, rewatch=True, run__dry_run=False,
-                                   state=SyncRunItem.State.POSTED).values_list("activity_id", "anilist_episode")
-    ) if activity_ids else frozenset()
     return {
         "mappings": mappings,
         "unmapped": unmapped,
@@ -58,7 +52,7 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, progress: Prog
         "progress": progress,
         "done": done,
         "unmapped_codes": unmapped_codes,
-        "posted_rewatches": posted_rewatches,
+        "rewatched": snapshot.rewatched() if any(e.rewatch for e in events) else {},
         "on_trakt": on_trakt,
     }
 

@@ -1,9 +1,10 @@
 """The ledger: the engine's one truth about what this app writes to Trakt (`LedgerItem`).
 
-A row per AniList episode of an entry (per watch cycle) that a real run planned, posted, found
-on Trakt already or could not place: where it belongs now, where it is, and, while the two
-differ, why, as a reason code with parameters (`REASONS`). Code reads codes; `reason_text`
-renders the words people read.
+A row per AniList episode of an entry and watch cycle (0: the first watch; n: the n-th rewatch)
+that a real run planned, posted, found on Trakt already or could not place: where it belongs
+now, where it is, and, while the two differ, why, as a reason code with parameters (`REASONS`).
+Code reads codes; `reason_text` renders the words people read. Rewatch plays go through the
+same states and the same writes as first-watch plays.
 
 What the engine derives from it:
 - **Progress**: an entry's episodes up to `SyncProgress.last_abs` (the original app's high-water
@@ -14,6 +15,10 @@ What the engine derives from it:
   backoff), whatever the cursor says (`due_rows`).
 - **Moves**: a play this app posted on a Trakt show its entry is no longer mapped to is taken
   off by its history id and posted where it belongs (`moved_rows`).
+- **Rewatches**: which cycles and episodes are on Trakt (`rewatched`): the cycle a rewatch
+  activity's play goes to, and the plays an entry's `repeat` count still asks for. A row of
+  episode 0 stands for a whole cycle (counted before the ledger had cycles, or finished while
+  rewatches were off: `rewatches_skipped`).
 - **Undo**: the plays a run posted become wanted again (`undone`), and `last_abs` follows.
 
 Only `apply` (the one write path) and the run's plan storage write here.
@@ -32,6 +37,7 @@ from django.utils.dateparse import parse_datetime
 
 from mappings.models import Mapping
 from syncer.models import LedgerItem, SyncProgress
+from syncer.sync.events import Rewatched
 
 logger = logging.getLogger("syncer.sync")
 
@@ -65,6 +71,7 @@ REASONS: dict[str, tuple[bool, str]] = {
     "shared_target": (False, "the same Trakt {kind} as AniList {anilist_id}: posted once, by that entry"),
     "undone": (False, "taken off Trakt by undo run #{undo}: a list run (completed, watching, library) or a "
                       "single-show run posts it again"),
+    "rewatches_off": (False, "rewatched while SYNC_REWATCHES was off: not posted"),
 }
 PASSING = frozenset(code for code, (passing, _) in REASONS.items() if passing)
 BACKOFF_FIRST = timedelta(minutes=30)
@@ -128,13 +135,49 @@ def done_above(ids: Iterable[int], floors: dict[int, int], progress: dict[int, i
 def due_rows(*, now=None) -> list[LedgerItem]:
     """Rows still wanted for a passing reason whose backoff is over: every run's scope."""
     now = now or timezone.now()
-    return list(LedgerItem.objects.filter(what=PLAY, state=State.WANTED, reason__in=PASSING, cycle=0)
+    return list(LedgerItem.objects.filter(what=PLAY, state=State.WANTED, reason__in=PASSING)
                 .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now)).order_by("anilist_id", "episode"))
 
 
 def stale_shows(rows: Iterable[LedgerItem]) -> set[int]:
     """The Trakt shows whose cached season list lacked a due row's episode: read again."""
     return {r.params.get("trakt_id") for r in rows if r.reason == "season_list_stale" and r.params.get("trakt_id")}
+
+
+def rewatched(ids: Iterable[int] | None = None) -> dict[int, Rewatched]:
+    """{AniList id: its rewatch cycles as the ledger has them} for `ids` (every entry when None).
+    One query over the rewatch rows only."""
+    rows = LedgerItem.objects.filter(what=PLAY, cycle__gt=0)
+    if ids is not None:
+        rows = rows.filter(anilist_id__in=list(set(ids)))
+    whole: dict[int, int] = {}
+    have: dict[int, dict[int, set[int]]] = {}
+    done: dict[int, dict[int, set[int]]] = {}
+    activities: dict[int, dict[tuple[int, int], int]] = {}
+    for aid, cycle, episode, state, activity, params in rows.values_list(
+            "anilist_id", "cycle", "episode", "state", "activity_id", "params"):
+        if episode == 0:  # a whole cycle, and the activities posted in it before the ledger had cycles
+            whole[aid] = max(whole.get(aid, 0), cycle)
+            for act, ep in (params or {}).get("activities", ()):
+                activities.setdefault(aid, {})[(act, ep)] = cycle
+            continue
+        have.setdefault(aid, {}).setdefault(cycle, set()).add(episode)
+        if state in DONE:
+            done.setdefault(aid, {}).setdefault(cycle, set()).add(episode)
+        if activity:
+            activities.setdefault(aid, {})[(activity, episode)] = cycle
+    return {aid: Rewatched(
+        whole=whole.get(aid, 0), rows={c: frozenset(e) for c, e in have.get(aid, {}).items()},
+        done={c: frozenset(e) for c, e in done.get(aid, {}).items()}, activities=activities.get(aid, {}))
+        for aid in set(whole) | set(have)}
+
+
+def rewatches_wanted(ids: Iterable[int]) -> list[LedgerItem]:
+    """The rewatch plays of these entries the ledger wants (undone, refused, moved, ...): a list
+    or single-show run with rewatches on posts them, as it posts the entries' wanted first-watch
+    plays."""
+    return list(LedgerItem.objects.filter(what=PLAY, cycle__gt=0, episode__gt=0, state=State.WANTED,
+                                          anilist_id__in=list(set(ids))).order_by("anilist_id", "cycle", "episode"))
 
 
 def moved_rows() -> list[LedgerItem]:
@@ -173,21 +216,27 @@ def seed(anilist_ids: Iterable[int]) -> None:
         LedgerItem.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
 
 
-def _rows(keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], LedgerItem]:
-    """The cycle-0 play rows of `keys` ((AniList id, episode)), created (wanted) where missing."""
+def _key(row: dict) -> tuple[int, int, int]:
+    """A batch row's ledger key: (AniList id, episode, cycle)."""
+    return row["anilist_id"], row["episode"], row.get("cycle") or 0
+
+
+def _rows(keys: Sequence[tuple[int, int, int]]) -> dict[tuple[int, int, int], LedgerItem]:
+    """The play rows of `keys` ((AniList id, episode, cycle)), created (wanted) where missing."""
     keys = list(dict.fromkeys(keys))
     if not keys:
         return {}
     wanted = set(keys)
-    ids = {aid for aid, _ in keys}
+    ids = {aid for aid, _, _ in keys}
     seed(ids)
 
-    def read() -> dict[tuple[int, int], LedgerItem]:
-        return {(r.anilist_id, r.episode): r for r in LedgerItem.objects.filter(what=PLAY, cycle=0, anilist_id__in=ids)
-                if (r.anilist_id, r.episode) in wanted}
+    def read() -> dict[tuple[int, int, int], LedgerItem]:
+        return {(r.anilist_id, r.episode, r.cycle): r for r in LedgerItem.objects.filter(what=PLAY, anilist_id__in=ids)
+                if (r.anilist_id, r.episode, r.cycle) in wanted}
 
     found = read()
-    new = [LedgerItem(what=PLAY, anilist_id=aid, episode=ep) for aid, ep in keys if (aid, ep) not in found]
+    new = [LedgerItem(what=PLAY, anilist_id=aid, episode=ep, cycle=cycle) for aid, ep, cycle in keys
+           if (aid, ep, cycle) not in found]
     if new:
         LedgerItem.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
         found = read()
@@ -214,32 +263,36 @@ def _target(row: LedgerItem, *, kind, trakt_id, season, number) -> None:
 
 
 def scope(events: Sequence) -> None:
-    """A real run's first-time plays, recorded as wanted before anything is posted: should the
-    run stop before planning or posting some of them, the ledger still wants them and the next
-    run (the incremental included) takes them up."""
-    keys = list(dict.fromkeys((e.anilist_id, e.episode) for e in events if not e.rewatch))
-    if not keys:
+    """A real run's plays (first-time plays, rewatches in their cycle), recorded as wanted before
+    anything is posted: should the run stop before planning or posting some of them, the ledger
+    still wants them and the next run (the incremental included) takes them up."""
+    first: dict[tuple[int, int, int], object] = {}
+    for event in events:
+        first.setdefault(_event_key(event), event)
+    if not first:
         return
-    seed({aid for aid, _ in keys})
-    titles = {(e.anilist_id, e.episode): e for e in events if not e.rewatch}
+    seed({aid for aid, _, _ in first})
     LedgerItem.objects.bulk_create([LedgerItem(
-        what=PLAY, anilist_id=aid, episode=ep, title=titles[(aid, ep)].title[:500],
-        watched_at=titles[(aid, ep)].watched_at) for aid, ep in keys], batch_size=1000, ignore_conflicts=True)
+        what=PLAY, anilist_id=aid, episode=ep, cycle=cycle, title=e.title[:500], watched_at=e.watched_at,
+        activity_id=e.activity_id if cycle else None) for (aid, ep, cycle), e in first.items()],
+        batch_size=1000, ignore_conflicts=True)
 
 
 def planned(*, run, items: Sequence, plan: Sequence) -> None:
     """A real run's plan, stored: what it will post is wanted (until posted), what it cannot
-    place is wanted with the reason why, what Trakt holds already is present. Rewatch plays are
-    not rows yet (their cycles are counted on `SyncProgress`)."""
-    chosen = [(item, p) for item, p in zip(items, plan, strict=True) if not p.event.rewatch and _writes(p)]
-    rows = _rows([(p.event.anilist_id, p.event.episode) for _, p in chosen])
+    place is wanted with the reason why, what Trakt holds already is present. A rewatch play is
+    the row of its cycle."""
+    chosen = [(item, p) for item, p in zip(items, plan, strict=True) if _writes(p)]
+    rows = _rows([_event_key(p.event) for _, p in chosen])
     now = timezone.now()
     changed = []
     for item, p in chosen:
-        row = rows[(p.event.anilist_id, p.event.episode)]
+        row = rows[_event_key(p.event)]
         if row.state in (State.POSTED, State.PENDING):
             continue  # settled or being settled: a plan never takes it back
         row.title, row.watched_at = p.event.title[:500], p.event.watched_at
+        if row.cycle and p.event.activity_id:  # read again, the activity finds this row
+            row.activity_id = p.event.activity_id
         if p.target is not None:
             row.belongs = {"kind": p.target.kind, "trakt_id": p.target.trakt_id, "season": p.target.season,
                            "number": p.target.number}
@@ -258,13 +311,17 @@ def planned(*, run, items: Sequence, plan: Sequence) -> None:
     _save(changed)
     # What `scope` recorded for these entries that the plan made no line of (a movie's earlier
     # episodes: a movie is one play) is not wanted.
-    lines = {(p.event.anilist_id, p.event.episode) for p in plan}
+    lines = {_event_key(p.event) for p in plan}
     unplanned = [r.pk for r in LedgerItem.objects.filter(
-        what=PLAY, cycle=0, state=State.WANTED, reason="", item__isnull=True,
-        anilist_id__in={aid for aid, _ in lines}).only("pk", "anilist_id", "episode")
-        if (r.anilist_id, r.episode) not in lines]
+        what=PLAY, state=State.WANTED, reason="", item__isnull=True,
+        anilist_id__in={aid for aid, _, _ in lines}).only("pk", "anilist_id", "episode", "cycle")
+        if (r.anilist_id, r.episode, r.cycle) not in lines]
     if unplanned:
         LedgerItem.objects.filter(pk__in=unplanned).delete()
+
+
+def _event_key(event) -> tuple[int, int, int]:
+    return event.anilist_id, event.episode, event.cycle or 0
 
 
 def _writes(p) -> bool:
@@ -274,10 +331,10 @@ def _writes(p) -> bool:
 def pending(rows: Sequence[dict], *, run_of: dict[int, int]) -> None:
     """A write-ahead batch is committed: its plays are being settled."""
     rows = [r for r in rows if r.get("anilist_id") is not None]  # a doctor's re-adds are no entry's plays
-    found = _rows([(r["anilist_id"], r["episode"]) for r in rows if not r.get("rewatch")])
+    found = _rows([_key(r) for r in rows])
     changed = []
     for r in rows:
-        row = found.get((r["anilist_id"], r["episode"])) if not r.get("rewatch") else None
+        row = found.get(_key(r))
         if row is None or row.state == State.POSTED:
             continue
         row.state, row.item_id, row.run_id = State.PENDING, r.get("item"), run_of.get(r.get("item"))
@@ -292,13 +349,13 @@ def settled(*, posted: Sequence[dict], not_found: Sequence[dict] = (), wanted: S
             run_of: dict[int, int], error: str = "") -> None:
     """Trakt's answer (or its history) is known: `posted` are ours on Trakt, `not_found` Trakt
     does not know, `wanted` are not there (a reconciled batch's missing plays, a refused batch)."""
-    rows = [r for r in [*posted, *not_found, *wanted] if not r.get("rewatch") and r.get("anilist_id") is not None]
-    found = _rows([(r["anilist_id"], r["episode"]) for r in rows])
+    rows = [r for r in [*posted, *not_found, *wanted] if r.get("anilist_id") is not None]
+    found = _rows([_key(r) for r in rows])
     changed = []
     now = timezone.now()
     for group, state in ((posted, State.POSTED), (not_found, State.SKIPPED), (wanted, State.WANTED)):
         for r in group:
-            row = found.get((r.get("anilist_id"), r.get("episode"))) if not r.get("rewatch") else None
+            row = found.get(_key(r)) if r.get("anilist_id") is not None else None
             if row is None:
                 continue
             row.state = state
@@ -321,7 +378,7 @@ def settled(*, posted: Sequence[dict], not_found: Sequence[dict] = (), wanted: S
 
 def present(rows: Sequence[dict]) -> None:
     """Episodes the plan found on Trakt already (put there by the user or another app)."""
-    found = _rows([(r["anilist_id"], r["episode"]) for r in rows])
+    found = _rows([_key(r) for r in rows])
     changed = []
     for row in found.values():
         if row.state == State.WANTED:
@@ -342,16 +399,31 @@ def taken_off(*, rows: Sequence[LedgerItem], reason: str, params: dict) -> None:
 
 def progress_follow(anilist_ids: Iterable[int]) -> None:
     """Keep `SyncProgress.last_abs` in step: the highest episode the ledger has on Trakt (the
-    original app's meaning). An entry with nothing on Trakt and no rewatch count loses its row."""
+    original app's meaning). An entry with nothing on Trakt loses its row."""
     ids = list(set(anilist_ids))
     highest = dict(LedgerItem.objects.filter(what=PLAY, cycle=0, anilist_id__in=ids, state__in=DONE).values(
         "anilist_id").annotate(top=Max("episode")).values_list("anilist_id", "top"))
     for progress in SyncProgress.objects.filter(anilist_id__in=ids):
         top = highest.get(progress.anilist_id, 0)
-        if top == 0 and not progress.synced_repeat and not progress.rewatch_last_abs:
+        if top == 0:
             progress.delete()
         elif progress.last_abs != top:
             SyncProgress.objects.filter(pk=progress.pk).update(last_abs=top, updated_at=timezone.now())
+
+
+def rewatches_skipped(entries: Iterable) -> None:
+    """With rewatches off: the rewatches AniList counts (`repeat`) are accounted for as whole
+    cycles never to be posted (`rewatches_off`), so turning rewatches on later posts only the
+    ones that come after. One read and one insert for every entry."""
+    counts = {e.media.id: (e.repeat, e.media.title) for e in entries if e.repeat}
+    if not counts:
+        return
+    whole = dict(LedgerItem.objects.filter(what=PLAY, episode=0, cycle__gt=0, anilist_id__in=list(counts)).values(
+        "anilist_id").annotate(top=Max("cycle")).values_list("anilist_id", "top"))
+    LedgerItem.objects.bulk_create([
+        LedgerItem(what=PLAY, anilist_id=aid, episode=0, cycle=cycle, title=title[:500], state=State.SKIPPED,
+                   reason="rewatches_off") for aid, (repeat, title) in counts.items()
+        for cycle in range(whole.get(aid, 0) + 1, repeat + 1)], batch_size=1000, ignore_conflicts=True)
 
 
 # --- ratings: each entry's wish (what its score asks of which Trakt item), so the rating of an

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mappings.placement import MappingSpec, Target, place_episode
-from syncer.sync.events import WatchEvent
+from syncer.sync.events import NOT_REWATCHED, Rewatched, WatchEvent
 
 POST = "post"
 ALREADY_SYNCED = "already_synced"
@@ -38,7 +38,7 @@ def build_plan(
     seasons: dict[int, Sequence | None],
     overrides: dict[int, dict[int, tuple[int, int]]],
     progress: dict[int, int],
-    posted_rewatches: frozenset[tuple[int, int]] = frozenset(),
+    rewatched: dict[int, Rewatched] | None = None,
     on_trakt: frozenset[tuple] = frozenset(),
     held: dict[int, dict[tuple[int, int], str]] | None = None,
     done: dict[int, frozenset[int]] | None = None,
@@ -55,19 +55,19 @@ def build_plan(
     ledger has it on Trakt already above the stored progress (`done`: {AniList id: episodes}).
     Two episodes of one entry placed on one Trakt episode (overrides: a one-hour premiere) post
     it once. Rewatch
-    events skip the progress and Trakt checks (they mean one more play) and are counted once per
-    activity and episode instead.
+    events skip the progress and Trakt checks (they mean one more play) and post once per cycle
+    and episode instead (`rewatched`: {AniList id: what the ledger has of its cycles}).
     """
     planned: dict[int, set[int]] = {}
     targets: dict[tuple, tuple[int, int]] = {}  # target -> (AniList id, episode) posting it
-    rewatched: set[tuple] = set(posted_rewatches)
+    rewatches: set[tuple] = set()  # (AniList id, cycle, episode) posted by this run
     items: list[PlanItem] = []
     for event in events:
         aid, episode = event.anilist_id, event.episode
         spec = mappings.get(aid)
         if spec is not None and spec.kind == "movie" and episode < (spec.episodes or 1):
             continue  # a movie is one play, when its last AniList episode is watched
-        skip = _already_synced(event, progress, planned, rewatched, done or {})
+        skip = _already_synced(event, progress, planned, rewatches, rewatched or {}, done or {})
         if skip:
             items.append(PlanItem(event, ALREADY_SYNCED, reason=skip))
             continue
@@ -104,7 +104,7 @@ def build_plan(
             items.append(PlanItem(event, ALREADY_SYNCED, target, ON_TRAKT, on_trakt=True))
             continue
         if event.rewatch:
-            rewatched.add(_rewatch_key(event))
+            rewatches.add(_rewatch_key(event))
         else:
             planned.setdefault(aid, set()).add(episode)
             targets[key] = (aid, episode)
@@ -117,14 +117,13 @@ def target_key(target: Target) -> tuple:
 
 
 def _rewatch_key(event: WatchEvent) -> tuple:
-    if event.activity_id:
-        return (event.activity_id, event.episode)
-    return ("cycle", event.anilist_id, event.cycle, event.episode)
+    return (event.anilist_id, event.cycle, event.episode)
 
 
-def _already_synced(event, progress, planned, rewatched, done) -> str:
+def _already_synced(event, progress, planned, rewatches, rewatched, done) -> str:
     if event.rewatch:
-        return "rewatch already synced" if _rewatch_key(event) in rewatched else ""
+        on_trakt = rewatched.get(event.anilist_id, NOT_REWATCHED).has(event.cycle or 0, event.episode)
+        return "rewatch already synced" if on_trakt or _rewatch_key(event) in rewatches else ""
     last = progress.get(event.anilist_id, 0)
     if event.episode <= last:
         return f"already synced (up to episode {last})"

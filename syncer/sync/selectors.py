@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from django.db.models import QuerySet
 
 from syncer import status_keys
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
 from syncer.sync import ledger
+from syncer.sync.events import Rewatched
 from syncer.sync.runs import cursor_get
 
 # The lines a run adds after its plan (ratings, watchlist): not plays, so the original's shapes
@@ -55,44 +57,46 @@ def watchlist_full() -> dict | None:
 
 
 class ProgressSnapshot:
-    """What this run starts from, read from `SyncProgress` once: each entry's progress (and its
-    rewatch counters) is read on first use and reused by every later step of the run, so the
-    events, the plan and the rewatch bookkeeping see the same values. Taken after the
-    reconcile of uncertain batches, before anything of this run is posted.
+    """What this run starts from, read once: each entry's progress (`SyncProgress`) and its
+    rewatch cycles (the ledger's) are read on first use and reused by every later step of the
+    run, so the events and the plan see the same values. Taken after the reconcile of uncertain
+    batches, before anything of this run is posted.
 
     An entry's progress is where the ledger says its plays stop being on Trakt: `last_abs`,
     or just below its first wanted episode when the ledger has one (`ledger.progress_of`);
     `done` gives the episodes above that which are on Trakt all the same."""
 
     def __init__(self) -> None:
-        self._rows: dict[int, tuple[int, int, int]] = {}  # anilist id -> (last_abs, synced_repeat, rewatch_last_abs)
+        self._rows: dict[int, int] = {}  # anilist id -> last_abs
         self._asked: set[int] = set()
         self._everything = False
         self._floors: dict[int, int] = {}  # entries whose ledger has a wanted row: its episode - 1
         self._done: dict[int, frozenset[int]] = {}
         self._moving: dict[int, set[int]] = {}  # a preview's moves: plays counted as wanted already
+        self._moving_rewatches: set[tuple[int, int, int]] = set()  # ... of rewatches: (id, cycle, episode)
+        self._rewatched: dict[int, Rewatched] | None = None
 
     def moving(self, rows) -> None:
         """A preview leaves the plays it would move on Trakt, yet plans as the run does once it
         has taken them off: wanted again."""
         for row in rows:
-            self._moving.setdefault(row.anilist_id, set()).add(row.episode)
+            if row.cycle:
+                self._moving_rewatches.add((row.anilist_id, row.cycle, row.episode))
+            else:
+                self._moving.setdefault(row.anilist_id, set()).add(row.episode)
 
     def _load(self, ids) -> None:
         missing = [] if self._everything else [i for i in set(ids) if i not in self._asked]
         if not missing:
             return
-        rows = SyncProgress.objects.filter(anilist_id__in=missing).values_list(
-            "anilist_id", "last_abs", "synced_repeat", "rewatch_last_abs")
-        self._rows.update((a, (last, repeat, rewatch)) for a, last, repeat, rewatch in rows)
+        self._rows.update(SyncProgress.objects.filter(anilist_id__in=missing).values_list("anilist_id", "last_abs"))
         self._lower(ledger.progress_of(missing))
         self._lower({a: min(self._moving[a]) - 1 for a in missing if a in self._moving})
         self._asked.update(missing)
 
     def load_all(self) -> None:
         if not self._everything:
-            rows = SyncProgress.objects.values_list("anilist_id", "last_abs", "synced_repeat", "rewatch_last_abs")
-            self._rows = {a: (last, repeat, rewatch) for a, last, repeat, rewatch in rows}
+            self._rows = dict(SyncProgress.objects.values_list("anilist_id", "last_abs"))
             self._floors = {}
             self._lower(ledger.gaps_all())
             self._lower({a: min(eps) - 1 for a, eps in self._moving.items()})
@@ -100,9 +104,9 @@ class ProgressSnapshot:
 
     def _lower(self, gaps: dict[int, int]) -> None:
         for aid, floor in gaps.items():
-            last, repeat, rewatch = self._rows.get(aid, (0, 0, 0))
+            last = self._rows.get(aid, 0)
             if floor < last:
-                self._rows[aid] = (floor, repeat, rewatch)
+                self._rows[aid] = floor
             self._floors[aid] = min(floor, last, self._floors.get(aid, floor))
 
     def done(self, ids) -> dict[int, frozenset[int]]:
@@ -110,7 +114,7 @@ class ProgressSnapshot:
         ids = [i for i in set(ids) if i not in self._done]
         if ids:
             self._load(ids)
-            found = ledger.done_above(ids, self._floors, {i: self._rows[i][0] for i in ids if i in self._rows})
+            found = ledger.done_above(ids, self._floors, {i: self._rows[i] for i in ids if i in self._rows})
             self._done.update({i: found.get(i, frozenset()) - self._moving.get(i, set()) for i in ids})
         return {i: eps for i, eps in self._done.items() if eps}
 
@@ -118,15 +122,20 @@ class ProgressSnapshot:
         """{AniList id: episodes already on Trakt} for `ids` (every stored entry when None)."""
         if ids is None:
             self.load_all()
-            return {a: row[0] for a, row in self._rows.items()}
+            return dict(self._rows)
         ids = list(ids)
         self._load(ids)
-        return {a: self._rows[a][0] for a in ids if a in self._rows}
+        return {a: self._rows[a] for a in ids if a in self._rows}
 
-    def repeats(self) -> dict[int, tuple[int, int]]:
-        """{AniList id: (synced_repeat, rewatch_last_abs)} of every stored entry."""
-        self.load_all()
-        return {a: (row[1], row[2]) for a, row in self._rows.items()}
+    def rewatched(self) -> dict[int, Rewatched]:
+        """{AniList id: its rewatch cycles as the ledger has them} (`ledger.rewatched`), a
+        preview's moves counted as wanted already."""
+        if self._rewatched is None:
+            self._rewatched = ledger.rewatched()
+            for aid, cycle, episode in self._moving_rewatches:
+                mine = self._rewatched[aid]
+                self._rewatched[aid] = replace(mine, done={**mine.done, cycle: mine.done[cycle] - {episode}})
+        return self._rewatched
 
 
 # A play as Trakt history holds it: (kind "episode"/"movie", show or movie Trakt id, season,

@@ -39,7 +39,6 @@ from syncer.sync.apply import (
     payload_row,
     post_rows,
     progress_mark_present,
-    progress_repeats_settle,
     removes_reconcile,
 )
 from syncer.sync.events import WatchEvent
@@ -231,7 +230,7 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     progress(0, 0, "Planning")
     if not run.dry_run:
         floors = snapshot.last_abs({e.anilist_id for e in produced.events})
-        ledger.scope([e for e in produced.events if e.episode > floors.get(e.anilist_id, 0)])
+        ledger.scope([e for e in produced.events if e.rewatch or e.episode > floors.get(e.anilist_id, 0)])
     plan = _plan_and_post(run, produced, trakt, progress, snapshot, first=len(moves))
     extras_run(run=run, produced=produced, trakt=trakt)  # ratings, watchlist (issue 13)
     if run.dry_run:
@@ -297,10 +296,10 @@ def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, moved=(), on_
     user_id = anilist.viewer().id
     if run.mode == SyncRun.Mode.INCREMENTAL:
         since = runs.cursor_get()
-        repeats = snapshot.repeats() if settings.SYNC_REWATCHES else {}
-        due = ledger.due_rows() + list(moved)
+        rewatched = snapshot.rewatched() if settings.SYNC_REWATCHES else {}
+        due = [r for r in ledger.due_rows() + list(moved) if settings.SYNC_REWATCHES or not r.cycle]
         produced = sources.incremental(anilist, user_id=user_id, since=since, progress=snapshot.last_abs(),
-                                       rewatches=settings.SYNC_REWATCHES, repeats=repeats, now=now,
+                                       rewatches=settings.SYNC_REWATCHES, rewatched=rewatched, now=now,
                                        statuses=statuses, on_page=on_page, due=_due_events(due, now=now))
         _medias_for(produced, {r.anilist_id for r in due}, anilist)
         produced.stale_shows = ledger.stale_shows(due)
@@ -310,7 +309,7 @@ def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, moved=(), on_
                                        statuses=statuses)
         if not produced.entries:
             logger.warning("AniList %s is not on your AniList list: nothing to sync", run.anilist_id)
-        return produced
+        return _with_rewatches_wanted(produced, [run.anilist_id] if produced.events else [], now=now)
     chosen = tuple(s for s in MODE_STATUSES[run.mode] if s in statuses)
     for status in MODE_STATUSES[run.mode]:
         if status not in statuses:
@@ -318,13 +317,25 @@ def _produce(run: SyncRun, anilist, snapshot: ProgressSnapshot, *, moved=(), on_
     if not chosen:
         logger.warning("Nothing to read: SYNC_STATUSES (%s) leaves out every status of the %s mode",
                        ",".join(statuses), run.mode)
-    return sources.from_list(anilist, user_id=user_id, statuses=chosen, progress_of=snapshot.last_abs, now=now,
-                             on_page=on_page)
+    produced = sources.from_list(anilist, user_id=user_id, statuses=chosen, progress_of=snapshot.last_abs, now=now,
+                                 on_page=on_page)
+    return _with_rewatches_wanted(produced, [e.media.id for e in produced.entries], now=now)
 
 
 def _due_events(rows, *, now) -> list:
-    """The ledger's wanted plays as watch events, dated as when they were first planned."""
-    return [WatchEvent(r.anilist_id, r.episode, r.watched_at or now, r.title) for r in rows]
+    """The ledger's wanted plays as watch events (a rewatch in its cycle), dated as when they
+    were first planned."""
+    return [WatchEvent(r.anilist_id, r.episode, r.watched_at or now, r.title, activity_id=r.activity_id,
+                       rewatch=r.cycle > 0, cycle=r.cycle or None) for r in rows]
+
+
+def _with_rewatches_wanted(produced: sources.Produced, anilist_ids, *, now) -> sources.Produced:
+    """A list or single-show run posts the wanted rewatch plays (an undo's, say) of the entries
+    it syncs, as it posts their wanted first-time plays; it adds no rewatch of its own (the
+    incremental reads them from AniList's activities and `repeat` counts)."""
+    if settings.SYNC_REWATCHES and anilist_ids:
+        produced.events += _due_events(ledger.rewatches_wanted(anilist_ids), now=now)
+    return produced
 
 
 def _medias_for(produced: sources.Produced, anilist_ids: set[int], anilist) -> None:
@@ -629,8 +640,8 @@ def _log_unmapped(plan: list[plan_mod.PlanItem]) -> None:
 
 
 def _after_apply(run: SyncRun, produced: sources.Produced) -> None:
-    """Advance the incremental cursor past what was fully handled, and have apply settle the
-    entries' rewatch counters (`progress_repeats_settle`)."""
+    """Advance the incremental cursor past what was fully handled; with rewatches off, account
+    for the entries' rewatches as never to be posted (`ledger.rewatches_skipped`)."""
     if run.mode == SyncRun.Mode.INCREMENTAL:
         # A play resolved onto a show after it was planned (`pipeline.LATE`) is the next run's.
         late = Q(action=plan_mod.UNMAPPED, reason_code="resolved_late")
@@ -640,4 +651,5 @@ def _after_apply(run: SyncRun, produced: sources.Produced) -> None:
         pending = [times.get((i.anilist_id, i.anilist_episode, i.activity_id)) for i in unhandled]
         runs.cursor_set(runs.next_cursor(floor=produced.cursor_floor, seen=produced.cursor_seen,
                                          unhandled=[t for t in pending if t]))
-    progress_repeats_settle(entries=produced.entries, rewatches=settings.SYNC_REWATCHES)
+    if not settings.SYNC_REWATCHES:
+        ledger.rewatches_skipped(produced.entries)

@@ -43,24 +43,26 @@ class Produced:
 
 
 def incremental(client, *, user_id: int, since: int, progress: dict[int, int], rewatches: bool,
-                repeats: dict[int, tuple[int, int]], now: datetime, statuses: tuple[str, ...] = ev.RECONCILED_STATUSES,
-                on_page: OnPage = None, due: list[ev.WatchEvent] = ()) -> Produced:
-    """Activities since the cursor, then the entries changed since it (reconciliation, every
-    synced status), then the plays the ledger still wants for a passing reason (`due`: the
-    cursor never decides that a play is lost), each entry with a play made whole below it
-    (`events.whole_entries`)."""
+                rewatched: dict[int, ev.Rewatched], now: datetime,
+                statuses: tuple[str, ...] = ev.RECONCILED_STATUSES, on_page: OnPage = None,
+                due: list[ev.WatchEvent] = ()) -> Produced:
+    """Activities since the cursor (a rewatch in the cycle the ledger gives it: `rewatched`),
+    then the entries changed since it (reconciliation, every synced status), then the plays the
+    ledger still wants for a passing reason (`due`: the cursor never decides that a play is
+    lost), each entry with a play made whole below it (`events.whole_entries`)."""
     activities = client.activities_since(user_id=user_id, since=since, on_page=on_page)
     entries = client.entries_updated_since(user_id=user_id, since=since, on_page=on_page)
     events, left_out = ev.scope_events(ev.activity_events(activities, rewatches=rewatches), entries,
                                        statuses=statuses)
+    events = ev.rewatch_cycles(events, rewatched=rewatched)
     events += ev.reconcile_events(entries, events=events, progress=progress, since=since, now=now,
                                   statuses=statuses)
-    have = {(e.anilist_id, e.episode) for e in events if not e.rewatch}
-    events += [e for e in due if (e.anilist_id, e.episode) not in have]
+    have = {(e.anilist_id, e.episode, e.cycle) for e in events}
+    events += [e for e in due if (e.anilist_id, e.episode, e.cycle) not in have]
     events = ev.whole_entries(events, entries=entries, progress=progress)
     synced = [e for e in entries if e.status in statuses]
     if rewatches:
-        events += ev.rewatch_cycle_events(synced, repeats=_after_activities(repeats, events), now=now)
+        events += ev.rewatch_cycle_events(synced, rewatched=rewatched, events=events, now=now)
     log_left_out(left_out)
     seen = max([a.created_at for a in activities] + [e.updated_at for e in entries] + [since])
     seen = max(since, min(seen, int(now.timestamp()) - CURSOR_SETTLE_SECONDS))
@@ -72,16 +74,6 @@ def log_left_out(left_out: dict[int, tuple[str, str]]) -> None:
     """One line per entry left out, so "nothing" always comes with its reason."""
     for anilist_id, (title, reason) in left_out.items():
         logger.info("Not synced: %s (AniList %s): %s", title, anilist_id, reason)
-
-
-def _after_activities(repeats, events) -> dict[int, tuple[int, int]]:
-    """A rewatch cycle's plays already coming from this run's activities are not repeated."""
-    merged = dict(repeats)
-    for event in events:
-        if event.rewatch and event.activity_id:
-            synced, done = merged.get(event.anilist_id, (0, 0))
-            merged[event.anilist_id] = (synced, max(done, event.episode))
-    return merged
 
 
 def from_list(client, *, user_id: int, statuses: tuple[str, ...], progress_of, now: datetime,

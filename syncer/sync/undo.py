@@ -1,4 +1,4 @@
-"""Undo a run: take back exactly the plays it posted, and the sync progress it advanced.
+"""Undo a run: take back exactly the plays it posted.
 
 The rule: a play is removed only when it is one of ours. The undone run's posted items say
 which plays it wrote (target and `watched_at` to the second); Trakt history gives their history
@@ -9,7 +9,7 @@ Removes go through apply, the one write path (`remove_rows`: a committed `Remove
 each `POST /sync/history/remove`, checked against history when its outcome is unknown). Undo is
 a ledger operation: the plays taken off are wanted again (reason `undone`), `last_abs` follows
 the ledger (the highest episode still on Trakt), so undoing several runs in any order ends in
-the same state; the rewatch counters are put back from `ProgressBefore`.
+the same state. A rewatch play is its cycle's row like any other: wanted again the same way.
 
 The same removes move a play (`moves_apply`): a play of ours on a show its entry is no longer
 mapped to is taken off, and the run that found it posts it where it belongs.
@@ -27,20 +27,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from django.db import transaction
 from django_q import tasks as q
 
 from logs.context import log_to_run
 from syncer.clients.trakt import HistoryItem
 from syncer.connections import trakt_client
-from syncer.models import (
-    ProgressBefore,
-    SyncProgress,
-    SyncRun,
-    SyncRunItem,
-)
+from syncer.models import SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished
-from syncer.sync import ledger, runs
+from syncer.sync import runs
 from syncer.sync.apply import (
     history_read,
     play_key,
@@ -226,7 +220,6 @@ def _execute(undo: SyncRun, target: SyncRun, trakt, progress: runs.RunProgress) 
     progress(0, len(todo), "Removing from Trakt")
     remove_rows(trakt=trakt, run=undo, rows=todo, guard=progress.lease_check,
                 on_batch=lambda done: progress(done, len(todo), "Removing from Trakt"))
-    progress_restore(run=target)
 
 
 def moves_apply(*, trakt, run: SyncRun, lines: dict[int, SyncRunItem], guard: Callable[[], None] | None = None
@@ -240,28 +233,3 @@ def moves_apply(*, trakt, run: SyncRun, lines: dict[int, SyncRunItem], guard: Ca
              "trakt_id": i.trakt_id, "watched_at": i.watched_at.isoformat()} for i in items]
     removes_confirm(None, removed=[], gone=[r for r in rows if r["history_id"] is None], remover=run)
     remove_rows(trakt=trakt, run=run, rows=[r for r in rows if r["history_id"] is not None], guard=guard)
-
-
-@transaction.atomic
-def progress_restore(*, run: SyncRun) -> list[int]:
-    """Put back the rewatch counters `run` advanced, per entry whose plays are all off Trakt and
-    that no later (not undone) run advanced since, and bring `last_abs` in step with the ledger
-    (the highest episode still on Trakt). Returns the AniList ids whose counters were put back."""
-    undone = SyncRun.objects.filter(mode=SyncRun.Mode.UNDO, dry_run=False, state=SyncRun.State.SUCCEEDED
-                                    ).values_list("undo_of_id", flat=True)
-    left = set(_plays(run).filter(state=SyncRunItem.State.POSTED).values_list("anilist_id", flat=True))
-    restored = []
-    for before in run.progress_before.order_by("anilist_id"):
-        later = ProgressBefore.objects.filter(anilist_id=before.anilist_id, run_id__gt=run.pk).exclude(
-            run_id__in=undone).order_by("run_id").values_list("run_id", flat=True).first()
-        if before.anilist_id in left or later:
-            why = f"run #{later} advanced it since" if later else "some of its plays are still on Trakt"
-            logger.warning("Sync progress of AniList %s left as it is: %s", before.anilist_id, why)
-            continue
-        SyncProgress.objects.filter(anilist_id=before.anilist_id).update(
-            synced_repeat=before.synced_repeat if before.existed else 0,
-            rewatch_last_abs=before.rewatch_last_abs if before.existed else 0)
-        restored.append(before.anilist_id)
-    ledger.progress_follow(run.progress_before.values_list("anilist_id", flat=True))
-    logger.info("Sync progress put back for %s entr%s", len(restored), "y" if len(restored) == 1 else "ies")
-    return restored

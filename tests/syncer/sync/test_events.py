@@ -77,9 +77,25 @@ def test_reconciliation_adds_what_activities_missed_for_entries_changed_since_th
 
 
 def test_a_repeat_increase_finishes_the_cycle_in_progress_then_adds_whole_rewatches():
-    events = ev.rewatch_cycle_events([entry(1, repeat=2, episodes=3)], repeats={1: (0, 2)}, now=NOW)
+    on_trakt = {1: ev.Rewatched(rows={1: frozenset({1, 2})}, done={1: frozenset({1, 2})})}
+    events = ev.rewatch_cycle_events([entry(1, repeat=2, episodes=3)], rewatched=on_trakt, events=[], now=NOW)
     assert [(e.episode, e.cycle) for e in events] == [(3, 1), (1, 2), (2, 2), (3, 2)]
     assert all(e.rewatch for e in events)
+
+
+def test_a_repeat_increase_leaves_out_cycles_accounted_whole_and_plays_this_run_brings():
+    brought = [ev.WatchEvent(1, 1, NOW, "Anime 1", rewatch=True, cycle=3, activity_id=9)]
+    events = ev.rewatch_cycle_events([entry(1, repeat=3, episodes=2)], rewatched={1: ev.Rewatched(whole=2)},
+                                     events=brought, now=NOW)
+    assert [(e.episode, e.cycle) for e in events] == [(2, 3)]
+
+
+def test_a_rewatch_activity_goes_to_the_cycle_of_its_row_else_the_first_without_the_episode():
+    acts = ev.activity_events([activity(5, 1, "1 - 2", status="rewatched episode"),
+                               activity(6, 1, "1", status="rewatched episode", at=1_700_000_100)], rewatches=True)
+    ledger = {1: ev.Rewatched(whole=1, rows={2: frozenset({1})}, activities={(5, 1): 2})}
+    events = ev.rewatch_cycles(acts, rewatched=ledger)
+    assert [(e.activity_id, e.episode, e.cycle) for e in events] == [(5, 1, 2), (5, 2, 2), (6, 1, 3)]
 
 
 def started_entry(media_id=1, *, started, status="CURRENT", progress=5):

@@ -9,7 +9,15 @@ from django.utils import timezone
 
 from syncer.clients.trakt import HistoryItem, HistoryWriteResult
 from syncer.connections import trakt_client
-from syncer.models import SyncBatch, SyncLease, SyncProgress, SyncRun, SyncRunItem, SystemConfig
+from syncer.models import (
+    LedgerItem,
+    SyncBatch,
+    SyncLease,
+    SyncProgress,
+    SyncRun,
+    SyncRunItem,
+    SystemConfig,
+)
 from syncer.sync.apply import batches_reconcile, payload_row, post_rows
 from syncer.sync.services import sync_run
 from tests.seeds import map_show
@@ -75,7 +83,8 @@ def test_an_unapplied_rewatch_is_reposted_though_an_equal_play_of_ours_is_in_his
     run = sync_run(mode="incremental", progress=fail_the_second_post)
     assert run.state == SyncRun.State.SUCCEEDED, run.error
     assert plays(trakt_connected) == Counter({(100, 1, n): 2 for n in (1, 2, 3)})
-    assert SyncProgress.objects.get(anilist_id=1).synced_repeat == 2
+    assert set(LedgerItem.objects.filter(cycle__gt=0).values_list("cycle", "episode", "state")) == {
+        (c, n, "posted") for c in (1, 2) for n in (1, 2, 3)}
 
 
 def test_reconcile_tells_a_landed_play_from_our_earlier_equal_one(db):

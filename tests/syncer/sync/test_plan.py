@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 from mappings.placement import MappingSpec
 from syncer.clients.trakt import Season
 from syncer.sync import plan as p
-from syncer.sync.events import WatchEvent
+from syncer.sync.events import Rewatched, WatchEvent
 
 T = datetime(2024, 5, 1, tzinfo=UTC)
 SEASONS = {100: [Season(1, tuple(range(1, 13))), Season(2, tuple(range(1, 13)))]}
@@ -13,10 +13,10 @@ def events(anilist_id, episodes, **kw):
     return [WatchEvent(anilist_id, n, T, f"Anime {anilist_id}", **kw) for n in episodes]
 
 
-def plan(evs, *, mappings=None, unmapped=None, progress=None, seasons=SEASONS, overrides=None, rewatched=frozenset()):
+def plan(evs, *, mappings=None, unmapped=None, progress=None, seasons=SEASONS, overrides=None, rewatched=None):
     return p.build_plan(events=evs, mappings=mappings if mappings is not None else {1: MappingSpec("show", 100)},
                         unmapped=unmapped or {}, seasons=seasons, overrides=overrides or {},
-                        progress=progress or {}, posted_rewatches=rewatched)
+                        progress=progress or {}, rewatched=rewatched)
 
 
 def test_it_skips_episodes_at_or_below_the_stored_progress():
@@ -64,10 +64,13 @@ def test_overrides_win():
     assert (items[0].target.season, items[0].target.number) == (0, 5)
 
 
-def test_a_rewatch_ignores_progress_but_posts_once_per_activity_episode():
-    evs = events(1, [2], rewatch=True, activity_id=77)
+def test_a_rewatch_ignores_progress_but_posts_once_per_cycle_and_episode():
+    evs = events(1, [2], rewatch=True, activity_id=77, cycle=2)
     assert plan(evs, progress={1: 12})[0].action == p.POST
-    assert plan(evs, progress={1: 12}, rewatched=frozenset({(77, 2)}))[0].action == p.ALREADY_SYNCED
+    assert plan(evs + evs, progress={1: 12})[1].action == p.ALREADY_SYNCED
+    assert plan(evs, progress={1: 12}, rewatched={1: Rewatched(done={2: frozenset({2})})})[0].action == p.ALREADY_SYNCED
+    assert plan(evs, progress={1: 12}, rewatched={1: Rewatched(whole=2)})[0].action == p.ALREADY_SYNCED
+    assert plan(evs, progress={1: 12}, rewatched={1: Rewatched(whole=1, done={1: frozenset({2})})})[0].action == p.POST
 
 
 def test_it_skips_a_first_play_trakt_already_has_and_says_so():

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from syncer.models import SyncProgress, SyncRun, SystemConfig
+from syncer.models import LedgerItem, SyncProgress, SyncRun, SystemConfig
 from syncer.sync.services import sync_run
 from tests.seeds import map_show
 
@@ -38,5 +38,5 @@ def test_a_repeat_increase_finishes_the_rewatch_cycle(db, fake_anilist, trakt_co
     setup(fake_anilist, trakt_connected, repeat=1)
     sync_run(mode="incremental")
     assert plays(trakt_connected) == Counter({(1, 1): 1, (1, 2): 1, (1, 3): 1})
-    progress = SyncProgress.objects.get(anilist_id=1)
-    assert (progress.synced_repeat, progress.rewatch_last_abs) == (1, 0)
+    assert set(LedgerItem.objects.filter(cycle__gt=0).values_list("cycle", "episode", "state")) == {
+        (1, n, "posted") for n in (1, 2, 3)}
