@@ -216,8 +216,11 @@ def seed(anilist_ids: Iterable[int]) -> None:
         LedgerItem.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
 
 
-def _key(row: dict) -> tuple[int, int, int]:
-    """A batch row's ledger key: (AniList id, episode, cycle)."""
+def _key(row: dict) -> tuple[int, int, int] | None:
+    """A batch row's ledger key: (AniList id, episode, cycle). None for a play of no entry (a
+    doctor's re-adds) and a rewatch written ahead before rewatches had cycles (no row is it)."""
+    if row.get("anilist_id") is None or (row.get("rewatch") and not row.get("cycle")):
+        return None
     return row["anilist_id"], row["episode"], row.get("cycle") or 0
 
 
@@ -330,7 +333,7 @@ def _writes(p) -> bool:
 
 def pending(rows: Sequence[dict], *, run_of: dict[int, int]) -> None:
     """A write-ahead batch is committed: its plays are being settled."""
-    rows = [r for r in rows if r.get("anilist_id") is not None]  # a doctor's re-adds are no entry's plays
+    rows = [r for r in rows if _key(r)]
     found = _rows([_key(r) for r in rows])
     changed = []
     for r in rows:
@@ -349,13 +352,12 @@ def settled(*, posted: Sequence[dict], not_found: Sequence[dict] = (), wanted: S
             run_of: dict[int, int], error: str = "") -> None:
     """Trakt's answer (or its history) is known: `posted` are ours on Trakt, `not_found` Trakt
     does not know, `wanted` are not there (a reconciled batch's missing plays, a refused batch)."""
-    rows = [r for r in [*posted, *not_found, *wanted] if r.get("anilist_id") is not None]
-    found = _rows([_key(r) for r in rows])
+    found = _rows([_key(r) for r in [*posted, *not_found, *wanted] if _key(r)])
     changed = []
     now = timezone.now()
     for group, state in ((posted, State.POSTED), (not_found, State.SKIPPED), (wanted, State.WANTED)):
         for r in group:
-            row = found.get(_key(r)) if r.get("anilist_id") is not None else None
+            row = found.get(_key(r))
             if row is None:
                 continue
             row.state = state
