@@ -60,7 +60,7 @@ def fill() -> int:
         for n in range(PROGRESS_ROWS)
     ], batch_size=2000)
     Mapping.objects.bulk_create([
-        Mapping(anilist_id=100_000 + n, title=f"Anime title number {n}", source="fribb",
+        Mapping(anilist_id=100_000 + n, title=f"Anime title number {n}", source="fribb", placed_by="fribb",
                 trakt_id=None if n % 50 == 0 else 10_000 + n, type="show", start_season=1, start_episode=1,
                 unmapped_reason="no source knows this entry" if n % 50 == 0 else "")
         for n in range(PROGRESS_ROWS)

@@ -30,6 +30,16 @@ from mappings.models import (
     OtakuEntry,
     SourceStatus,
 )
+from mappings.provenance import (
+    AIR_DATES,
+    MANUAL,
+    ORIGINAL_APP,
+    PLACERS,
+    RELATION,
+    TITLE_SEARCH,
+    TMDB,
+    words,
+)
 from mappings.selectors import mappings_by_air_dates
 from syncer.http import ApiError
 from syncer.refs import ascii_id
@@ -57,16 +67,29 @@ class UnmappedFilter(admin.SimpleListFilter):
 
 
 class SourceFilter(admin.SimpleListFilter):
-    """Where the Trakt id came from (`source` starts with it)."""
+    """What found the Trakt show or movie (`Mapping.found_by`)."""
 
-    title = "source"
+    title = "found by"
     parameter_name = "from"
 
     def lookups(self, request, model_admin):
-        return [(s, s) for s in ("manual", "otaku", "fribb", "anibridge", "tmdb")]
+        return [(code, words(code)) for code in (MANUAL, *PLACERS, TMDB, ORIGINAL_APP, RELATION, TITLE_SEARCH)]
 
     def queryset(self, request, queryset):
-        return queryset.filter(source__istartswith=self.value()) if self.value() else queryset
+        return queryset.filter(found_by=self.value()) if self.value() else queryset
+
+
+class PlacedByFilter(admin.SimpleListFilter):
+    """What gave the start (`Mapping.placed_by`): the dashboard's "Placed by" column."""
+
+    title = "placed by"
+    parameter_name = "placed"
+
+    def lookups(self, request, model_admin):
+        return [(code, words(code)) for code in (*PLACERS, AIR_DATES, MANUAL)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(placed_by=self.value()) if self.value() else queryset
 
 
 class AirDatesFilter(admin.SimpleListFilter):
@@ -96,15 +119,17 @@ class MappingAdmin(admin.ModelAdmin):
     # Seven narrow columns, so Source and Unmapped reason stay on screen at 1280 px and a title
     # wraps over two lines at most (mappings/admin-list.css gives the title its room).
     list_display = ["anilist_id", "title", "type", "trakt_id", "starts_at", "source", "unmapped"]
-    list_filter = [SourceFilter, "is_manual", "type", UnmappedFilter, AirDatesFilter]
+    list_filter = [SourceFilter, PlacedByFilter, "is_manual", "type", UnmappedFilter, AirDatesFilter]
     search_fields = ["title", "trakt_title", "trakt_slug", "imdb_id"]
     search_help_text = "Title, any id (AniList, Trakt, MAL, TMDB, TVDB, IMDb) or an AniList/Trakt URL."
     readonly_fields = ["trakt_id", "trakt_title", "trakt_slug", "mal_id", "tmdb_id", "tvdb_id", "imdb_id",
-                       "anilist_format", "episodes", "episode_ranges", "held_trakt_id", "updated_at"]
+                       "anilist_format", "episodes", "episode_ranges", "held_trakt_id", "updated_at",
+                       "found_by", "placed_by", "air_dates", "provenance"]
     fieldsets = [
         (None, {"fields": ["anilist_ref", "title", "trakt_ref", "type", "start_season", "start_episode"]}),
-        ("Where it came from", {"fields": ["is_manual", "source", "unmapped_reason", "trakt_id", "trakt_title",
-                                           "trakt_slug", "held_trakt_id", "episode_ranges"]}),
+        ("Where it came from", {"fields": ["is_manual", "source", "found_by", "placed_by", "air_dates", "provenance",
+                                           "unmapped_reason", "trakt_id", "trakt_title", "trakt_slug",
+                                           "held_trakt_id", "episode_ranges"]}),
         ("Ids and AniList data", {"fields": ["mal_id", "tmdb_id", "tvdb_id", "imdb_id", "anilist_format",
                                              "episodes", "updated_at"]}),
     ]

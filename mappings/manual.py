@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from mappings.models import Mapping
+from mappings.provenance import MANUAL
 from mappings.seasons import cached_show_seasons, trakt_show_seasons
 from mappings.services import overlaps_report
 from syncer.clients.trakt import TraktClient
@@ -145,7 +146,8 @@ def mapping_set_manual(
     row.title = title or row.title
     row.trakt_title = trakt_title or row.trakt_title
     row.trakt_slug = trakt_slug or row.trakt_slug
-    row.source = "manual"
+    row.source = row.found_by = row.placed_by = MANUAL
+    row.air_dates, row.provenance = "", {}
     row.unmapped_reason = ""
     row.hold = ""
     row.save()

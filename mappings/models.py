@@ -1,10 +1,7 @@
 from django.db import models
 from django.db.models.functions import Now
 
-from mappings.provenance import placed_by
-
-# The words every air-date decision leaves in `Mapping.source` (the admin filter looks for them).
-AIR_DATES = "air dates"
+from mappings.provenance import CORRECTED, PLACED
 
 
 class Mapping(models.Model):
@@ -34,7 +31,13 @@ class Mapping(models.Model):
     episodes = models.IntegerField(null=True, blank=True)
     start_season = models.IntegerField(null=True, blank=True)
     start_episode = models.IntegerField(null=True, blank=True)
+    # How the mapping was found and placed, in words for people (the admin, the API); code reads
+    # the codes below instead (`mappings.provenance` says what each means).
     source = models.TextField(default="", blank=True)
+    found_by = models.CharField(max_length=16, default="", blank=True)
+    placed_by = models.CharField(max_length=16, default="", blank=True)
+    air_dates = models.CharField(max_length=16, default="", blank=True)
+    provenance = models.JSONField(default=dict, blank=True)  # the codes' parameters
     trakt_title = models.TextField(default="", blank=True)
     trakt_slug = models.TextField(default="", blank=True)
     unmapped_reason = models.TextField(default="", blank=True)
@@ -68,13 +71,8 @@ class Mapping(models.Model):
 
     @property
     def placed_by_dates(self) -> bool:
-        """Placed or corrected by air dates (mappings/airdates.py), as `source` says."""
-        return AIR_DATES in (self.source or "")
-
-    @property
-    def placed_by(self) -> str:
-        """The mapping source that placed this entry (`mappings.provenance`)."""
-        return placed_by(self.source, is_manual=self.is_manual) if self.is_mapped else ""
+        """Placed or corrected by air dates (mappings/airdates.py)."""
+        return self.air_dates in (PLACED, CORRECTED)
 
 
 class LegacyEpisodeOverride(models.Model):

@@ -23,6 +23,21 @@ from typing import Any
 
 from mappings.airdates import Verdict, day_of, place_by_dates, recheck_start, verify_start
 from mappings.placement import EpisodeRange, MappingSpec, locate, normalised_start, place_episode
+from mappings.provenance import (
+    AIR_DATES,
+    CONFIRMED,
+    CORRECTED,
+    HELD,
+    ORIGINAL_APP,
+    PLACED,
+    PLACERS,
+    RELATION,
+    TITLE_SEARCH,
+    TMDB,
+    dates_words,
+    found_words,
+    words,
+)
 
 MOVIE_FORMAT = "MOVIE"
 logger = logging.getLogger("mappings.resolver")
@@ -49,10 +64,14 @@ class Resolution:
     imdb_id: str | None = None
     trakt_title: str = ""
     trakt_slug: str = ""
-    source: str = ""
+    source: str = ""  # the codes below in words, for people (`mappings.provenance`)
     unmapped_reason: str = ""
     # The Trakt id kept visible while the entry is unmapped (an adopted mapping with no start).
     held_trakt_id: int | None = None
+    found_by: str = ""
+    placed_by: str = ""
+    air_dates: str = ""
+    provenance: dict = field(default_factory=dict)
 
     @property
     def is_mapped(self) -> bool:
@@ -66,7 +85,7 @@ class Pinned:
 
     kind: str | None  # "show" | "movie"; None: the original row does not say which namespace
     trakt_id: int
-    source: str  # where the id came from, e.g. "original app"
+    by: str = ORIGINAL_APP  # where the id came from (`mappings.provenance`)
     manual: bool = False
 
 
@@ -76,7 +95,16 @@ class Lookup:
 
     id_type: str  # "trakt", "tmdb", "imdb", "tvdb"
     value: int | str
-    source: str
+    by: str  # the source that gives the id (`mappings.provenance`)
+    tmdb: int | None = None  # `by` TMDB: the TMDB id whose external ids gave it
+
+    @property
+    def params(self) -> dict:
+        return {"via": [self.id_type, self.value], **({"tmdb": self.tmdb} if self.tmdb is not None else {})}
+
+    @property
+    def source(self) -> str:
+        return words(self.by) if self.by != TMDB else f"tmdb {self.tmdb} external ids"
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,7 @@ class RelatedShow:
     trakt_id: int | None
     trakt_title: str = ""
     trakt_slug: str = ""
+    title: str = ""  # a title search's show: the title searched for
 
 
 # Formats whose episodes air week by week on a show's regular seasons: the only ones the dates
@@ -96,9 +125,6 @@ class RelatedShow:
 DATED_FORMATS = ("TV", "TV_SHORT", "ONA")
 NO_START = "no source gives the season and episode of this entry on Trakt"
 TITLE_RESULTS = 3  # shows of a title search whose seasons are read (one Trakt request each)
-TITLE_SEARCH = "trakt search title"
-# In `source` after the Trakt show a dataset found: the start came from the dates, not a dataset.
-START_BY_DATES = "; start air dates"
 
 
 @dataclass(frozen=True)
@@ -107,7 +133,12 @@ class Found:
     title: str
     slug: str
     ids: dict
-    source: str
+    by: str  # what found it, with `params` (`mappings.provenance`)
+    params: dict = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return found_words(self.by, self.params)
 
 
 # --- pure decisions ---------------------------------------------------------------------------
@@ -211,12 +242,13 @@ def lookups(kind: str, facts: SourceFacts) -> list[Lookup]:
 class StartCandidate:
     season: int
     episode: int
-    source: str
+    source: str  # in words, e.g. "otaku (TVDB season)"
     tvdb_based: bool = False
     ranges: tuple[EpisodeRange, ...] = ()
     last_episode: int | None = None  # where the source says the entry ends in that season
     walks: bool = False  # the source says the entry runs across seasons (a whole series)
     explicit: bool = False  # some AniList episodes have no target: keep the ranges, never walk
+    by: str = ""  # the source as a code (`mappings.provenance.PLACERS`)
 
 
 def start_candidates(facts: SourceFacts, show_tmdb: int | None, format_: str | None = None,
@@ -270,17 +302,17 @@ def _start_candidates(facts: SourceFacts, show_tmdb: int | None, episodes: int |
         start = first.target_start - (first.source_start - 1)
         explicit = _uncovered(ranges, episodes)
         if len(ranges) == 1 and start >= 1 and not explicit:
-            out.append(StartCandidate(first.season, start, "anibridge"))
+            out.append(StartCandidate(first.season, start, "anibridge", by="anibridge"))
         else:
             out.append(StartCandidate(first.season, first.target_start, "anibridge", ranges=episode_ranges,
-                                      walks=True, explicit=explicit))
+                                      walks=True, explicit=explicit, by="anibridge"))
     fribb = facts.fribb
     if fribb is not None and fribb.tmdb_tv and (show_tmdb is None or fribb.tmdb_tv == show_tmdb):
         if fribb.tmdb_season is not None:
-            out.append(StartCandidate(fribb.tmdb_season, 1 + (fribb.tmdb_offset or 0), "fribb"))
+            out.append(StartCandidate(fribb.tmdb_season, 1 + (fribb.tmdb_offset or 0), "fribb", by="fribb"))
         elif fribb.has_season_data and fribb.tvdb_season is None and fribb.tvdb_id:
             # The current format drops TVDB's 'a' (absolute): a whole-series entry.
-            out.append(StartCandidate(1, 1, "fribb (whole series)", walks=True))
+            out.append(StartCandidate(1, 1, "fribb (whole series)", walks=True, by="fribb"))
     out += _otaku_start(facts.otaku)
     return out
 
@@ -290,10 +322,10 @@ def _otaku_start(otaku) -> list[StartCandidate]:
         return []
     offset = otaku.global_start - otaku.anime_start
     if otaku.tvdb_absolute:
-        return [StartCandidate(1, 1 + offset, "otaku (absolute)", tvdb_based=True, walks=True)]
+        return [StartCandidate(1, 1 + offset, "otaku (absolute)", tvdb_based=True, walks=True, by="otaku")]
     if otaku.tvdb_season and otaku.tvdb_season > 0:  # TVDB's season 0 numbers specials its own way
         return [StartCandidate(otaku.tvdb_season, 1 + offset, "otaku (TVDB season)", tvdb_based=True,
-                               last_episode=otaku.global_end)]
+                               last_episode=otaku.global_end, by="otaku")]
     return []
 
 
@@ -309,7 +341,7 @@ def check_start(candidate: StartCandidate, seasons: Sequence | None) -> tuple[tu
         if place_episode(spec=spec, seasons=seasons, overrides={}, episode=candidate.ranges[0].first) is None:
             return None, f"{candidate.source}: {where} does not exist on Trakt"
         return (candidate.season, candidate.episode), ""
-    if candidate.tvdb_based and not candidate.source.endswith("(absolute)"):
+    if candidate.tvdb_based and not candidate.walks:  # a TVDB season, not absolute numbering
         # TVDB and Trakt (TMDB) seasons often differ: accept only what exists as is, the
         # whole run included, never a walked-into neighbour season.
         numbers = {n for s in seasons if s.number == candidate.season for n in s.episodes}
@@ -363,6 +395,14 @@ def collapse_ranges(candidate: StartCandidate, seasons: Sequence | None) -> tupl
     return ()
 
 
+def _found(res: Resolution, found: Found) -> Resolution:
+    """`res` on the Trakt object `found`: what found it, in codes and words. A movie is never
+    placed: the dataset that found it is the one it follows."""
+    res.source, res.found_by, res.provenance = found.source, found.by, dict(found.params)
+    res.placed_by = found.by if res.kind == "movie" and found.by in PLACERS else ""
+    return res
+
+
 # --- the resolver (talks to Trakt/TMDB through collaborators) ---------------------------------
 
 
@@ -413,8 +453,8 @@ class Resolver:
         """The entry on the Trakt object `found`: for a show, where it starts (the datasets,
         checked by the dates; the dates alone where the datasets know the show but no start).
         Asks Trakt nothing beyond `seasons`, so a saved show can be placed again from the cache."""
-        res = Resolution(kind=kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
-                         source=found.source, **self._ids(kind, facts, found.ids))
+        res = _found(Resolution(kind=kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
+                                **self._ids(kind, facts, found.ids)), found)
         if kind == "show":
             self.place_start(res, facts, found, media)
             if res.unmapped_reason == NO_START:
@@ -425,6 +465,7 @@ class Resolver:
                 res.unmapped_reason += f"; air dates: {why}" if why else ""
                 if by_dates is not None:
                     by_dates.source = f"{found.source}; start {by_dates.source}"
+                    by_dates.found_by, by_dates.provenance = found.by, {**found.params, **by_dates.provenance}
                     by_dates.tmdb_id, by_dates.tvdb_id, by_dates.imdb_id = res.tmdb_id, res.tvdb_id, res.imdb_id
                     return by_dates
         return res
@@ -453,13 +494,14 @@ class Resolver:
                 continue
             for r in results:
                 shows.setdefault(int(r.trakt_id), RelatedShow(0, f"{title!r} {year}", int(r.trakt_id),
-                                                              r.title or "", r.slug or ""))
+                                                              r.title or "", r.slug or "", title=title))
         if not shows:
             return None, f"Trakt search found no show titled {' / '.join(titles)} ({year})"
         found, why = self.place_by_relations(media, kind, reason, shows=list(shows.values())[:TITLE_RESULTS])
         if found is not None:
             show = shows[found.trakt_id]
-            found.source = f"{TITLE_SEARCH} {show.relation}; start {found.source}"
+            found.found_by, found.provenance = TITLE_SEARCH, {"title": show.title, "year": year}
+            found.source = f"{found_words(TITLE_SEARCH, found.provenance)}; start {found.source}"
         return found, why
 
     def place_by_relations(self, media, kind: str, reason: str,
@@ -493,33 +535,35 @@ class Resolver:
             logger.info("AniList %s not placed by air dates: %s", media.id, "; ".join(why))
             return None, "; ".join(why)
         show, (season, number), odd = placed[0]
-        related = f" ({show.relation.lower()} AniList {show.anilist_id})" if show.anilist_id else ""
+        params = {"relation": show.relation, "anilist_id": show.anilist_id} if show.anilist_id else {}
         res = Resolution(kind="show", trakt_id=show.trakt_id, start_season=season, start_episode=number,
                          trakt_title=show.trakt_title, trakt_slug=show.trakt_slug,
-                         source=f"air dates S{season}E{number}{related}{odd_date(odd)}")
-        logger.info("AniList %s placed by air dates on Trakt %s S%sE%s%s (%s)", media.id, show.trakt_id, season,
-                    number, related, reason)
+                         source=dates_words((season, number), params) + odd_date(odd),
+                         found_by=RELATION, placed_by=AIR_DATES, air_dates=PLACED, provenance=params)
+        logger.info("AniList %s placed by air dates on Trakt %s: %s (%s)", media.id, show.trakt_id, res.source, reason)
         return res, ""
 
     def resolve_pinned(self, media, facts: SourceFacts, pinned: Pinned) -> Resolution | None:
         """Keep the pinned Trakt id and find where the entry starts, never assuming S1E1. None:
         the id is not usable and the entry is resolved like a new one (never for a manual id)."""
-        what = f"{pinned.source}'s {'manual ' if pinned.manual else ''}mapping to Trakt {pinned.kind or 'id'} {pinned.trakt_id}"
-        held = {"held_trakt_id": pinned.trakt_id, "source": f"{pinned.source} trakt_id"}
+        what = f"{words(pinned.by)}'s {'manual ' if pinned.manual else ''}mapping to Trakt {pinned.kind or 'id'} {pinned.trakt_id}"
+        lookup = Lookup("trakt", pinned.trakt_id, pinned.by)
+        held = {"held_trakt_id": pinned.trakt_id, "source": found_words(pinned.by, lookup.params),
+                "found_by": pinned.by, "provenance": lookup.params}
         if pinned.kind not in ("show", "movie"):
             if not pinned.manual:
                 return None
             return Resolution(kind="show", unmapped_reason=f"{what} does not say show or movie: map it again", **held)
         if pinned.kind == "show" and (media.format or "").upper() == MOVIE_FORMAT and not pinned.manual:
             return None  # an AniList movie is a Trakt movie, never a show's special
-        found = self.confirm(pinned.kind, Lookup("trakt", pinned.trakt_id, pinned.source))
+        found = self.confirm(pinned.kind, lookup)
         if found is None:
             if not pinned.manual:
                 return None  # a stale id: the next ways of finding the show are tried
             return Resolution(kind=pinned.kind, unmapped_reason=f"{what}: not found on Trakt, map it again", **held)
-        res = Resolution(kind=pinned.kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
-                         source=found.source, held_trakt_id=pinned.trakt_id,
-                         **self._ids(pinned.kind, facts, found.ids))
+        res = _found(Resolution(kind=pinned.kind, trakt_id=found.trakt_id, trakt_title=found.title,
+                                trakt_slug=found.slug, held_trakt_id=pinned.trakt_id,
+                                **self._ids(pinned.kind, facts, found.ids)), found)
         if pinned.kind == "show":
             self.place_start(res, facts, found, media)
             if res.unmapped_reason:
@@ -584,9 +628,9 @@ class Resolver:
             return []
         out = []
         if ext.imdb_id:
-            out.append(Lookup("imdb", ext.imdb_id, f"tmdb {tmdb_id} external ids"))
+            out.append(Lookup("imdb", ext.imdb_id, TMDB, tmdb=tmdb_id))
         if ext.tvdb_id and kind == "show":
-            out.append(Lookup("tvdb", ext.tvdb_id, f"tmdb {tmdb_id} external ids"))
+            out.append(Lookup("tvdb", ext.tvdb_id, TMDB, tmdb=tmdb_id))
         return out
 
     def _ask(self, key: tuple, request: Callable[[], object]) -> object | None:
@@ -615,7 +659,7 @@ class Resolver:
             listed = self._ask(("tmdb", "seasons", tmdb_id), lambda t=tmdb_id: self.tmdb.season_ids(tmdb_id=t))
             if listed and on_trakt & set(listed):
                 return Found(int(lookup.value), "", "", {"trakt": int(lookup.value), "tmdb": tmdb_id},
-                             f"{lookup.source} trakt_id")
+                             lookup.by, lookup.params)
         return None
 
     def confirm(self, kind: str, lookup: Lookup) -> Found | None:
@@ -625,13 +669,13 @@ class Resolver:
             if item is None:
                 return None
             return Found(int(item.trakt_id), item.title or "", item.slug or "", dict(item.ids or {}),
-                         f"{lookup.source} trakt_id")
+                         lookup.by, lookup.params)
         results = self._ask(("trakt", kind, lookup.id_type, str(lookup.value)),
                             lambda: self.trakt.search(id_type=lookup.id_type, external_id=lookup.value, kind=kind))
         for result in results or ():
             if result.trakt_id:
                 return Found(int(result.trakt_id), result.title or "", result.slug or "", dict(result.ids or {}),
-                             f"{lookup.source} {lookup.id_type} {lookup.value}")
+                             lookup.by, lookup.params)
         return None
 
     def place_start(self, res: Resolution, facts: SourceFacts, found: Found, media) -> None:
@@ -662,13 +706,16 @@ class Resolver:
                 reasons.append(f"{candidate.source}: {verdict.reason or 'its start is not confirmed by air dates'}")
                 continue
             res.ranges = list(collapse_ranges(candidate, seasons))
+            res.placed_by = candidate.by
             if verdict.outcome == "corrected":
                 res.start_season, res.start_episode = verdict.start
+                res.air_dates, res.provenance = CORRECTED, {**res.provenance, "from": list(start)}
                 res.source += (f"; start {candidate.source} S{start[0]}E{start[1]}, corrected to "
                                f"S{verdict.start[0]}E{verdict.start[1]} by air dates")
                 logger.info("AniList %s: %s (%s)", media.id, res.source, verdict.reason)
                 return
             res.start_season, res.start_episode = start
+            res.air_dates = CONFIRMED if verdict.outcome == "confirmed" else ""
             moved = start != (candidate.season, candidate.episode) and not candidate.ranges
             res.source += f"; start {candidate.source}" + (
                 f" S{candidate.season}E{candidate.episode} = Trakt S{start[0]}E{start[1]}" if moved else ""
@@ -677,7 +724,7 @@ class Resolver:
         res.unmapped_reason = "; ".join(reasons)
         if refuted:
             # Kept visible on the unmapped list: the show is right, only where it starts is not.
-            res.held_trakt_id = found.trakt_id
+            res.held_trakt_id, res.air_dates = found.trakt_id, HELD
             logger.warning("AniList %s held by air dates: %s", media.id, res.unmapped_reason)
 
     def check_dates(self, candidate: StartCandidate, start: tuple[int, int], seasons, media) -> Verdict:

@@ -11,7 +11,6 @@ from django.db.models import QuerySet
 
 from mappings import importer
 from mappings.models import (
-    AIR_DATES,
     AniBridgeRange,
     EpisodeOverride,
     FribbEntry,
@@ -20,6 +19,7 @@ from mappings.models import (
     SourceStatus,
 )
 from mappings.placement import EpisodeRange, MappingSpec, disputed_episodes
+from mappings.provenance import CORRECTED, HELD, PLACED, corrected_words, dates_words
 from mappings.resolver import RelatedShow, SourceFacts
 
 
@@ -100,11 +100,12 @@ def mapping_spec(mapping: Mapping) -> MappingSpec | None:
 
 
 def _air_dates_note(mapping: Mapping) -> str:
-    """The part of `source` that says what the air dates decided ("start fribb S1E27, corrected
-    to S1E26 by air dates"), for the preview line of each play; "" for any other mapping."""
-    if not mapping.placed_by_dates:
-        return ""
-    return next((part for part in reversed(mapping.source.split("; ")) if "air dates" in part), mapping.source)
+    """What the air dates decided ("start fribb S1E27, corrected to S1E26 by air dates"), for
+    the preview line of each play; "" for any other mapping."""
+    start = (mapping.start_season, mapping.start_episode)
+    if mapping.air_dates == CORRECTED:
+        return corrected_words(mapping.placed_by, mapping.provenance or {}, start)
+    return dates_words(start, mapping.provenance or {}) if mapping.air_dates == PLACED else ""
 
 
 def source_facts_many(*, medias: Iterable) -> dict[int, SourceFacts]:
@@ -207,8 +208,8 @@ def held_episodes(*, anilist_ids: Iterable[int], seasons_for: SeasonsFor) -> dic
 def mappings_by_air_dates(queryset, *, held: bool = False):
     """The mappings the air dates placed or corrected, or (`held`) the ones they held back."""
     if held:
-        return queryset.filter(trakt_id__isnull=True, unmapped_reason__icontains=AIR_DATES)
-    return queryset.filter(trakt_id__isnull=False, source__icontains=AIR_DATES)
+        return queryset.filter(trakt_id__isnull=True, air_dates=HELD)
+    return queryset.filter(trakt_id__isnull=False, air_dates__in=[PLACED, CORRECTED])
 
 
 # AniList relations whose mapped Trakt show may hold the entry too (a side story does not).

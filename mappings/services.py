@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Iterable
 from datetime import timedelta
@@ -18,16 +17,22 @@ from mappings import importer
 from mappings.legacy import convert_legacy_overrides
 from mappings.media import media_from_mapping
 from mappings.models import (
-    AIR_DATES,
     AiringScheduleCache,
     LegacyEpisodeOverride,
     Mapping,
     SourceStatus,
     TraktSeasonCache,
 )
+from mappings.provenance import (
+    AIR_DATES,
+    FOUND_BY_DATES,
+    HELD,
+    ORIGINAL_APP,
+    PLACED,
+    found_params,
+    placed_by_dates_words,
+)
 from mappings.resolver import (
-    START_BY_DATES,
-    TITLE_SEARCH,
     Found,
     Pinned,
     Resolution,
@@ -62,9 +67,6 @@ def default_resolver() -> Resolver:
     return Resolver(trakt=trakt, tmdb=tmdb_client(), seasons=seasons_or_none, not_found=(NotFound,))
 
 
-ADOPTED = "original app"
-
-
 def adopted_pin(row: Mapping | None) -> Pinned | None:
     """The Trakt id of a row adopted from the original app's table that still lacks a start.
 
@@ -76,11 +78,11 @@ def adopted_pin(row: Mapping | None) -> Pinned | None:
         return None
     if row.trakt_id is not None and row.type != Mapping.Type.MOVIE and row.start_season is None:
         trakt_id = row.trakt_id
-    elif row.trakt_id is None and row.held_trakt_id and row.source.startswith(ADOPTED):
+    elif row.trakt_id is None and row.held_trakt_id and row.found_by == ORIGINAL_APP:
         trakt_id = row.held_trakt_id
     else:
         return None
-    return Pinned(kind=row.type or None, trakt_id=trakt_id, source=ADOPTED, manual=row.is_manual)
+    return Pinned(kind=row.type or None, trakt_id=trakt_id, by=ORIGINAL_APP, manual=row.is_manual)
 
 
 def _keep_saved(row: Mapping | None, *, force: bool) -> bool:
@@ -103,6 +105,8 @@ def _apply(row: Mapping, media, res: Resolution) -> Mapping:
     row.tmdb_id, row.tvdb_id, row.imdb_id = res.tmdb_id, res.tvdb_id, res.imdb_id
     row.trakt_title, row.trakt_slug = res.trakt_title, res.trakt_slug
     row.source = res.source
+    row.found_by, row.placed_by, row.air_dates = res.found_by, res.placed_by, res.air_dates
+    row.provenance = res.provenance
     row.unmapped_reason = res.unmapped_reason
     row.hold = ""
     row.held_trakt_id = None if res.is_mapped else res.held_trakt_id
@@ -291,7 +295,7 @@ def _forget_dates_placements_a_dataset_now_knows(kept: dict[int, Mapping], media
     """An entry the air dates placed because no dataset knew it is resolved again once one does:
     the dataset's answer (itself checked against the dates) replaces the guess-free but
     dataset-less placement."""
-    by_dates = [m for m in medias if m.id in kept and kept[m.id].source.startswith((AIR_DATES, TITLE_SEARCH))]
+    by_dates = [m for m in medias if m.id in kept and _by_dates(kept[m.id]) and kept[m.id].found_by in FOUND_BY_DATES]
     if not by_dates:
         return
     for anilist_id, facts in source_facts_many(medias=by_dates).items():
@@ -321,7 +325,12 @@ def _rederivable(row: Mapping) -> bool:
 def _by_dates(row: Mapping) -> bool:
     """A start the dates gave where no dataset gives one: by a relation, a title search, or on
     the show a dataset found without a start."""
-    return row.source.startswith((AIR_DATES, TITLE_SEARCH)) or START_BY_DATES in row.source
+    return row.placed_by == AIR_DATES
+
+
+def _by_dates_on_a_found_show(row: Mapping) -> bool:
+    """A start the dates gave on the show a dataset (or the original app) found without one."""
+    return _by_dates(row) and row.found_by not in FOUND_BY_DATES
 
 
 def _saved_rows(anilist_ids: list[int]) -> dict[int, Mapping]:
@@ -340,7 +349,7 @@ def _placements_due(kept: dict[int, Mapping], medias: list) -> tuple[list[Mappin
     rows = {m.id: kept[m.id] for m in medias if m.id in kept and _rederivable(kept[m.id])}
     read = {i: r for i, r in rows.items() if getattr(r, "seasons_read_at", None) is not None and (
         r.dates_checked_at is None or r.seasons_read_at > r.dates_checked_at)}
-    by_dates = [m for m in medias if m.id in rows and m.id not in read and START_BY_DATES in rows[m.id].source]
+    by_dates = [m for m in medias if m.id in rows and m.id not in read and _by_dates_on_a_found_show(rows[m.id])]
     known = _dataset_starts(by_dates, rows) if by_dates else set()
     if not read and not known:
         return [], {}
@@ -413,7 +422,8 @@ def _derived_again(row: Mapping, media, facts, seasons, resolver: Resolver) -> R
     dataset row gone or changed since is no reason to move it), or a start the dates gave is
     still the only run that agrees (or the dates say nothing now)."""
     start = (row.start_season, row.start_episode)
-    dataset_knows = START_BY_DATES in row.source and start_candidates(facts, row.tmdb_id, media.format, media.episodes)
+    dataset_knows = _by_dates_on_a_found_show(row) and start_candidates(facts, row.tmdb_id, media.format,
+                                                                          media.episodes)
     if _by_dates(row) and not dataset_knows:
         verdict = resolver.recheck_dates(media, start, seasons)
         return None if verdict.outcome in ("unknown", "confirmed") else _dates_moved(row, verdict)
@@ -421,7 +431,8 @@ def _derived_again(row: Mapping, media, facts, seasons, resolver: Resolver) -> R
                                                    media).outcome in ("unknown", "confirmed"):
         return None
     found = Found(row.trakt_id, row.trakt_title, row.trakt_slug,
-                  {"tmdb": row.tmdb_id, "tvdb": row.tvdb_id, "imdb": row.imdb_id}, row.source.split("; start ")[0])
+                  {"tmdb": row.tmdb_id, "tvdb": row.tvdb_id, "imdb": row.imdb_id}, row.found_by,
+                  found_params(row.provenance))
     return resolver.place_on(media, facts, found)
 
 
@@ -430,13 +441,15 @@ def _dates_moved(row: Mapping, verdict) -> Resolution:
     start) or nowhere ("refuted": the show is held, with the reason). The show and its ids are
     kept: only where the entry starts is in question."""
     kept = {"tmdb_id": row.tmdb_id, "tvdb_id": row.tvdb_id, "imdb_id": row.imdb_id,
-            "trakt_title": row.trakt_title, "trakt_slug": row.trakt_slug}
+            "trakt_title": row.trakt_title, "trakt_slug": row.trakt_slug,
+            "found_by": row.found_by, "provenance": row.provenance}
     if verdict.start is None:
-        return Resolution(kind="show", source=row.source, held_trakt_id=row.trakt_id, unmapped_reason=(
+        return Resolution(kind="show", source=row.source, held_trakt_id=row.trakt_id, air_dates=HELD, unmapped_reason=(
             f"air dates no longer place it on Trakt show {row.trakt_id}: {verdict.reason}; map it manually"), **kept)
     season, number = verdict.start
     return Resolution(kind="show", trakt_id=row.trakt_id, start_season=season, start_episode=number,
-                      source=re.sub(r"air dates S\d+E\d+", f"air dates S{season}E{number}", row.source), **kept)
+                      placed_by=AIR_DATES, air_dates=PLACED,
+                      source=placed_by_dates_words(row.found_by, row.provenance, verdict.start), **kept)
 
 
 def _settle(row: Mapping, media, res: Resolution, *, posted: bool) -> Mapping:

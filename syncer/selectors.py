@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 
 from mappings.models import Mapping, SourceStatus
-from mappings.provenance import MANUAL, PLACERS, placed_by
+from mappings.provenance import AIR_DATES, MANUAL, PLACERS, words
 from mappings.seasons import cached_show_seasons
 from mappings.selectors import disputes, unmapped_mappings
 from syncer import status_keys
@@ -94,17 +94,23 @@ def sync_progress_page(*, query: str = "", page: int | str = 1) -> ProgressPage:
 
 
 def _placement_columns() -> dict:
-    """The entry's mapping `source`, `is_manual` and Trakt id, read in the page's own query."""
+    """The entry's mapping `placed_by`, `is_manual` and Trakt id, read in the page's own query."""
     mapping = Mapping.objects.filter(anilist_id=OuterRef("anilist_id"))
-    return {f"mapping_{name}": Subquery(mapping.values(name)[:1]) for name in ("source", "is_manual", "trakt_id")}
+    return {f"mapping_{name}": Subquery(mapping.values(name)[:1]) for name in ("placed_by", "is_manual", "trakt_id")}
+
+
+def _placed_by(*, placed_by: str, is_manual: bool) -> str:
+    """The code of what placed a mapped entry: a person's mapping is `manual` whatever found it."""
+    return MANUAL if is_manual else placed_by
 
 
 def _with_placed_by(page: Page) -> Page:
-    """Each row gets `placed_by`: the mapping source that placed the entry ("" if unmapped)."""
+    """Each row gets `placed_by`: what placed the entry, in words ("" if unmapped)."""
     page.object_list = list(page.object_list)
     for row in page.object_list:
         mapped = row.mapping_trakt_id is not None
-        row.placed_by = placed_by(row.mapping_source or "", is_manual=bool(row.mapping_is_manual)) if mapped else ""
+        code = _placed_by(placed_by=row.mapping_placed_by or "", is_manual=bool(row.mapping_is_manual))
+        row.placed_by = words(code) if mapped else ""
     return page
 
 
@@ -379,14 +385,9 @@ def mappings_page(*, filters: MappingFilters, page: int | str = 1) -> Page:
     if filters.kind in ("show", "movie"):
         rows = rows.filter(type=filters.kind)
     if filters.source == MANUAL:
-        rows = rows.filter(Q(is_manual=True) | Q(source=MANUAL))
-    elif filters.source in PLACERS:
-        # The source that placed the entry (`provenance.placed_by`): named after "; start ", or
-        # first when the resolver wrote no start.
-        rows = rows.filter(Q(source__icontains=f"; start {filters.source}")
-                           | (Q(source__istartswith=filters.source) & ~Q(source__icontains="; start ")))
+        rows = rows.filter(Q(is_manual=True) | Q(placed_by=MANUAL))
     elif filters.source:
-        rows = rows.filter(source=filters.source)
+        rows = rows.filter(placed_by=filters.source, is_manual=False)
     if filters.status == "unmapped":
         rows = rows.filter(trakt_id__isnull=True)
     elif filters.status == "mapped":
@@ -394,18 +395,18 @@ def mappings_page(*, filters: MappingFilters, page: int | str = 1) -> Page:
     return with_source_names(Paginator(rows, MAPPINGS_PER_PAGE).get_page(page))
 
 
-SOURCE_NAMES = {"anibridge": "AniBridge", "fribb": "Fribb", "otaku": "Otaku", MANUAL: "manual"}
+SOURCE_NAMES = {"anibridge": "AniBridge", "fribb": "Fribb", "otaku": "Otaku", AIR_DATES: "air dates", MANUAL: "manual"}
 
 
 def mapping_sources_used() -> list[tuple[str, str]]:
-    """The placing sources, as (value, name) for the Source filter: the saved mappings' `source`
-    texts are the resolver's notes, not names people choose from."""
-    return [(key, SOURCE_NAMES[key]) for key in (*PLACERS, MANUAL)]
+    """What may place a mapping, as (value, name) for the Source filter: the saved mappings'
+    `source` texts are the resolver's notes, not names people choose from."""
+    return [(key, SOURCE_NAMES[key]) for key in (*PLACERS, AIR_DATES, MANUAL)]
 
 
 def with_source_names(page: Page) -> Page:
-    """Each mapping gets `placed_by_name`: the source that placed it, as people call it."""
+    """Each mapping gets `placed_by_name`: what placed it, as people call it."""
     page.object_list = list(page.object_list)
     for row in page.object_list:
-        row.placed_by_name = SOURCE_NAMES.get(placed_by(row.source or "", is_manual=row.is_manual), "")
+        row.placed_by_name = SOURCE_NAMES.get(_placed_by(placed_by=row.placed_by, is_manual=row.is_manual), "")
     return page

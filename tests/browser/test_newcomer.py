@@ -52,7 +52,7 @@ def live_runs():
     running = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt",
                                      progress_done=3, progress_total=9, heartbeat_at=timezone.now())
     Mapping.objects.create(anilist_id=1, title="Cowboy Bebop", trakt_id=30991, type="show", source="fribb",
-                           start_season=1, start_episode=1)
+                           found_by="fribb", placed_by="fribb", start_season=1, start_episode=1)
     LogEntry.objects.create(message="Sync 4 (completed) failed: check ANILIST_ACCESS_TOKEN in `.env`, or see /trakt/")
     return done, running
 

@@ -35,10 +35,11 @@ def trakt_stub(monkeypatch):
 def rows(db):
     Mapping.objects.create(anilist_id=104578, title="Attack on Titan S3 Part 2", type="show", trakt_id=1420,
                            trakt_slug="attack-on-titan", start_season=3, start_episode=13, source="fribb tmdb 1429",
-                           mal_id=38524, tmdb_id=1429)
+                           found_by="fribb", placed_by="fribb", mal_id=38524, tmdb_id=1429)
     Mapping.objects.create(anilist_id=190327, title="Steel Ball Run", type="show",
                            unmapped_reason="no source knows this entry")
-    Mapping.objects.create(anilist_id=47, title="Akira", type="movie", trakt_id=115, source="manual", is_manual=True)
+    Mapping.objects.create(anilist_id=47, title="Akira", type="movie", trakt_id=115, source="manual", is_manual=True,
+                           found_by="manual", placed_by="manual")
 
 
 def listed(response):
@@ -60,14 +61,16 @@ def test_filters_for_unmapped_manual_kind_and_source(admin_client, rows):
     assert listed(admin_client.get(url, {"is_manual__exact": "1"})) == [47]
     assert listed(admin_client.get(url, {"type__exact": "movie"})) == [47]
     assert listed(admin_client.get(url, {"from": "fribb"})) == [104578]
+    assert listed(admin_client.get(url, {"placed": "manual"})) == [47]
 
 
 def test_a_filter_lists_what_the_air_dates_placed_corrected_or_held(admin_client, rows):
     Mapping.objects.create(anilist_id=108632, title="Re:Zero S2 Part 1", type="show", trakt_id=104310,
                            start_season=1, start_episode=26,
-                           source="fribb tmdb 65942; start fribb S1E27, corrected to S1E26 by air dates")
+                           source="fribb tmdb 65942; start fribb S1E27, corrected to S1E26 by air dates",
+                           found_by="fribb", placed_by="fribb", air_dates="corrected", provenance={"from": [1, 27]})
     Mapping.objects.create(anilist_id=189046, title="Re:Zero S3", type="show", held_trakt_id=104310,
-                           source="fribb tmdb 65942",
+                           source="fribb tmdb 65942", found_by="fribb", air_dates="held",
                            unmapped_reason="fribb: air dates disagree with S1E54 (...): map it manually")
     url = reverse(CHANGELIST)
     assert listed(admin_client.get(url, {"airdates": "placed"})) == [108632]

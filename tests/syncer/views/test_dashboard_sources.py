@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from mappings.models import Mapping, SourceStatus
+from tests.mappings.test_airdates_resolution import S2_PART1
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -127,10 +128,34 @@ def test_the_sync_progress_names_the_source_that_placed_each_entry(staff_client)
     SyncProgress.objects.create(anilist_id=1, title="Bleach TYBW")
     SyncProgress.objects.create(anilist_id=2, title="Mine")
     SyncProgress.objects.create(anilist_id=3, title="Nobody knows")
-    Mapping.objects.create(anilist_id=1, trakt_id=30850, type="show", source="fribb tmdb 30984; start anibridge")
-    Mapping.objects.create(anilist_id=2, trakt_id=7, type="show", is_manual=True, source="manual")
+    Mapping.objects.create(anilist_id=1, trakt_id=30850, type="show", source="fribb tmdb 30984; start anibridge",
+                           found_by="fribb", placed_by="anibridge")
+    Mapping.objects.create(anilist_id=2, trakt_id=7, type="show", is_manual=True, source="manual",
+                           found_by="manual", placed_by="manual")
     Mapping.objects.create(anilist_id=3, unmapped_reason="no source knows this entry", source="")
     html = staff_client.get("/dashboard/progress/").content.decode()
     cells = re.findall(r'<td data-label="Placed by">([^<]*)</td>', html)
     titles = re.findall(r'<td data-label="Title">([^<]*)</td>', html)
     assert dict(zip(titles, cells, strict=True)) == {"Bleach TYBW": "anibridge", "Mine": "manual", "Nobody knows": "—"}
+
+
+def test_the_sync_progress_names_the_source_that_placed_an_entry_whatever_its_words_say(
+        staff_client, fake_trakt, fake_anilist):
+    from syncer.models import SyncProgress
+
+    placed_by_fribb_then_reworded(fake_trakt)
+    SyncProgress.objects.create(anilist_id=S2_PART1, title="Re:Zero S2 Part 1")
+    html = staff_client.get("/dashboard/progress/").content.decode()
+    assert re.findall(r'<td data-label="Placed by">([^<]*)</td>', html) == ["fribb"]
+
+
+def placed_by_fribb_then_reworded(fake_trakt) -> None:
+    """Re:Zero S2 Part 1 placed by Fribb's start (the resolver's own row), then its words changed."""
+    from mappings.services import mapping_resolve
+    from tests.mappings.support import media
+    from tests.mappings.test_airdates_resolution import fribb_says, rezero_on_trakt
+
+    rezero_on_trakt(fake_trakt, aired={})
+    fribb_says(S2_PART1, 25)
+    mapping_resolve(media=media(S2_PART1, format="TV", episodes=13))
+    Mapping.objects.filter(pk=S2_PART1).update(source="TMDB season 1 from episode 26, as Fribb's list says")

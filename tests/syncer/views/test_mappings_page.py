@@ -11,10 +11,12 @@ pytestmark = pytest.mark.django_db
 def rows():
     Mapping.objects.bulk_create([
         Mapping(anilist_id=16498, title="Attack on Titan", trakt_id=1420, type="show", start_season=1,
-                start_episode=1, source="otaku", mal_id=16498, imdb_id="tt2560140"),
-        Mapping(anilist_id=21519, title="Your Name.", trakt_id=555, type="movie", source="fribb"),
+                start_episode=1, source="otaku", found_by="otaku", placed_by="otaku", mal_id=16498,
+                imdb_id="tt2560140"),
+        Mapping(anilist_id=21519, title="Your Name.", trakt_id=555, type="movie", source="fribb", found_by="fribb",
+                placed_by="fribb"),
         Mapping(anilist_id=104578, title="AoT S3 Part 2", trakt_id=1420, type="show", start_season=3,
-                start_episode=13, is_manual=True, source="manual"),
+                start_episode=13, is_manual=True, source="manual", found_by="manual", placed_by="manual"),
         Mapping(anilist_id=99, title="Obscure OVA", unmapped_reason="no source knows this entry"),
     ])
 
@@ -49,7 +51,8 @@ def test_each_row_shows_where_it_points_and_links_to_its_admin_page(staff_client
 
 
 def test_it_pages_and_keeps_the_filters(staff_client):
-    Mapping.objects.bulk_create([Mapping(anilist_id=n, title=f"Show {n:03d}", source="otaku") for n in range(1, 121)])
+    Mapping.objects.bulk_create([Mapping(anilist_id=n, title=f"Show {n:03d}", source="otaku", placed_by="otaku")
+                                 for n in range(1, 121)])
     html = staff_client.get("/mappings/?source=otaku&page=2").content.decode()
     assert "Page 2 of 3 (120 mappings)" in html
     assert 'href="/mappings/?source=otaku&amp;page=3"' in html
@@ -61,3 +64,12 @@ def test_the_page_takes_a_fixed_number_of_queries(staff_client, django_assert_nu
     # session, user, count, page (the Source filter names the placing sources: no query)
     with django_assert_num_queries(4):
         staff_client.get("/mappings/?q=Show")
+
+
+def test_the_source_filter_finds_what_a_source_placed_whatever_its_words_say(staff_client, fake_trakt, fake_anilist):
+    from tests.mappings.test_airdates_resolution import S2_PART1
+    from tests.syncer.views.test_dashboard_sources import placed_by_fribb_then_reworded
+
+    placed_by_fribb_then_reworded(fake_trakt)
+    assert f"anilist={S2_PART1}" in staff_client.get("/mappings/?source=fribb").content.decode()
+    assert f"anilist={S2_PART1}" not in staff_client.get("/mappings/?source=otaku").content.decode()

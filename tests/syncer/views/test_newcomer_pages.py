@@ -121,9 +121,10 @@ def test_the_demo_library_has_scores_and_planned_titles_and_turns_the_extras_on(
 
 def test_the_mappings_page_names_the_source_that_placed_an_entry_not_the_resolvers_notes(staff_client):
     Mapping.objects.create(anilist_id=20958, title="Attack on Titan Season 2", trakt_id=1420, type="show",
-                           start_season=2, start_episode=1, source="fribb tmdb 1429; start fribb")
+                           start_season=2, start_episode=1, source="fribb tmdb 1429; start fribb",
+                           found_by="fribb", placed_by="fribb", provenance={"via": ["tmdb", 1429]})
     Mapping.objects.create(anilist_id=1, title="Cowboy Bebop", trakt_id=30991, type="show",
-                           source="otaku tvdb 76885")
+                           source="otaku tvdb 76885", found_by="otaku", placed_by="otaku")
     html = staff_client.get("/mappings/").content.decode()
     cells = re.findall(r'<td data-label="Source">(.*?)</td>', html)
     assert [text(c) for c in cells] == ["Fribb", "Otaku"]
