@@ -196,3 +196,25 @@ def test_an_install_with_two_rewatches_synced_migrates_into_cycle_rows_and_repos
     assert cycles() == {(3, 1, "posted", "")}  # cycles 1 and 2 are accounted for whole
     assert set(LedgerItem.objects.filter(episode=0, cycle__gt=0).values_list("cycle", "state")) == {
         (1, "present"), (2, "present")}
+
+
+def test_a_rewatch_batch_written_before_rewatches_had_cycles_settles_without_touching_the_first_watch(
+        watched, trakt_connected, settings):
+    settings.SYNC_RECONCILE_DELAY_SECONDS = 0
+    from syncer.connections import trakt_client
+    from syncer.models import SyncRunItem
+    from syncer.sync import ledger
+    from syncer.sync.apply import batch_write_ahead, batches_reconcile, payload_row
+
+    ledger.seed([1])  # the first watch is in the ledger: present
+    before = set(LedgerItem.objects.filter(cycle=0).values_list("episode", "state", "item_id"))
+    assert before == {(n, "present", None) for n in (1, 2, 3)}
+    run = SyncRun.objects.create(mode="incremental", state=SyncRun.State.FAILED)
+    item = SyncRunItem.objects.create(run=run, position=0, anilist_id=1, title="Anime 1", anilist_episode=2,
+                                      action="post", kind="episode", trakt_id=100, season=1, number=2,
+                                      watched_at=timezone.now().replace(microsecond=0), rewatch=True, activity_id=9)
+    batch = batch_write_ahead(run=run, rows=[{**payload_row(item), "cycle": None}])  # as the old code wrote it
+    SyncBatch.objects.filter(pk=batch.pk).update(state="uncertain")  # its POST never reached Trakt
+    batches_reconcile(trakt=trakt_client(), run=SyncRun.objects.create(mode="incremental", state="running"))
+    assert plays(trakt_connected) == FIRST_WATCH + Counter({(1, 2): 1})
+    assert set(LedgerItem.objects.filter(cycle=0).values_list("episode", "state", "item_id")) == before
