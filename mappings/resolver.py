@@ -456,8 +456,7 @@ class Resolver:
         res = _found(Resolution(kind=kind, trakt_id=found.trakt_id, trakt_title=found.title, trakt_slug=found.slug,
                                 **self._ids(kind, facts, found.ids)), found)
         if kind == "show":
-            self.place_start(res, facts, found, media)
-            if res.unmapped_reason == NO_START:
+            if not self.place_start(res, facts, found, media):
                 # The datasets know the show but not where the entry starts (a new season):
                 # the dates may place it there, on that show only.
                 by_dates, why = self.place_by_relations(media, kind, NO_START, shows=[RelatedShow(
@@ -678,13 +677,15 @@ class Resolver:
                              lookup.by, lookup.params)
         return None
 
-    def place_start(self, res: Resolution, facts: SourceFacts, found: Found, media) -> None:
+    def place_start(self, res: Resolution, facts: SourceFacts, found: Found, media) -> bool:
+        """Place `res` at the first source's start that holds. False when no source names a start
+        at all (the dates may place it then); True otherwise, placed or not (`unmapped_reason`)."""
         seasons = self.seasons(found.trakt_id)
         show_tmdb = found.ids.get("tmdb")
         candidates = start_candidates(facts, show_tmdb, media.format, media.episodes)
         if not candidates:
             res.unmapped_reason = NO_START
-            return
+            return False
         reasons = []
         refuted = False  # once the dates refuted a source, only a start they agree with is taken
         for candidate in candidates:
@@ -713,19 +714,20 @@ class Resolver:
                 res.source += (f"; start {candidate.source} S{start[0]}E{start[1]}, corrected to "
                                f"S{verdict.start[0]}E{verdict.start[1]} by air dates")
                 logger.info("AniList %s: %s (%s)", media.id, res.source, verdict.reason)
-                return
+                return True
             res.start_season, res.start_episode = start
             res.air_dates = CONFIRMED if verdict.outcome == "confirmed" else ""
             moved = start != (candidate.season, candidate.episode) and not candidate.ranges
             res.source += f"; start {candidate.source}" + (
                 f" S{candidate.season}E{candidate.episode} = Trakt S{start[0]}E{start[1]}" if moved else ""
             ) + odd_date(verdict.reason if verdict.outcome == "confirmed" else "")
-            return
+            return True
         res.unmapped_reason = "; ".join(reasons)
         if refuted:
             # Kept visible on the unmapped list: the show is right, only where it starts is not.
             res.held_trakt_id, res.air_dates = found.trakt_id, HELD
             logger.warning("AniList %s held by air dates: %s", media.id, res.unmapped_reason)
+        return True
 
     def check_dates(self, candidate: StartCandidate, start: tuple[int, int], seasons, media) -> Verdict:
         """What the air dates say about a one-start candidate. Movies, specials, explicit ranges

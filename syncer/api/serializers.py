@@ -47,7 +47,10 @@ def mapping(row: Mapping) -> dict:
         "anilistFormat": row.anilist_format,
         "startSeason": row.start_season,
         "startEpisode": row.start_episode,
-        "source": row.source,
+        "source": row.source,  # in words, for people; the three codes below say it for programs
+        "foundBy": row.found_by,
+        "placedBy": row.placed_by,
+        "airDates": row.air_dates,
         "traktTitle": row.trakt_title,
         "unmappedReason": row.unmapped_reason,
         "updatedAt": iso(row.updated_at),

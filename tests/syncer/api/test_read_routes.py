@@ -145,8 +145,8 @@ def test_mappings_split_manual_and_auto_rows_with_the_original_keys(api):
         "anilistId": 1, "traktId": 30857, "tmdbId": 30991, "imdbId": None, "tvdbId": None, "type": "show",
     }
     assert set(first) - MAPPING_KEYS_ORIGINAL == {
-        "malId", "title", "anilistFormat", "startSeason", "startEpisode", "source", "traktTitle",
-        "unmappedReason", "updatedAt",
+        "malId", "title", "anilistFormat", "startSeason", "startEpisode", "source", "foundBy", "placedBy",
+        "airDates", "traktTitle", "unmappedReason", "updatedAt",
     }
     assert body["auto"][0]["unmappedReason"] == "no source knows it"
 
