@@ -149,7 +149,6 @@ def mapping_set_manual(
     row.source = row.found_by = row.placed_by = MANUAL
     row.air_dates, row.provenance = "", {}
     row.unmapped_reason = ""
-    row.hold = ""
     row.save()
     logger.info("Manual mapping: AniList %s -> Trakt %s %s", anilist_id, kind, trakt_id)
     # What the new mapping shares with another entry of the show, for the page to show at once

@@ -47,9 +47,6 @@ class Mapping(models.Model):
     # The Trakt show the sources point at while the row is held back (two entries claiming the
     # same start), so the clash stays visible until a person decides.
     held_trakt_id = models.IntegerField(null=True, blank=True)
-    # Why a person must decide, as a code code reads (`unmapped_reason` says it in words):
-    # "moved" (its start moved after plays were posted at the old one); "" otherwise.
-    hold = models.CharField(max_length=16, default="", blank=True)
     # When the placement was last derived: a show's season list cached after it (new episodes,
     # new air dates) has the placement derived again (`mappings.services`). NULL: never since
     # air dates were read, so the next dated season list re-checks it.
@@ -103,6 +100,9 @@ class EpisodeOverride(models.Model):
     anilist_episode = models.PositiveIntegerField()
     season = models.PositiveIntegerField()
     episode = models.PositiveIntegerField()
+    # When it was last written: a play posted before it may belong elsewhere now (the sync's
+    # moves compare it with the play's time). NULL on rows from before the field: never newer.
+    updated_at = models.DateTimeField(null=True, auto_now=True)
 
     class Meta:
         db_table = "anilist_episode_override"

@@ -108,7 +108,6 @@ def _apply(row: Mapping, media, res: Resolution) -> Mapping:
     row.found_by, row.placed_by, row.air_dates = res.found_by, res.placed_by, res.air_dates
     row.provenance = res.provenance
     row.unmapped_reason = res.unmapped_reason
-    row.hold = ""
     row.held_trakt_id = None if res.is_mapped else res.held_trakt_id
     row.dates_checked_at = timezone.now()
     return row
@@ -230,9 +229,6 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
     _fill_episode_counts(out, {m.id: m for m in medias})
     due, cached = ([], {}) if force else _placements_due(out, medias)
     todo = [m for m in medias if m.id not in out]
-    posted = _posted(saved, todo, due, force=force)
-    _keep_moved_holds(saved, todo, out, posted)
-    todo = [m for m in todo if m.id not in out]
     if not todo and not due:
         return out
     resolver = resolver or default_resolver()
@@ -242,18 +238,16 @@ def mapping_resolve_many(*, medias: Iterable, force: bool = False, resolver: Res
         resolver.airdates, resolver.related_shows = lookup.airdates, lookup.related_shows
     try:
         if due:
-            _rederive_each(due, {m.id: m for m in medias}, cached, out, posted=posted, resolver=resolver)
+            _rederive_each(due, {m.id: m for m in medias}, cached, out, resolver=resolver)
         if todo:
-            _resolve_each(todo, source_facts_many(medias=todo), saved, out, force=force, resolver=resolver,
-                          posted=posted)
+            _resolve_each(todo, source_facts_many(medias=todo), saved, out, force=force, resolver=resolver)
     finally:
         if lent:
             resolver.airdates = resolver.related_shows = None
     return out
 
 
-def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: bool, resolver: Resolver,
-                  posted: frozenset[int] = frozenset()) -> None:
+def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: bool, resolver: Resolver) -> None:
     for media in todo:
         previous = saved.get(media.id)
         # A manual row (adopted without a start) keeps its manual flag: only the start is found.
@@ -277,7 +271,7 @@ def _resolve_each(todo: list, facts: dict, saved: dict, out: dict, *, force: boo
             with transaction.atomic():
                 if not force and _placed(previous):
                     # A placement re-derived (a dataset now knows an entry the dates placed).
-                    row = _settle(previous, media, res, posted=media.id in posted)
+                    row = _settle(previous, media, res)
                 else:
                     row = _apply(previous or Mapping(anilist_id=media.id), media, res)
                 _check_collision(row)
@@ -301,12 +295,6 @@ def _forget_dates_placements_a_dataset_now_knows(kept: dict[int, Mapping], media
     for anilist_id, facts in source_facts_many(medias=by_dates).items():
         if facts.otaku is not None or facts.fribb is not None or facts.anibridge:
             del kept[anilist_id]
-
-
-# The words that start the reason of an entry held because its start moved after plays were
-# posted; such a row (`hold` MOVED_HOLD) stays held (not resolved again) while its plays are on record.
-MOVED = "its start moved"
-MOVED_HOLD = "moved"
 
 
 def _placed(row: Mapping | None) -> bool:
@@ -368,28 +356,7 @@ def _dataset_starts(medias: list, rows: dict[int, Mapping]) -> set[int]:
     return {m.id for m in medias if start_candidates(facts[m.id], rows[m.id].tmdb_id, m.format, m.episodes)}
 
 
-def _posted(saved: dict[int, Mapping], todo: list, due: list[Mapping], *, force: bool) -> frozenset[int]:
-    """Which of the entries whose placement may move already have plays on Trakt (one query,
-    only when there is such an entry)."""
-    ids = {r.anilist_id for r in due} | {m.id for m in todo if not force and (
-        _placed(saved.get(m.id)) or (saved.get(m.id) is not None and saved[m.id].hold == MOVED_HOLD))}
-    if not ids:
-        return frozenset()
-    return frozenset(SyncProgress.objects.filter(anilist_id__in=ids, last_abs__gt=0).values_list("anilist_id", flat=True))
-
-
-def _keep_moved_holds(saved: dict[int, Mapping], todo: list, out: dict, posted: frozenset[int]) -> None:
-    """An entry held because its start moved after plays were posted stays held until a person
-    decides (a manual mapping, undoing its plays, the admin's re-resolve): resolving it again
-    would post at the new start next to the plays at the old one."""
-    for media in todo:
-        row = saved.get(media.id)
-        if row is not None and row.hold == MOVED_HOLD and media.id in posted:
-            out[media.id] = row
-
-
-def _rederive_each(due: list[Mapping], medias: dict, cached: dict, out: dict, *, posted: frozenset[int],
-                   resolver: Resolver) -> None:
+def _rederive_each(due: list[Mapping], medias: dict, cached: dict, out: dict, *, resolver: Resolver) -> None:
     """Place each due entry again on its saved Trakt show, from the cached seasons only (the
     show is not looked up again), and settle the result (`_settle`): a saved start only once
     the dates disagree with it, a start the dates gave once its dataset gives one."""
@@ -405,7 +372,7 @@ def _rederive_each(due: list[Mapping], medias: dict, cached: dict, out: dict, *,
                 continue
             try:
                 with transaction.atomic():
-                    settled = _settle(row, media, res, posted=media.id in posted)
+                    settled = _settle(row, media, res)
                     _check_collision(settled)
                     settled.save()
             except DataError as exc:
@@ -452,30 +419,18 @@ def _dates_moved(row: Mapping, verdict) -> Resolution:
                       source=placed_by_dates_words(row.found_by, row.provenance, verdict.start), **kept)
 
 
-def _settle(row: Mapping, media, res: Resolution, *, posted: bool) -> Mapping:
-    """A saved placement derived again. The same start: kept (its `source` says what now backs
-    it). Another start, or none, with nothing posted yet: the new result as at a first
-    resolution. Plays already posted at the old start: held with both starts named, so no play
-    lands at a new position next to (or instead of) those already on Trakt; a person decides."""
-    before = f"S{row.start_season}E{row.start_episode}"
+def _settle(row: Mapping, media, res: Resolution) -> Mapping:
+    """A saved placement derived again: the new result, as at a first resolution (the same
+    start keeps it; its `source` says what now backs it). Plays already posted at an old start
+    are the sync's to move: it compares each with where its episode belongs now
+    (`syncer.sync.ledger`), takes ours off by history id and posts them at the new place."""
     after = (f"S{res.start_season}E{res.start_episode}" + (" (by ranges)" if res.ranges else "")
              if res.is_mapped else None)
-    if res.is_mapped and res.trakt_id == row.trakt_id and after == before:
-        return _apply(row, media, res)
-    if not posted:
+    before = f"S{row.start_season}E{row.start_episode}"
+    if not (res.is_mapped and res.trakt_id == row.trakt_id and after == before):
         logger.warning("AniList %s (%s): start %s of Trakt show %s derived again: %s", row.anilist_id, row.title,
                        before, row.trakt_id, f"now {after} ({res.source})" if after else res.unmapped_reason)
-        return _apply(row, media, res)
-    new = (f"to {after}" + (f" of Trakt show {res.trakt_id}" if res.trakt_id != row.trakt_id else "")
-           + f" ({res.source})") if after else f"and cannot be placed now ({res.unmapped_reason})"
-    row.unmapped_reason = (f"{MOVED} from {before} of Trakt show {row.trakt_id} {new} after plays were posted "
-                           f"at the old start: held so nothing is posted twice or in the wrong place; check "
-                           "its plays on Trakt, then map it manually (or undo its plays to take the new start)")
-    row.held_trakt_id, row.trakt_id = row.trakt_id, None
-    row.hold = MOVED_HOLD
-    row.dates_checked_at = timezone.now()
-    logger.warning("Held AniList %s (%s): %s", row.anilist_id, row.title, row.unmapped_reason)
-    return row
+    return _apply(row, media, res)
 
 
 def _unsavable(media, exc: DataError) -> Mapping:

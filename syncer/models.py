@@ -259,6 +259,8 @@ class SyncRunItem(models.Model):
     # A doctor run's lines (keep/remove): the play's Trakt history id.
     history_id = models.BigIntegerField(null=True, blank=True)
     batch = models.ForeignKey(SyncBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    # A `move` line: the posted item whose play it takes off (an undo of the run puts it back).
+    moved_item = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         db_table = "sync_run_item"

@@ -43,7 +43,8 @@ def plan_inputs(events: list[WatchEvent], *, medias: dict, trakt, progress: Prog
     first_time = {e.anilist_id for e in events if not e.rewatch and e.episode > progress.get(e.anilist_id, 0)}
     kinds = {"movie" if mappings[a].kind == "movie" else "episode" for a in first_time if a in mappings}
     kinds |= deferred_kinds if first_time else set()
-    on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds) if kinds else frozenset()
+    # A preview's moves are still on Trakt: their old places are not taken for the user's plays.
+    on_trakt = watched_on_trakt(trakt=trakt, kinds=kinds) - snapshot.moving_from() if kinds else frozenset()
     return {
         "mappings": mappings,
         "unmapped": unmapped,
@@ -88,8 +89,6 @@ def mapping_codes(rows: dict) -> dict[int, tuple[str, dict]]:
             waiting = getattr(row, "unavailable", None)
             if waiting:
                 out[anilist_id] = ("trakt_unavailable", {"service": waiting})
-            elif row.hold == "moved":
-                out[anilist_id] = ("held_air_dates", {"trakt_id": row.held_trakt_id})
             else:
                 out[anilist_id] = ("no_mapping", {})
     return out

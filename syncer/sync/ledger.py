@@ -13,13 +13,15 @@ What the engine derives from it:
   ledger has on Trakt is "already synced" (`done_above`).
 - **The incremental scope**: every row still wanted for a passing reason is due again (with a
   backoff), whatever the cursor says (`due_rows`).
-- **Moves**: a play this app posted on a Trakt show its entry is no longer mapped to is taken
-  off by its history id and posted where it belongs (`moved_rows`).
+- **Moves**: a play on Trakt whose entry's mapping or overrides were written after it may belong
+  elsewhere now (`move_candidates`; `syncer.sync.moves` places it again): ours is taken off by
+  its history id and posted where it belongs, the user's stays and the new place is posted.
 - **Rewatches**: which cycles and episodes are on Trakt (`rewatched`): the cycle a rewatch
   activity's play goes to, and the plays an entry's `repeat` count still asks for. A row of
   episode 0 stands for a whole cycle (counted before the ledger had cycles, or finished while
   rewatches were off: `rewatches_skipped`).
-- **Undo**: the plays a run posted become wanted again (`undone`), and `last_abs` follows.
+- **Undo**: the plays a run posted become wanted again (`undone`), and `last_abs` follows; they
+  are due again once their entry's mapping or overrides change after the undo (`due_rows`).
 
 Only `apply` (the one write path) and the run's plan storage write here.
 """
@@ -35,7 +37,7 @@ from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from mappings.models import Mapping
+from mappings.models import EpisodeOverride, Mapping
 from syncer.models import LedgerItem, SyncProgress
 from syncer.sync.events import Rewatched
 
@@ -61,16 +63,15 @@ REASONS: dict[str, tuple[bool, str]] = {
     "held_overlap": (True, "Trakt S{season}E{number} is claimed by another entry too: held until you decide"),
     "resolved_late": (True, "resolved to Trakt {kind} {trakt_id} after this run had planned it: synced by the "
                             "next run"),
-    "moved": (True, "its place on Trakt changed: the play at the old place was taken off, the next run posts it"),
+    "moved": (True, "its place on Trakt changed (a remap, a corrected start, an override): posted where it belongs "
+                    "by the next run; a play of ours at the old place was taken off, one you put there stays"),
     "no_mapping": (False, "no mapping: resolve it or add a manual mapping"),
-    "held_air_dates": (False, "its start on Trakt show {trakt_id} moved after plays were posted at the old one: "
-                              "held until you map it manually"),
     "show_not_found": (False, "Trakt show {trakt_id} does not exist (any more): fix the mapping"),
     "trakt_not_found": (False, "Trakt does not know this episode: not counted as synced"),
     "same_target": (False, "the same Trakt episode as its episode {episode}: one play"),
     "shared_target": (False, "the same Trakt {kind} as AniList {anilist_id}: posted once, by that entry"),
-    "undone": (False, "taken off Trakt by undo run #{undo}: a list run (completed, watching, library) or a "
-                      "single-show run posts it again"),
+    "undone": (False, "taken off Trakt by undo run #{undo}: posted again by a list run (completed, watching, "
+                      "library) or a single-show run, or by any run once its mapping or episode overrides change"),
     "rewatches_off": (False, "rewatched while SYNC_REWATCHES was off: not posted"),
 }
 PASSING = frozenset(code for code, (passing, _) in REASONS.items() if passing)
@@ -133,10 +134,14 @@ def done_above(ids: Iterable[int], floors: dict[int, int], progress: dict[int, i
 
 
 def due_rows(*, now=None) -> list[LedgerItem]:
-    """Rows still wanted for a passing reason whose backoff is over: every run's scope."""
+    """Every run's scope: rows still wanted for a passing reason whose backoff is over, and rows
+    an undo took off whose entry's mapping or overrides changed since (the user fixed what was
+    wrong; without a change they wait for a list or single-show run: they were undone on purpose)."""
     now = now or timezone.now()
-    return list(LedgerItem.objects.filter(what=PLAY, state=State.WANTED, reason__in=PASSING)
-                .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now)).order_by("anilist_id", "episode"))
+    wanted = LedgerItem.objects.filter(what=PLAY, state=State.WANTED)
+    rows = [*wanted.filter(reason__in=PASSING).filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now)),
+            *changed_after(wanted.filter(reason="undone"))]
+    return sorted(rows, key=lambda r: (r.anilist_id, r.cycle, r.episode))
 
 
 def stale_shows(rows: Iterable[LedgerItem]) -> set[int]:
@@ -180,19 +185,23 @@ def rewatches_wanted(ids: Iterable[int]) -> list[LedgerItem]:
                                           anilist_id__in=list(set(ids))).order_by("anilist_id", "cycle", "episode"))
 
 
-def moved_rows() -> list[LedgerItem]:
-    """Plays this app posted on a Trakt show or movie that their entry's saved mapping no longer
-    names (a manual remap, a dataset correction): they belong elsewhere now. One query."""
-    mapping = Mapping.objects.filter(anilist_id=OuterRef("anilist_id"))
-    rows = LedgerItem.objects.filter(what=PLAY, state=State.POSTED, trakt_id__isnull=False).annotate(
-        now_id=Subquery(mapping.values("trakt_id")[:1]), now_type=Subquery(mapping.values("type")[:1]),
-    ).filter(now_id__isnull=False).exclude(now_id=F("trakt_id"))
-    out = []
-    for row in rows.order_by("anilist_id", "episode"):
-        kind = "movie" if row.now_type == "movie" else "episode"
-        if row.now_id != row.trakt_id or kind != row.kind:
-            out.append(row)
-    return out
+def changed_after(rows):
+    """Those of `rows` whose entry's mapping or an episode override of it was written after the
+    row (a remap, a corrected start, an override added or edited): their place may have changed."""
+    mapped = Mapping.objects.filter(anilist_id=OuterRef("anilist_id")).values("updated_at")[:1]
+    overridden = EpisodeOverride.objects.filter(mapping_id=OuterRef("anilist_id"), updated_at__isnull=False
+                                                ).order_by("-updated_at").values("updated_at")[:1]
+    return rows.annotate(mapped_at=Subquery(mapped), overridden_at=Subquery(overridden)).filter(
+        Q(mapped_at__gt=F("updated_at")) | Q(overridden_at__gt=F("updated_at")))
+
+
+def move_candidates() -> list[LedgerItem]:
+    """Plays on Trakt whose place may have changed since they were posted or found (one query):
+    ours (posted, with the item that posted them) and the user's (present where a plan found
+    them; not those seeded from `last_abs`, whose place is not known)."""
+    rows = LedgerItem.objects.filter(what=PLAY, trakt_id__isnull=False).filter(
+        Q(state=State.POSTED, item__isnull=False) | Q(state=State.PRESENT))
+    return list(changed_after(rows).order_by("anilist_id", "cycle", "episode"))
 
 
 # --- writes (apply and the plan storage call these inside their transactions)
@@ -397,6 +406,19 @@ def taken_off(*, rows: Sequence[LedgerItem], reason: str, params: dict) -> None:
         _target(row, kind="", trakt_id=None, season=None, number=None)
     _save(rows)
     progress_follow({r.anilist_id for r in rows})
+
+
+def relocated(rows: Sequence[LedgerItem]) -> None:
+    """Plays the user (or another app) has at a place their episode no longer belongs: left on
+    Trakt, and wanted at the new place (`moved`)."""
+    taken_off(rows=rows, reason="moved", params={})
+
+
+def unmoved(rows: Sequence[LedgerItem]) -> None:
+    """Plays found where they belong after their mapping changed: not checked again until it
+    changes again."""
+    LedgerItem.objects.filter(pk__in=[r.pk for r in rows], state__in=[State.POSTED, State.PRESENT]).update(
+        updated_at=timezone.now())
 
 
 def progress_follow(anilist_ids: Iterable[int]) -> None:

@@ -75,15 +75,22 @@ class ProgressSnapshot:
         self._moving: dict[int, set[int]] = {}  # a preview's moves: plays counted as wanted already
         self._moving_rewatches: set[tuple[int, int, int]] = set()  # ... of rewatches: (id, cycle, episode)
         self._rewatched: dict[int, Rewatched] | None = None
+        self._moving_from: set[tuple] = set()  # ... and the places of ours it leaves on Trakt
 
-    def moving(self, rows) -> None:
+    def moving(self, rows, *, ours=()) -> None:
         """A preview leaves the plays it would move on Trakt, yet plans as the run does once it
-        has taken them off: wanted again."""
+        has taken them off (`ours`) or left them (the user's): wanted again."""
         for row in rows:
             if row.cycle:
                 self._moving_rewatches.add((row.anilist_id, row.cycle, row.episode))
             else:
                 self._moving.setdefault(row.anilist_id, set()).add(row.episode)
+        self._moving_from |= {(r.kind, r.trakt_id, r.season, r.number) for r in ours}
+
+    def moving_from(self) -> frozenset[tuple]:
+        """Plan keys (`plan.target_key`) of the plays of ours a preview would take off Trakt: not
+        on Trakt for its plan, as they are not for the run's once it has taken them off."""
+        return frozenset(self._moving_from)
 
     def _load(self, ids) -> None:
         missing = [] if self._everything else [i for i in set(ids) if i not in self._asked]

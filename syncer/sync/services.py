@@ -62,6 +62,7 @@ from syncer.sync.liveness import (
     run_start,
     runs_interrupt_dead,
 )
+from syncer.sync.moves import move_reason, moves_find
 from syncer.sync.selectors import ProgressSnapshot, never_synced
 from syncer.sync.undo import moves_apply
 from syncer.sync.workers import task_lost_now, task_name
@@ -257,28 +258,33 @@ def _account_zone(trakt) -> tzinfo:
 
 
 def _moves(run: SyncRun, trakt, progress: runs.RunProgress, snapshot: ProgressSnapshot) -> list:
-    """Plays of ours on a Trakt show or movie their entry is no longer mapped to: listed as
-    `move` lines first; a real run takes them off Trakt now (the plan then posts them where
-    they belong), a preview plans as if it had."""
-    moves = [row for row in ledger.moved_rows() if row.item_id]
-    if not moves:
+    """Plays whose episode belongs elsewhere now (`moves`): ours are listed as `move` lines
+    first and, in a real run, taken off Trakt now; the user's stay. Either way the plan then
+    posts them where they belong (a preview plans as if the run had taken them off)."""
+    found = moves_find(trakt=trakt)
+    if not found.rows:
+        if found.unmoved and not run.dry_run:
+            ledger.unmoved(found.unmoved)
         return []
-    spec = {m.anilist_id: m for m in Mapping.objects.filter(anilist_id__in={r.anilist_id for r in moves})}
+    saved = Mapping.objects.in_bulk({r.anilist_id for r in found.rows})
     lines = SyncRunItem.objects.bulk_create([SyncRunItem(
         run=run, position=n, anilist_id=r.anilist_id, title=r.title[:500], anilist_episode=r.episode,
         action=SyncRunItem.Action.MOVE, kind=r.kind, trakt_id=r.trakt_id, season=r.season, number=r.number,
-        watched_at=r.watched_at, reason_code="moved", reason=(
-            f"mapped to Trakt {spec[r.anilist_id].type} {spec[r.anilist_id].trakt_id} now: taken off here, "
-            "posted there")) for n, r in enumerate(moves)])
+        watched_at=r.watched_at, rewatch=r.cycle > 0, moved_item_id=r.item_id, reason_code="moved",
+        reason=move_reason(target, saved.get(r.anilist_id))) for n, (r, target) in enumerate(found.ours)])
     SyncRun.objects.filter(pk=run.pk).update(found=F("found") + len(lines))
-    logger.info("%s play(s) of ours belong on another Trakt show or movie now: moved", len(moves))
+    logger.info("%s play(s) of ours belong elsewhere on Trakt now: moved; %s play(s) you have at an old place "
+                "stay, the new place is posted", len(lines), len(found.theirs))
     if run.dry_run:
-        snapshot.moving(moves)
-    else:
-        progress(0, len(moves), "Moving plays")
-        moves_apply(trakt=trakt, run=run, lines={r.item_id: line for r, line in zip(moves, lines, strict=True)},
+        snapshot.moving(found.rows, ours=[r for r, _ in found.ours])
+        return found.rows
+    ledger.unmoved(found.unmoved)
+    ledger.relocated([r for r, _ in found.theirs])
+    if lines:
+        progress(0, len(lines), "Moving plays")
+        moves_apply(trakt=trakt, run=run, lines={line.moved_item_id: line for line in lines},
                     guard=progress.lease_check)
-    return moves
+    return found.rows
 
 
 # The AniList statuses each list mode reads, before SYNC_STATUSES narrows them.

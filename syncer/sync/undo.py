@@ -11,8 +11,13 @@ a ledger operation: the plays taken off are wanted again (reason `undone`), `las
 the ledger (the highest episode still on Trakt), so undoing several runs in any order ends in
 the same state. A rewatch play is its cycle's row like any other: wanted again the same way.
 
-The same removes move a play (`moves_apply`): a play of ours on a show its entry is no longer
-mapped to is taken off, and the run that found it posts it where it belongs.
+The same removes move a play (`moves_apply`): a play of ours whose episode belongs elsewhere
+now is taken off, and the run that found it posts it where it belongs. An undo of that run
+takes the new play off and puts the old one back at its old place, with its `watched_at`,
+through apply's write path (`post_rows`); its line names the play it restores (`moved_item`),
+so an undo of the run that first posted it takes it off again, in whichever order the two are
+undone. Put back after the mapping changed, it is moved again only once the mapping or the
+overrides change again (`ledger.move_candidates` compares their times).
 
 An undo is a `SyncRun` of mode `undo` (`undo_of` the run it takes back): its items are the
 plays to remove (`action` remove, state `removed`, or `not_found` when already gone from Trakt);
@@ -27,24 +32,28 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from django.db.models import Q
 from django_q import tasks as q
 
 from logs.context import log_to_run
 from syncer.clients.trakt import HistoryItem
 from syncer.connections import trakt_client
-from syncer.models import SyncRun, SyncRunItem
+from syncer.models import LedgerItem, SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished
 from syncer.sync import runs
 from syncer.sync.apply import (
+    batches_reconcile,
     history_read,
+    payload_row,
     play_key,
+    post_rows,
     remove_rows,
     removes_confirm,
     removes_reconcile,
 )
 from syncer.sync.lease import SyncAlreadyRunning
 from syncer.sync.liveness import Heartbeat, run_admit, run_finish, run_release, run_start
-from syncer.sync.readd import readd_plays, readd_refusal
+from syncer.sync.readd import PUTTING_BACK, readd_plays, readd_refusal
 from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")
@@ -71,7 +80,8 @@ def undo_refusal(run: SyncRun) -> str | None:
         return f"run #{run.pk} was already undone"
     if run.mode == SyncRun.Mode.DOCTOR:  # a history doctor repair: its removed plays go back
         return readd_refusal(run)
-    if run.items.filter(state=SyncRunItem.State.PENDING).exists():
+    if run.items.filter(state=SyncRunItem.State.PENDING).exists() or _plays(run).filter(
+            state=SyncRunItem.State.PENDING).exists():
         return (f"some plays of run #{run.pk} are still being checked against Trakt history (a POST "
                 "whose answer was lost): the next sync settles them; undo after that")
     if not _plays(run).filter(state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.REMOVED]).exists():
@@ -80,8 +90,10 @@ def undo_refusal(run: SyncRun) -> str | None:
 
 
 def _plays(run: SyncRun):
-    """The run's play lines (its ratings and watchlist lines are not undone: only plays are)."""
-    return run.items.filter(action=SyncRunItem.Action.POST)
+    """The run's play lines (its ratings and watchlist lines are not undone: only plays are),
+    and the lines of undos that put one of them back after a move."""
+    return SyncRunItem.objects.filter(Q(run=run) | Q(run__mode=SyncRun.Mode.UNDO, moved_item__run=run),
+                                      action=SyncRunItem.Action.POST)
 
 
 def match_history(*, ours: Sequence[tuple[int, Key]], history: Sequence[HistoryItem],
@@ -119,7 +131,8 @@ def _ours_elsewhere(items: Sequence[SyncRunItem]) -> Counter:
 
 def plays_to_remove(*, trakt, run: SyncRun) -> tuple[list[SyncRunItem], dict[int, int | None]]:
     """The run's plays still counted as posted, and their history ids (None: gone already)."""
-    return plays_locate(trakt=trakt, items=list(_plays(run).filter(state=SyncRunItem.State.POSTED).order_by("position")))
+    return plays_locate(trakt=trakt, items=list(_plays(run).filter(state=SyncRunItem.State.POSTED).order_by(
+        "run_id", "position")))
 
 
 def plays_locate(*, trakt, items: list[SyncRunItem]) -> tuple[list[SyncRunItem], dict[int, int | None]]:
@@ -206,12 +219,13 @@ def _execute(undo: SyncRun, target: SyncRun, trakt, progress: runs.RunProgress) 
                     number=i.number, watched_at=i.watched_at, rewatch=i.rewatch,
                     reason="" if matched[i.pk] else GONE)
         for n, i in enumerate(items)])
+    back = _put_back_lines(undo, target, first=len(items))
     gone = sum(1 for i in items if matched[i.pk] is None)
-    SyncRun.objects.filter(pk=undo.pk).update(found=len(items), not_found=gone if undo.dry_run else 0)
-    logger.info("Undo of run %s: %s play(s) to remove, %s already gone from Trakt", target.pk,
-                len(items) - gone, gone)
+    SyncRun.objects.filter(pk=undo.pk).update(found=len(items) + len(back), not_found=gone if undo.dry_run else 0)
+    logger.info("Undo of run %s: %s play(s) to remove, %s already gone from Trakt, %s moved play(s) to put back",
+                target.pk, len(items) - gone, gone, len(back))
     if undo.dry_run:
-        progress(len(items) - gone, len(items) - gone, "Preview ready")
+        progress(len(items) - gone + len(back), len(items) - gone + len(back), "Preview ready")
         return
     rows = [{"item": i.pk, "undo_item": line.pk, "history_id": matched[i.pk], "kind": i.kind,
              "trakt_id": i.trakt_id, "watched_at": i.watched_at.isoformat()} for i, line in zip(items, lines, strict=True)]
@@ -220,6 +234,46 @@ def _execute(undo: SyncRun, target: SyncRun, trakt, progress: runs.RunProgress) 
     progress(0, len(todo), "Removing from Trakt")
     remove_rows(trakt=trakt, run=undo, rows=todo, guard=progress.lease_check,
                 on_batch=lambda done: progress(done, len(todo), "Removing from Trakt"))
+    if back:
+        batches_reconcile(trakt=trakt, run=undo, guard=progress.lease_check)  # a killed undo's posts first
+        progress(0, len(back), PUTTING_BACK)
+        post_rows(trakt=trakt, run=undo, rows=[payload_row(line) for line in back], guard=progress.lease_check,
+                  on_batch=lambda done: progress(done, len(back), PUTTING_BACK))
+
+
+def _put_back_lines(undo: SyncRun, target: SyncRun, *, first: int) -> list[SyncRunItem]:
+    """The undo's lines (action post) for the plays `target` moved that go back to their old
+    place: taken off by it, not put back by an earlier undo of it, first posted by a run not
+    undone since, and their episode not on Trakt otherwise (the ledger wants it, or `target`
+    posted it: its undo takes that play off). First-watch plays only: a moved rewatch play stays
+    wanted, and a list run posts it where it belongs."""
+    moved = list(target.items.filter(action=SyncRunItem.Action.MOVE, state=SyncRunItem.State.REMOVED, rewatch=False,
+                                     moved_item__isnull=False).select_related("moved_item__run", "moved_item__moved_item")
+                 .order_by("position"))
+    if not moved:
+        return []
+    back = set(SyncRunItem.objects.filter(run__undo_of=target, run__dry_run=False, action=SyncRunItem.Action.POST,
+                                          state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.PENDING]
+                                          ).values_list("moved_item_id", flat=True))
+    undone = set(SyncRun.objects.filter(mode=SyncRun.Mode.UNDO, dry_run=False, state=SyncRun.State.SUCCEEDED
+                                        ).values_list("undo_of_id", flat=True))
+    rows = {(r.anilist_id, r.episode): r for r in LedgerItem.objects.filter(
+        what=LedgerItem.What.PLAY, cycle=0, anilist_id__in={m.anilist_id for m in moved})}
+    lines = []
+    for move in moved:
+        # A play put back by an undo names the play it restores: that one's run is the origin.
+        taken = move.moved_item
+        origin = taken.moved_item if taken.run.mode == SyncRun.Mode.UNDO else taken
+        row = rows.get((move.anilist_id, move.anilist_episode))
+        free = row is None or row.state == LedgerItem.State.WANTED or (
+            row.state == LedgerItem.State.POSTED and row.run_id == target.pk)
+        if origin is not None and origin.pk not in back and origin.run_id not in undone and free:
+            lines.append(SyncRunItem(
+                run=undo, position=first + len(lines), anilist_id=move.anilist_id, title=move.title,
+                anilist_episode=move.anilist_episode, action=SyncRunItem.Action.POST, kind=move.kind,
+                trakt_id=move.trakt_id, season=move.season, number=move.number, watched_at=move.watched_at,
+                moved_item=origin, reason="moved by the undone run: put back at its old place"))
+    return SyncRunItem.objects.bulk_create(lines)
 
 
 def moves_apply(*, trakt, run: SyncRun, lines: dict[int, SyncRunItem], guard: Callable[[], None] | None = None

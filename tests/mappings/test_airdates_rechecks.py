@@ -65,28 +65,20 @@ def test_a_start_taken_before_trakt_had_dates_is_corrected_once_the_season_list_
 
 
 @pytest.mark.django_db
-def test_a_start_that_moves_after_plays_were_posted_is_held_naming_both_starts(
+def test_a_start_that_moves_after_plays_were_posted_takes_the_new_start_for_the_sync_to_move_them(
         fake_trakt, fake_anilist, mapped_before_trakt_had_dates):
     SyncProgress.objects.create(anilist_id=S2_PART1, last_abs=3)
     row = mapping_resolve_many(medias=[s2_part1()])[S2_PART1]
-    assert row.trakt_id is None and row.held_trakt_id == REZERO
-    assert row.unmapped_reason == (
-        f"its start moved from S1E27 of Trakt show {REZERO} to S1E26 (fribb tmdb {REZERO_TMDB}; start fribb S1E27, "
-        "corrected to S1E26 by air dates) after plays were posted at the old start: held so nothing is posted "
-        "twice or in the wrong place; check its plays on Trakt, then map it manually (or undo its plays to take "
-        "the new start)")
-    assert Mapping.objects.get(pk=S2_PART1).trakt_id is None
+    assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 26, "")
+    assert Mapping.objects.get(pk=S2_PART1).start_episode == 26
 
 
 @pytest.mark.django_db
-def test_an_entry_held_for_a_moved_start_stays_held_until_its_plays_are_undone(
+def test_an_entry_an_older_version_held_for_a_moved_start_is_resolved_again(
         fake_trakt, fake_anilist, mapped_before_trakt_had_dates):
     SyncProgress.objects.create(anilist_id=S2_PART1, last_abs=3)
-    mapping_resolve_many(medias=[s2_part1()])
-    before = trakt_requests(fake_trakt)
-    assert mapping_resolve_many(medias=[s2_part1()])[S2_PART1].unmapped_reason.startswith("its start moved")
-    assert trakt_requests(fake_trakt) == before  # not resolved again while the plays are on record
-    SyncProgress.objects.filter(anilist_id=S2_PART1).delete()  # what undoing all its plays leaves
+    Mapping.objects.filter(pk=S2_PART1).update(trakt_id=None, held_trakt_id=REZERO, unmapped_reason=(
+        f"its start moved from S1E27 of Trakt show {REZERO} to S1E26 after plays were posted at the old start: held"))
     row = mapping_resolve_many(medias=[s2_part1()])[S2_PART1]
     assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 26, "")
 
@@ -165,7 +157,7 @@ def test_a_dataset_start_the_dates_correct_to_the_same_place_keeps_the_plays_flo
 
 
 @pytest.mark.django_db
-def test_a_dataset_start_that_moves_an_entry_with_plays_holds_it(fake_trakt, fake_anilist,
+def test_a_dataset_start_that_moves_an_entry_with_plays_takes_it(fake_trakt, fake_anilist,
                                                                   placed_by_dates_on_fribbs_show):
     SyncProgress.objects.create(anilist_id=S3, last_abs=4)
     # The dates now say nothing (AniList's schedule is gone from the cache and from AniList),
@@ -176,12 +168,11 @@ def test_a_dataset_start_that_moves_an_entry_with_plays_holds_it(fake_trakt, fak
     fake_anilist.schedules.pop(S3)
     FribbEntry.objects.filter(anilist_id=S3).update(tmdb_season=1, tmdb_offset=52, has_season_data=True)
     row = mapping_resolve_many(medias=[s3()])[S3]
-    assert row.trakt_id is None and row.held_trakt_id == REZERO
-    assert row.unmapped_reason.startswith(f"its start moved from S1E51 of Trakt show {REZERO} to S1E53 ")
+    assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 53, "")
 
 
 @pytest.mark.django_db
-def test_a_sequel_the_dates_placed_alone_is_held_when_a_dataset_moves_it_after_plays(fake_trakt, fake_anilist):
+def test_a_sequel_the_dates_placed_alone_takes_the_start_a_dataset_gives_after_plays(fake_trakt, fake_anilist):
     from mappings.models import AiringScheduleCache
     from tests.mappings.test_airdates_resolution import S2_PART2, prequel_mapped
 
@@ -195,8 +186,7 @@ def test_a_sequel_the_dates_placed_alone_is_held_when_a_dataset_moves_it_after_p
     fake_anilist.schedules.pop(S3)  # the dates say nothing now: the dataset's start is taken as it is
     fribb_says(S3, 52)
     row = mapping_resolve_many(medias=[s3()])[S3]
-    assert row.trakt_id is None and row.held_trakt_id == REZERO
-    assert row.unmapped_reason.startswith(f"its start moved from S1E51 of Trakt show {REZERO} to S1E53 ")
+    assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 53, "")
 
 
 @pytest.mark.django_db
@@ -306,22 +296,20 @@ def test_a_sequel_the_dates_placed_is_held_with_the_reason_when_its_run_is_no_lo
 
 
 @pytest.mark.django_db
-def test_a_sequel_the_dates_placed_with_plays_on_trakt_is_held_naming_its_start_when_it_stops_being_unique(
+def test_a_sequel_the_dates_placed_with_plays_on_trakt_is_unmapped_when_its_start_stops_being_unique(
         fake_trakt, fake_anilist, s3_placed_by_dates_while_airing):
     SyncProgress.objects.create(anilist_id=S3, last_abs=S3_AIRED_SO_FAR)
     the_rest_of_s3_aired(fake_anilist)
     season_list_read_again(fake_trakt, seasons={0: 11, 1: 66, 2: 16}, aired=refiled_as_its_own_season())
     row = mapping_resolve_many(medias=[s3()])[S3]
+    # Unmapped: nothing says where its plays belong, so the sync moves none of them.
     assert row.trakt_id is None and row.held_trakt_id == REZERO
-    assert row.unmapped_reason.startswith(
-        f"its start moved from S1E51 of Trakt show {REZERO} and cannot be placed now (air dates no longer place "
-        "it on Trakt show")
-    assert "after plays were posted at the old start" in row.unmapped_reason
+    assert row.unmapped_reason.startswith(f"air dates no longer place it on Trakt show {REZERO}")
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("posted", [0, S3_AIRED_SO_FAR])
-def test_a_sequel_the_dates_place_elsewhere_now_moves_only_while_nothing_was_posted(
+def test_a_sequel_the_dates_place_elsewhere_now_takes_the_new_start_whether_or_not_plays_were_posted(
         fake_trakt, fake_anilist, s3_placed_by_dates_while_airing, posted):
     from tests.mappings.test_airdates_resolution import S2_PART2
 
@@ -330,12 +318,8 @@ def test_a_sequel_the_dates_place_elsewhere_now_moves_only_while_nothing_was_pos
     the_rest_of_s3_aired(fake_anilist)
     season_list_read_again(fake_trakt, seasons={0: 11, 1: 67}, aired=with_a_recap_before_s3())
     row = mapping_resolve_many(medias=[s3()])[S3]
-    if posted:
-        assert row.trakt_id is None and row.held_trakt_id == REZERO
-        assert row.unmapped_reason.startswith(f"its start moved from S1E51 of Trakt show {REZERO} to S1E52 ")
-    else:
-        assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 52, "")
-        assert row.source == f"air dates S1E52 (prequel AniList {S2_PART2})"
+    assert (row.trakt_id, row.start_season, row.start_episode, row.unmapped_reason) == (REZERO, 1, 52, "")
+    assert row.source == f"air dates S1E52 (prequel AniList {S2_PART2})"
 
 
 @pytest.mark.django_db
@@ -349,15 +333,3 @@ def test_a_manual_mapping_of_a_sequel_is_never_rechecked_by_the_dates(
     assert (row.trakt_id, row.start_season, row.start_episode, row.source, row.is_manual) == (
         REZERO, 1, 51, "manual", True)
     assert len(fake_anilist.graphql_requests("airingSchedule")) == asked
-
-
-def test_a_held_moved_start_is_known_by_its_code_not_its_words(db):
-    """`hold` says why a row is held; its words can change without the hold being lost."""
-    from mappings.models import Mapping
-    from mappings.services import _keep_moved_holds
-
-    row = Mapping.objects.create(anilist_id=77, held_trakt_id=5, hold="moved", title="Held",
-                                 unmapped_reason="held: check its plays on Trakt, then map it manually")
-    out: dict = {}
-    _keep_moved_holds({77: row}, [type("Media", (), {"id": 77})()], out, frozenset({77}))
-    assert out == {77: row}

@@ -147,7 +147,9 @@ def test_a_remap_after_plays_were_posted_moves_them_to_the_new_show(fake_anilist
     entry = fake_anilist.add_entry(11, 1, status="CURRENT", progress=5, episodes=12)
     succeeded(sync_run(mode="watching"))
     user_play = trakt_connected.add_play(show=100, season=1, number=1, watched_at="2023-01-01T00:00:00.000Z")
-    Mapping.objects.filter(anilist_id=1).update(trakt_id=200)  # the person maps it to the right show
+    mapping = Mapping.objects.get(anilist_id=1)
+    mapping.trakt_id = 200  # the person maps it to the right show
+    mapping.save()
     entry["progress"] = 12
 
     preview = succeeded(sync_run(mode="watching", dry_run=True))
