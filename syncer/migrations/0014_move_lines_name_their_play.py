@@ -4,6 +4,13 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def held_rows_move(apps, schema_editor):
+    """Rows wanted while their entry was held for a moved start (`held_air_dates`, a code that is
+    gone: such an entry is resolved again and its plays moved) are retried by every run."""
+    apps.get_model("syncer", "LedgerItem").objects.filter(reason="held_air_dates").update(
+        reason="moved", params={}, retry_at=None)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -16,4 +23,5 @@ class Migration(migrations.Migration):
             name='moved_item',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='syncer.syncrunitem'),
         ),
+        migrations.RunPython(held_rows_move, migrations.RunPython.noop),
     ]

@@ -84,7 +84,8 @@ def undo_refusal(run: SyncRun) -> str | None:
             state=SyncRunItem.State.PENDING).exists():
         return (f"some plays of run #{run.pk} are still being checked against Trakt history (a POST "
                 "whose answer was lost): the next sync settles them; undo after that")
-    if not _plays(run).filter(state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.REMOVED]).exists():
+    if not _plays(run).filter(state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.REMOVED]).exists() and not (
+            run.items.filter(action=SyncRunItem.Action.MOVE, state=SyncRunItem.State.REMOVED).exists()):
         return f"run #{run.pk} posted no plays: nothing to undo"
     return None
 
