@@ -164,3 +164,19 @@ def test_a_play_the_user_has_at_the_old_place_is_not_removed_and_the_new_place_i
     assert theirs["id"] in {p["id"] for p in trakt_connected.history}
     assert plays(trakt_connected) == Counter({(100, 1, 1): 1, (100, 1, 13): 1, (100, 1, 14): 1, (100, 1, 15): 1})
     assert succeeded(sync_run(mode="completed")).posted == 0
+
+
+def test_a_play_is_left_where_it_is_when_its_entry_is_unmapped_or_no_season_list_places_its_episode():
+    from mappings.placement import MappingSpec
+    from syncer.clients.trakt import Season
+    from syncer.sync.moves import moved
+
+    row = LedgerItem(anilist_id=1, episode=12, state="posted", kind="episode", trakt_id=100, season=1, number=12)
+    start_2 = {1: MappingSpec(kind="show", trakt_id=100, start_season=1, start_episode=2)}
+    short, full = [Season(1, list(range(1, 13)), {})], [Season(1, list(range(1, 25)), {})]
+    assert moved([row], specs={}, seasons={100: full}, overrides={}).rows == []  # unmapped now
+    assert moved([row], specs=start_2, seasons={}, overrides={}).rows == []  # no season list
+    assert moved([row], specs=start_2, seasons={100: short}, overrides={}).rows == []  # S1E13 not in it
+    found = moved([row], specs=start_2, seasons={100: full}, overrides={})
+    assert [(r.episode, target.season, target.number) for r, target in found.ours] == [(12, 1, 13)]
+    assert moved([row], specs=start_2, seasons={100: full}, overrides={1: {12: (1, 12)}}).unmoved == [row]
