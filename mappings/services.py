@@ -422,8 +422,8 @@ def _dates_moved(row: Mapping, verdict) -> Resolution:
 def _settle(row: Mapping, media, res: Resolution) -> Mapping:
     """A saved placement derived again: the new result, as at a first resolution (the same
     start keeps it; its `source` says what now backs it). Plays already posted at an old start
-    are the sync's to move: it compares each with where its episode belongs now
-    (`syncer.sync.ledger`), takes ours off by history id and posts them at the new place."""
+    are the sync's to move: it compares each with where its episode belongs now, takes ours off
+    by history id and posts them at the new place (docs/sync.md, "Moves")."""
     after = (f"S{res.start_season}E{res.start_episode}" + (" (by ranges)" if res.ranges else "")
              if res.is_mapped else None)
     before = f"S{row.start_season}E{row.start_episode}"
