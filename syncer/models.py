@@ -82,7 +82,11 @@ class SyncRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     progress_done = models.IntegerField(default=0)
     progress_total = models.IntegerField(default=0)
+    # The step a live run is in, in words (or a retry notice); its numbers are its rows'.
     progress_label = models.TextField(default="", blank=True)
+    # While a run plans show by show: about how many plays it will post in all (an upper bound
+    # until every show is planned); 0 when it has no guess. Pages label it as a guess.
+    expected_posts = models.IntegerField(default=0)
     found = models.IntegerField(default=0)
     posted = models.IntegerField(default=0)
     already_synced = models.IntegerField(default=0)

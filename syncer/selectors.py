@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 from django_q.models import Schedule, Task
 
@@ -16,7 +16,7 @@ from mappings.selectors import disputes, unmapped_mappings
 from syncer import status_keys
 from syncer.models import SyncProgress, SyncRun, SyncRunItem, SystemConfig
 from syncer.refs import ascii_id
-from syncer.sync.selectors import run_items
+from syncer.sync.selectors import ENTRY_ON_TRAKT, run_items
 
 PROGRESS_PER_PAGE = 25
 
@@ -185,7 +185,8 @@ class RunCounts:
     """A run's numbers, every one counted from its plan rows, so the counts line, the tabs, the
     "it stopped" sentence and the CLI agree with the table below them.
 
-    `found`: AniList episodes in the plan; `planned`: its plays to post (or, for an undo, to
+    `found`: AniList episodes in the plan (a list run's line for an entry's episodes already on
+    Trakt, `ENTRY_ON_TRAKT`, counts as that many); `planned`: its plays to post (or, for an undo, to
     remove); `posted`: plays Trakt confirmed (an undo: removed), `undone` of them taken back by an
     undo since; `not_reached`, `pending`,
     `failed`, `not_found`: the other ends of a play; `gone`: an undo's plays already off Trakt.
@@ -220,6 +221,9 @@ class RunCounts:
 
 _PLAY_ACTIONS = (SyncRunItem.Action.POST, SyncRunItem.Action.REMOVE)
 _EPISODE_ACTIONS = (*_PLAY_ACTIONS, SyncRunItem.Action.ALREADY_SYNCED, SyncRunItem.Action.UNMAPPED)
+# A list run's line for an entry's episodes 1..`anilist_episode`, on Trakt before the run: it
+# counts as that many episodes (`syncer.sync.services`, ENTRY_ON_TRAKT).
+_EPISODES = Case(When(reason_code=ENTRY_ON_TRAKT, then=F("anilist_episode")), default=Value(1))
 
 
 def runs_counts(runs: list[SyncRun]) -> dict[int, RunCounts]:
@@ -227,7 +231,7 @@ def runs_counts(runs: list[SyncRun]) -> dict[int, RunCounts]:
     ids = [run.pk for run in runs if run is not None]
     groups: dict[int, dict[tuple, int]] = {pk: {} for pk in ids}
     rows = (SyncRunItem.objects.filter(run_id__in=ids, action__in=_EPISODE_ACTIONS)
-            .values_list("run_id", "action", "state", "reason").annotate(n=Count("id")).order_by())
+            .values_list("run_id", "action", "state", "reason").annotate(n=Sum(_EPISODES)).order_by())
     for run_id, action, state, reason, n in rows:
         # An undo line with a reason is a play already gone from Trakt; the other reasons say
         # why a line is what it is and change no count.
@@ -273,6 +277,45 @@ def runs_counts(runs: list[SyncRun]) -> dict[int, RunCounts]:
 
 def run_counts(run: SyncRun) -> RunCounts:
     return runs_counts([run])[run.pk]
+
+
+def run_entries_on_trakt(run: SyncRun) -> int:
+    """How many AniList entries a run found already on Trakt (its already synced lines')."""
+    return (SyncRunItem.objects.filter(run=run, action=SyncRunItem.Action.ALREADY_SYNCED)
+            .values("anilist_id").distinct().count())
+
+
+@dataclass(frozen=True)
+class LiveLine:
+    """What a queued or running run is doing, for its page, the runs list, the API and the CLI:
+    `text` names the step in words, then the plays as its rows count them (the counts panel's
+    numbers), and what it expects to post in all only as a guess ("about 176 in all"); the bar
+    is `done` of `total` (the plays planned, or the guess while it is larger)."""
+
+    text: str
+    done: int = 0
+    total: int = 0
+
+
+def run_live(run: SyncRun, counts: RunCounts) -> LiveLine:
+    """The `LiveLine` of a queued or running run, from its step (`progress_label`, words only),
+    its `counts` and its guess of the plays to post (`expected_posts`). No query."""
+    step = run.progress_label
+    if run.mode == SyncRun.Mode.DOCTOR:
+        # The history doctor's numbers are its scan's (`_doctor_counts.html`), not plan rows.
+        return LiveLine(step, run.progress_done, run.progress_total)
+    plays, total = "", counts.planned
+    if counts.undo and counts.planned:
+        plays = (f"{counts.to_post} to {'put back' if counts.puts_back else 'remove'}" if counts.dry_run
+                 else f"{'put back' if counts.puts_back else 'removed'} {counts.posted} of {counts.planned}")
+    elif not counts.undo and counts.found:
+        plays = (f"{counts.planned} to post so far" if counts.dry_run
+                 else f"posted {counts.posted} of {counts.planned} planned so far")
+        if run.expected_posts > counts.planned:
+            plays += f", about {run.expected_posts} in all"
+            total = run.expected_posts
+    return LiveLine(" · ".join(part for part in (step, plays) if part),
+                    done=0 if counts.dry_run else counts.posted, total=0 if counts.dry_run else total)
 
 
 @dataclass(frozen=True)

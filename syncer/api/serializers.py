@@ -7,6 +7,7 @@ from typing import Any
 from logs.models import LogEntry
 from mappings.models import Mapping
 from syncer.models import SyncProgress, SyncRun, SyncRunItem
+from syncer.selectors import LiveLine, RunCounts
 
 
 def iso(value: datetime | None) -> str | None:
@@ -57,7 +58,9 @@ def mapping(row: Mapping) -> dict:
     }
 
 
-def run(row: SyncRun) -> dict:
+def run(row: SyncRun, counts: RunCounts, live: LiveLine | None) -> dict:
+    """A run with its counts, every number counted from its rows as the run page counts them
+    (`syncer.selectors.RunCounts`); `live`: what a queued or running run is doing."""
     return {
         "id": row.id,
         "mode": row.mode,
@@ -68,23 +71,35 @@ def run(row: SyncRun) -> dict:
         "createdAt": iso(row.created_at),
         "startedAt": iso(row.started_at),
         "finishedAt": iso(row.finished_at),
-        "progress": {"done": row.progress_done, "total": row.progress_total, "label": row.progress_label},
-        "counts": _undo_counts(row) if row.mode == SyncRun.Mode.UNDO else {
-            "found": row.found,
-            "posted": row.posted,
-            "alreadySynced": row.already_synced,
-            "unmapped": row.unmapped,
-            "notFound": row.not_found,
-            "errors": row.errors,
+        # The step in words and the page's line; `done` of `total` is its bar.
+        "progress": {"label": row.progress_label, "text": live.text if live else "",
+                     "done": live.done if live else 0, "total": live.total if live else 0},
+        "counts": _undo_counts(counts) if counts.undo else _doctor_counts(row) if row.mode == SyncRun.Mode.DOCTOR else {
+            "found": counts.found,
+            "planned": counts.planned,
+            "posted": counts.posted,
+            "notReached": counts.not_reached,
+            "pending": counts.pending,
+            "failed": counts.failed,
+            "alreadySynced": counts.already_synced,
+            "unmapped": counts.unmapped,
+            "notFound": counts.not_found,
+            "leftovers": counts.leftovers,
+            "errors": counts.errors,
         },
         "error": row.error,
     }
 
 
-def _undo_counts(row: SyncRun) -> dict:
+def _undo_counts(c: RunCounts) -> dict:
     """An undo removes: its plays found, removed (or, previewed, to remove) and already gone."""
-    plays = {"toRemove": row.found - row.not_found} if row.dry_run else {"removed": row.posted}
-    return {"found": row.found, **plays, "alreadyGone": row.not_found, "errors": row.errors}
+    plays = {"toRemove": c.to_post} if c.dry_run else {"removed": c.posted}
+    return {"found": c.found, **plays, "alreadyGone": c.gone, "errors": c.errors}
+
+
+def _doctor_counts(row: SyncRun) -> dict:
+    """A history doctor run's numbers are its scan's (duplicates found, removed, already gone)."""
+    return {"found": row.found, "posted": row.posted, "notFound": row.not_found, "errors": row.errors}
 
 
 def run_item(item: SyncRunItem) -> dict:

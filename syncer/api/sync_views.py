@@ -26,7 +26,7 @@ from syncer.api.validation import (
 )
 from syncer.models import SyncRun, SyncRunItem
 from syncer.sync.cron import sync_cron
-from syncer.sync.selectors import run_plays
+from syncer.sync.selectors import ENTRY_ON_TRAKT, run_plays
 from syncer.sync.services import SyncAlreadyRunning, run_wait, sync_enqueue
 
 API = SyncRun.Trigger.API
@@ -162,7 +162,8 @@ def preview_items(run: SyncRun, *, totals: bool = False) -> list[dict]:
     episode count, null while unknown): `totals` adds it.
     """
     entries: dict[int, dict] = {}
-    plan = run_plays(run=run)
+    # An entry's line for its episodes on Trakt before the run names no planned episode.
+    plan = run_plays(run=run).exclude(reason_code=ENTRY_ON_TRAKT)
     for item in plan.order_by("position").iterator(chunk_size=2000):
         entry = entries.setdefault(item.anilist_id, {"anilistShowId": item.anilist_id, "progress": 0})
         if item.anilist_episode >= entry["progress"]:

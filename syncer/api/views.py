@@ -123,7 +123,8 @@ def run_detail(request, run_id: int):
     run = _run_or_404(run_id)
     if isinstance(run, JsonResponse):
         return run
-    body = serializers.run(run)
+    counts = selectors.run_counts(run)
+    body = serializers.run(run, counts, None if selectors.run_is_finished(run) else selectors.run_live(run, counts))
     body["itemsUrl"] = reverse("api-run-items", args=[run.pk])
     return JsonResponse(body)
 

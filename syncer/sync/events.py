@@ -99,6 +99,17 @@ def list_events(entries: Iterable, *, statuses: tuple[str, ...], progress: dict[
     return events
 
 
+def below_progress(entries: Iterable, *, statuses: tuple[str, ...], progress: dict[int, int]) -> dict[int, int]:
+    """The list modes: {AniList id: its watched episodes at or below the stored progress}, the
+    ones `list_events` leaves out because they are on Trakt already (the ledger's word:
+    `progress` is where its plays stop being there)."""
+    out = {}
+    for entry in entries:
+        if entry.status in statuses and (n := min(progress.get(entry.media.id, 0), entry_target(entry))) > 0:
+            out[entry.media.id] = n
+    return out
+
+
 def activity_events(activities: Iterable, *, rewatches: bool) -> list[WatchEvent]:
     """The incremental mode's events from activities (oldest first; a merged range "10 - 12" is
     three episodes). A "completed" activity without progress stands for the whole entry; a

@@ -70,6 +70,8 @@ REASONS: dict[str, tuple[bool, str]] = {
     "trakt_not_found": (False, "Trakt does not know this episode: not counted as synced"),
     "same_target": (False, "the same Trakt episode as its episode {episode}: one play"),
     "shared_target": (False, "the same Trakt {kind} as AniList {anilist_id}: posted once, by that entry"),
+    # Not a ledger row's: a list run's line for an entry's episodes up to its progress.
+    "entry_on_trakt": (False, "already on Trakt up to episode {episodes}"),
     "undone": (False, "taken off Trakt by undo run #{undo}: posted again by a list run (completed, watching, "
                       "library) or a single-show run, or by any run once its mapping or episode overrides change"),
     "rewatches_off": (False, "rewatched while SYNC_REWATCHES was off: not posted"),

@@ -38,9 +38,9 @@ from syncer.sync.events import WatchEvent
 READING = "Reading Trakt seasons"
 RESOLVING = "Resolving mappings"
 POSTING = "Posting to Trakt"
-# How each stream reads as the second one on a progress line.
-STREAMS = {READING: "Reading seasons {done:,}/{total:,}", RESOLVING: "Resolving {done:,}/{total:,}",
-           POSTING: "Posted {done:,}/{total:,}"}
+# The steps of a pipelined run. The page and the CLI name the step and count the plays from
+# the run's rows, so no step carries a count of its own there.
+STEPS = (READING, RESOLVING, POSTING)
 # The reason of an entry resolved onto a show this run had already planned (see `resolution_groups`).
 LATE = "resolved to Trakt {kind} {trakt_id} after this run had planned it: synced by the next run"
 
@@ -259,7 +259,7 @@ class Resolving(SeasonReader):
                 waiting()
 
 
-def progress_line(*, read: int, to_read: int, posted: int, to_post: int, reading: str = READING) -> str:
-    """Both streams of a pipelined run in one line, for the run page."""
-    parts = [STREAMS[reading].format(done=read, total=to_read)] if to_read and read < to_read else []
-    return " · ".join([*parts, f"Posted {posted:,}/{to_post:,}"])
+def step(*, read: int, to_read: int, reading: str = READING) -> str:
+    """The step a pipelined run is in, in words: the reading stream's while it still reads (the
+    posts go on meanwhile), then posting."""
+    return reading if to_read and read < to_read else POSTING

@@ -164,8 +164,10 @@ def _auth_failure(cause: AuthError) -> str:
 
 
 class RunProgress:
-    """The one progress callback: writes `SyncRun.progress_*` (at most once a second), renews
-    the lease, and forwards to the caller's callback (the CLI's progress bar).
+    """The one progress callback: writes the run's step (`SyncRun.progress_label`, in words) at
+    once when it changes and its counters at most once a second, renews the lease, and forwards
+    to the caller's callback (the CLI's progress line). What a run posted is not reported here:
+    pages and the CLI count it from the run's rows (`syncer.selectors.RunCounts`).
 
     `lease_check()` renews the lease and raises `LeaseLost` when another run took it; apply
     calls it before every POST, so two runs never post at the same time."""
@@ -173,11 +175,14 @@ class RunProgress:
     def __init__(self, run: SyncRun, forward: Callable[[int, int, str], None] | None, lease_token: str | None):
         self.run, self.forward, self.lease_token = run, forward, lease_token
         self._last_write = 0.0
+        self._written: tuple = ()
         self._labels: set[str] = set()
         self._done = self._total = 0
-        # Set while a pipelined run reads and posts at once: the run page shows both streams
-        # ("Reading seasons 812/2,000 · Posted 9,400/24,162") instead of the latest label.
-        self.line = ""
+        # Set while a pipelined run reads and posts at once: the step both streams are in
+        # ("Reading Trakt seasons" until every list is read), so the page does not flip between
+        # the two; and the plays it expects to post in all (`SyncRun.expected_posts`).
+        self.phase = ""
+        self.expected = 0
 
     def __call__(self, done: int, total: int, label: str) -> None:
         self._done, self._total = done, total
@@ -186,11 +191,15 @@ class RunProgress:
             logger.info("%s", label)
             self._labels.add(label)
         now = time.monotonic()
-        if now - self._last_write >= 1.0 or done >= total:
-            self._last_write = now
-            # A ban met by the reading thread (which writes nothing) holds this run too: say so.
+        # A ban met by the reading thread (which writes nothing) holds this run too: say so.
+        step = (paused_notice() or self.phase or label)[:200]
+        # Written at once when the step changes, or when the first guess of the plays to post
+        # comes (a page would wait up to a second for it); the rest at most once a second.
+        key = (step, bool(self.expected))
+        if key != self._written or now - self._last_write >= 1.0 or done >= total:
+            self._last_write, self._written = now, key
             SyncRun.objects.filter(pk=self.run.pk).update(
-                progress_done=done, progress_total=total, progress_label=(paused_notice() or self.line or label)[:200],
+                progress_done=done, progress_total=total, progress_label=step, expected_posts=self.expected,
                 heartbeat_at=Now())
             self.lease_check()
         if self.forward:
@@ -200,7 +209,7 @@ class RunProgress:
         """A wait or a retry (a service is down, a rate limit): shown in place of the step's
         label until the step moves on, so the page and the CLI do not look stuck."""
         SyncRun.objects.filter(pk=self.run.pk).update(progress_label=text[:200], heartbeat_at=Now())
-        self._last_write = 0.0  # the step's next report puts its own label back at once
+        self._written = ()  # the step's next report puts its own label back at once
         if self.forward:
             self.forward(self._done, self._total, text)
 

@@ -18,6 +18,10 @@ from syncer.sync.runs import cursor_get
 # The lines a run adds after its plan (ratings, watchlist): not plays, so the original's shapes
 # (`/api/` previews and plans) leave them out.
 EXTRA_ACTIONS = (SyncRunItem.Action.RATE, SyncRunItem.Action.WATCHLIST, SyncRunItem.Action.UNWATCHLIST)
+# The reason code of a list run's already synced line that stands for an entry's episodes
+# 1..`anilist_episode`, on Trakt before the run (one line an entry, not one an episode): every
+# count of the run counts it as that many episodes.
+ENTRY_ON_TRAKT = "entry_on_trakt"
 
 
 def run_items(*, run: SyncRun) -> QuerySet[SyncRunItem]:

@@ -63,7 +63,7 @@ from syncer.sync.liveness import (
     runs_interrupt_dead,
 )
 from syncer.sync.moves import move_reason, moves_find
-from syncer.sync.selectors import ProgressSnapshot, never_synced
+from syncer.sync.selectors import ENTRY_ON_TRAKT, ProgressSnapshot, never_synced
 from syncer.sync.undo import moves_apply
 from syncer.sync.workers import task_lost_now, task_name
 
@@ -232,7 +232,8 @@ def _execute(run: SyncRun, progress: runs.RunProgress) -> None:
     if not run.dry_run:
         floors = snapshot.last_abs({e.anilist_id for e in produced.events})
         ledger.scope([e for e in produced.events if e.rewatch or e.episode > floors.get(e.anilist_id, 0)])
-    plan = _plan_and_post(run, produced, trakt, progress, snapshot, first=len(moves))
+    first = len(moves) + _store_on_trakt(run, produced, start=len(moves))
+    plan = _plan_and_post(run, produced, trakt, progress, snapshot, first=first)
     extras_run(run=run, produced=produced, trakt=trakt)  # ratings, watchlist (issue 13)
     if run.dry_run:
         to_post = sum(1 for p in plan if p.action == plan_mod.POST)
@@ -590,7 +591,7 @@ class _Poster:
             self._report()  # the run page's line moves on with the reads
 
     def finish(self) -> None:
-        self.progress.line = ""
+        self.progress.phase = ""
         if not self.run.dry_run:
             self.progress(self.posted, self.total, pipeline.POSTING)
         while self.pending:
@@ -604,8 +605,9 @@ class _Poster:
 
     def _report(self) -> None:
         reader = self.reader
-        self.progress.line = pipeline.progress_line(read=reader.done if reader else 0, to_read=reader.total if reader else 0,
-                                                    posted=self.posted, to_post=self.total, reading=self.reading)
+        self.progress.phase = pipeline.step(read=reader.done if reader else 0, to_read=reader.total if reader else 0,
+                                            reading=self.reading)
+        self.progress.expected = self.total
         self.progress(self.posted, self.total, pipeline.POSTING)
 
 
@@ -632,6 +634,24 @@ def _store_plan(run: SyncRun, plan: list[plan_mod.PlanItem], *, start: int = 0) 
                                              unmapped=F("unmapped") + counts[plan_mod.UNMAPPED])
     _log_unmapped(plan)
     return items
+
+
+def _store_on_trakt(run: SyncRun, produced: sources.Produced, *, start: int) -> int:
+    """A list run's line for each entry whose episodes up to its progress are on Trakt already
+    (`produced.on_trakt`): one line an entry, counted as that many episodes (`ENTRY_ON_TRAKT`),
+    so a run over a synced library counts them as the incremental does without a line an
+    episode. Stored before the plan: a run that stops mid-plan still counts them."""
+    lines = [SyncRunItem(run=run, position=start + n, anilist_id=aid, title=produced.medias[aid].title[:500],
+                         anilist_episode=episodes, action=SyncRunItem.Action.ALREADY_SYNCED,
+                         reason_code=ENTRY_ON_TRAKT, reason=ledger.reason_text(ENTRY_ON_TRAKT, {"episodes": episodes}),
+                         total_episodes=produced.medias[aid].episodes)
+             for n, (aid, episodes) in enumerate(produced.on_trakt.items())]
+    if lines:
+        SyncRunItem.objects.bulk_create(lines, batch_size=1000)
+        episodes = sum(produced.on_trakt.values())
+        SyncRun.objects.filter(pk=run.pk).update(found=F("found") + episodes,
+                                                 already_synced=F("already_synced") + episodes)
+    return len(lines)
 
 
 def _log_unmapped(plan: list[plan_mod.PlanItem]) -> None:

@@ -36,6 +36,8 @@ class Produced:
     read: list = field(default_factory=list)
     # Trakt shows whose cached season list lacked an episode a run wanted: read again this run.
     stale_shows: set = field(default_factory=set)
+    # List modes: {AniList id: episodes up to its progress}, on Trakt already (no event each).
+    on_trakt: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.read:
@@ -85,7 +87,8 @@ def from_list(client, *, user_id: int, statuses: tuple[str, ...], progress_of, n
     entries = client.list_entries(user_id=user_id, statuses=statuses, on_page=on_page)
     progress = progress_of([e.media.id for e in entries])
     events = ev.list_events(entries, statuses=statuses, progress=progress, now=now)
-    return Produced(events, entries, {e.media.id: e.media for e in entries})
+    return Produced(events, entries, {e.media.id: e.media for e in entries},
+                    on_trakt=ev.below_progress(entries, statuses=statuses, progress=progress))
 
 
 def single_show(client, *, user_id: int, anilist_id: int, now: datetime,

@@ -81,11 +81,14 @@ def _anilist_status() -> dict:
 
 def _runs_context() -> dict:
     last = selectors.last_runs_by_mode()
-    counts = selectors.runs_counts(list(last.values()))
+    active = selectors.active_runs()
+    # One grouped query counts both: a live run's line and its row in the table say the same.
+    counts = selectors.runs_counts([*last.values(), *active])
     return {
         # (mode, its newest run or None, that run's counts)
         "last_runs": [(mode, run, counts.get(run.pk) if run else None) for mode, run in last.items()],
-        "active_runs": selectors.active_runs(),
+        "active_runs": active,
+        "active_live": [(run, selectors.run_live(run, counts[run.pk])) for run in active],
         "schedules": selectors.scheduled_jobs(),
         # Ratings and watchlist (SYNC_RATINGS, SYNC_WATCHLIST): on or off, and what the last run did.
         "ratings_on": settings.SYNC_RATINGS,

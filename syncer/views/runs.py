@@ -73,7 +73,19 @@ def run_context(run: SyncRun, *, action: str = "", page: int | str = 1) -> dict:
     undo = undo_context(run, counts) if finished else {}
     doctor = doctor_context(run) if finished and run.mode == SyncRun.Mode.DOCTOR else {}
     return {"run": run, "items": items, "action": action, "finished": finished, "counts": counts,
+            "live": None if finished else selectors.run_live(run, counts), "entries_on_trakt": _nothing_to_post(run, counts),
             "superseded": superseded, "silent": silent, **undo, **doctor}
+
+
+def _nothing_to_post(run: SyncRun, counts: selectors.RunCounts) -> int:
+    """How many entries a finished sync found wholly on Trakt already, when that was all it found
+    (0 otherwise): "8 entries, 96 episodes already on Trakt: nothing to post". A single show
+    says it in its own words."""
+    done = run.state == SyncRun.State.SUCCEEDED and run.mode not in (SyncRun.Mode.SHOW, SyncRun.Mode.UNDO,
+                                                                      SyncRun.Mode.DOCTOR)
+    if not (done and counts.found and counts.already_synced == counts.found):
+        return 0
+    return selectors.run_entries_on_trakt(run)
 
 
 def doctor_context(run: SyncRun) -> dict:

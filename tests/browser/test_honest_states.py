@@ -64,17 +64,19 @@ def test_a_failed_runs_page_says_what_failed_and_marks_rows_not_reached(signed_i
 def test_running_twice_shows_the_running_runs_progress_until_it_ends(signed_in, live_server, trakt_connected,
                                                                      settings, monkeypatch):
     settings.ANILIST_ACCESS_TOKEN = "anilist-token"
-    running = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt",
-                                     progress_done=40, progress_total=120)
+    running = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt")
+    SyncRunItem.objects.bulk_create([SyncRunItem(run=running, position=n, anilist_id=21, anilist_episode=n + 1,
+                                                 action="post", state="posted" if n < 40 else "planned")
+                                     for n in range(120)])
     lease_acquire(run_id=running.pk)  # as every live run does
     page = signed_in
     page.goto(f"{live_server.url}/sync/")
     page.get_by_role("button", name="Run completed").click()
     result = page.locator("#sync-result")
     expect(result).to_contain_text("A sync is already running")
-    expect(result).to_contain_text("40 of 120")
-    SyncRun.objects.filter(pk=running.pk).update(progress_done=80)
-    expect(result).to_contain_text("80 of 120")
+    expect(result).to_contain_text("posted 40 of 120 planned so far")
+    SyncRunItem.objects.filter(run=running, anilist_episode__lte=80).update(state="posted")
+    expect(result).to_contain_text("posted 80 of 120 planned so far")
     SyncRun.objects.filter(pk=running.pk).update(state="succeeded", finished_at=timezone.now(), found=120,
                                                  posted=120)
     expect(result.locator(".state")).to_have_text("Succeeded")

@@ -3,14 +3,16 @@
 import logging
 import shutil
 import sys
+import time
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from logs.context import current_run_id
 from syncer.models import SyncRun
 from syncer.refs import parse_anilist_id
-from syncer.selectors import run_counts
+from syncer.selectors import run_counts, run_entries_on_trakt, run_live
 from syncer.sync import pipeline
 from syncer.sync.selectors import run_items, run_unmapped
 from syncer.sync.services import SyncAlreadyRunning, sync_run
@@ -147,41 +149,44 @@ def summary_counts(run: SyncRun) -> str:
         text += f" Also posted {c.leftovers} play{'s' if c.leftovers != 1 else ''} left over from {owners}."
     if run.mode == SyncRun.Mode.SHOW and c.found and c.already_synced == c.found:
         text += f" AniList {run.anilist_id} is on your list and every watched episode is already on Trakt."
+    elif run.state == SyncRun.State.SUCCEEDED and c.found and c.already_synced == c.found:
+        entries = run_entries_on_trakt(run)
+        text += (f" {entries} entr{'y' if entries == 1 else 'ies'}, {c.found} episode{'s' if c.found != 1 else ''} "
+                 "already on Trakt: nothing to post.")
     return text
 
 
 class ProgressLine:
     """One line at the bottom of a terminal: a bar once the step's total is known, the step's
-    name (and a count) before that, a retry notice while a service is down. Log lines are
-    printed above it: the line is cleared, the log line written, the line drawn again."""
+    name (and a count) before that, a retry notice while a service is down. While a run plans
+    and posts show by show (`pipeline.STEPS`) it is the run page's line (`selectors.run_live`):
+    the step in words and the plays as the run's rows count them, read at most once a second.
+    Log lines are printed above it: the line is cleared, the log line written, the line drawn
+    again."""
 
     WIDTH = 30
+    EVERY = 1.0  # seconds between two reads of the run's rows
 
     def __init__(self, stdout):
         self.stdout = stdout
         self.text = ""
-        # A pipelined run reads season lists and posts at once, reporting the two in turns: the
-        # bar follows the step reporting now, the other stream stays on the line as a count.
-        self.streams: dict[str, tuple[int, int]] = {}
+        self._read_at: float | None = None
 
     def __call__(self, done: int, total: int, label: str) -> None:
-        if total:
+        run_id = current_run_id.get()
+        if label in pipeline.STEPS and run_id is not None:
+            now = time.monotonic()
+            if self._read_at is not None and now - self._read_at < self.EVERY and not (total and done >= total):
+                return
+            self._read_at = now
+            run = SyncRun.objects.get(pk=run_id)
+            self.text = run_live(run, run_counts(run)).text
+        elif total:
             filled = int(self.WIDTH * min(done, total) / total)
             self.text = f"{label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}"
         else:
             label = label if label.endswith("…") else f"{label}…"
             self.text = f"{label} {done}" if done else label
-        if label in pipeline.STREAMS:
-            self.streams[label] = (done, total)
-            going = [name for name, (d, t) in self.streams.items()
-                     if name == pipeline.POSTING != label and t and d < t]
-            if total and done >= total and going:
-                # A finished stream's last report: the one still going stays in front (a
-                # narrow terminal shows only the front), this one trails as a count.
-                return self(*self.streams[going[0]], going[0])
-            other = [pipeline.STREAMS[name].format(done=d, total=t) for name, (d, t) in self.streams.items()
-                     if name != label and t and (d < t or name == pipeline.POSTING)]
-            self.text = " · ".join([self.text, *other])
         self._draw()
 
     def _draw(self) -> None:

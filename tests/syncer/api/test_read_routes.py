@@ -163,9 +163,15 @@ def test_mappings_refuse_unknown_parameters(api):
 
 
 def test_a_run_reports_its_state_and_counts(api):
+    from syncer.models import SyncRunItem
+
     run = SyncRun.objects.create(
         mode="incremental", trigger="api", state="succeeded", found=5, posted=3, already_synced=1, unmapped=1,
     )
+    # The counts are the rows' (as on the run page), not the run's running totals.
+    SyncRunItem.objects.bulk_create([SyncRunItem(run=run, position=n, anilist_id=1, anilist_episode=n + 1, action=a,
+                                                 state=st) for n, (a, st) in enumerate(
+        [("post", "posted")] * 3 + [("already_synced", "planned"), ("unmapped", "planned")])])
     response = api.get(f"/api/runs/{run.pk}")
     assert response.status_code == 200
     body = response.json()
@@ -175,8 +181,9 @@ def test_a_run_reports_its_state_and_counts(api):
     }
     assert body["itemsUrl"] == f"/api/runs/{run.pk}/items"
     assert body["state"] == "succeeded" and body["id"] == run.pk
-    assert body["counts"] == {"found": 5, "posted": 3, "alreadySynced": 1, "unmapped": 1, "notFound": 0, "errors": 0}
-    assert set(body["progress"]) == {"done", "total", "label"}
+    assert body["counts"] == {"found": 5, "planned": 3, "posted": 3, "notReached": 0, "pending": 0, "failed": 0,
+                              "alreadySynced": 1, "unmapped": 1, "notFound": 0, "leftovers": 0, "errors": 0}
+    assert body["progress"] == {"label": "", "text": "", "done": 0, "total": 0}  # finished: nothing live
 
 
 def test_an_unknown_run_is_a_json_404(api):

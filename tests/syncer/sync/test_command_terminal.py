@@ -2,6 +2,7 @@
 bar only once its total is known; failures as one line, a traceback only with --verbosity 2."""
 
 import re
+import time
 from io import StringIO
 
 import pytest
@@ -56,7 +57,7 @@ def test_a_bar_is_drawn_only_when_its_total_is_known(lib, terminal):
     call_command("sync", "completed", stdout=terminal)
     drawn = re.split(r"\r\x1b\[2K", terminal.getvalue())
     assert not any("0/0" in text for text in drawn)
-    assert any(text.startswith("Posting to Trakt [") and "3/3" in text for text in drawn)
+    assert any(text.startswith("Posting to Trakt · posted 3 of 3 planned so far") for text in drawn)
     assert any(text.startswith("Reading AniList…") for text in drawn)
 
 
@@ -125,23 +126,6 @@ def test_a_retry_notice_replaces_the_step_name_without_a_doubled_ellipsis():
     assert screen(term.getvalue())[-1] == "Could not reach AniList (connection refused); retrying 3 more times…"
 
 
-def test_a_pipelined_run_shows_both_streams_on_the_terminal_line():
-    from django.core.management.base import OutputWrapper
-
-    from syncer.management.commands.sync import ProgressLine
-    from syncer.sync import pipeline
-
-    line = ProgressLine(OutputWrapper(Terminal()))
-    line(812, 2000, pipeline.READING)
-    line(9400, 24162, pipeline.POSTING)
-    assert line.text.startswith("Posting to Trakt [") and line.text.endswith("9400/24162 · Reading seasons 812/2,000")
-    line(813, 2000, pipeline.READING)
-    assert line.text.startswith("Reading Trakt seasons [") and line.text.endswith("813/2000 · Posted 9,400/24,162")
-    line(2000, 2000, pipeline.READING)
-    line(9500, 24162, pipeline.POSTING)
-    assert "Reading seasons" not in line.text  # every list read: one stream left
-
-
 def test_piped_output_says_each_step_once(lib, monkeypatch):
     logs = StringIO()
     for handler in _console_handlers():
@@ -162,18 +146,42 @@ def test_a_failure_is_printed_once(lib, terminal, settings):
     assert "AniList refused the token" in str(exc.value)
 
 
-def test_a_narrow_terminal_keeps_the_step_that_is_still_going_in_front(monkeypatch):
-    import os
+def test_a_list_run_over_synced_entries_says_how_many_are_already_on_trakt(db, fake_anilist, trakt_connected):
+    for n in range(1, 9):
+        trakt_connected.add_show(100 * n, seasons={1: 12})
+        map_show(n, 100 * n)
+        fake_anilist.add_entry(10 + n, n, status="COMPLETED", progress=12, episodes=12)
+    call_command("sync", "completed", stdout=StringIO())
+    out = StringIO()
+    call_command("sync", "completed", stdout=out)
+    assert "96 episodes found on AniList: 0 posted, 96 already synced, 0 unmapped." in out.getvalue()
+    assert "8 entries, 96 episodes already on Trakt: nothing to post." in out.getvalue()
+    assert "Nothing new on AniList" not in out.getvalue()
 
-    from django.core.management.base import OutputWrapper
 
+def test_a_pipelined_run_on_a_terminal_says_the_posted_numbers_of_its_rows(db, fake_anilist, trakt_connected,
+                                                                           terminal, settings, monkeypatch):
     from syncer.management.commands.sync import ProgressLine
-    from syncer.sync import pipeline
 
-    monkeypatch.setattr("shutil.get_terminal_size", lambda *a, **k: os.terminal_size((40, 20)))
-    term = Terminal()
-    line = ProgressLine(OutputWrapper(term))
-    line(1999, 2000, pipeline.READING)
-    line(100, 500, pipeline.POSTING)
-    line(2000, 2000, pipeline.READING)  # the last list read, while posting goes on
-    assert screen(term.getvalue())[-1].startswith("Posting to Trakt ["), screen(term.getvalue())[-1]
+    monkeypatch.setattr(ProgressLine, "EVERY", 0)  # every report drawn, not one a second
+    settings.TRAKT_BATCH_SIZE = 5
+    for n in (1, 2, 3):
+        trakt_connected.add_show(100 * n, seasons={1: 10})
+        map_show(n, 100 * n)
+        fake_anilist.add_entry(10 + n, n, status="COMPLETED", progress=10, episodes=10)
+    original = trakt_connected.handle
+
+    def slow_last_read(request):
+        if request.path == "/shows/300/seasons":
+            time.sleep(1.2)  # the first shows are posted meanwhile
+        return original(request)
+
+    trakt_connected.handle = slow_last_read
+    call_command("sync", "completed", stdout=terminal)
+    drawn = re.split(r"\r\x1b\[2K", terminal.getvalue())
+    assert not any(re.search(r"Posted \d|\d+/\d+", text) for text in drawn), drawn
+    assert any(text.startswith("Posting to Trakt · posted 30 of 30 planned") for text in drawn), drawn
+    # Once every season list is read the line says posting, and never flips back to reading.
+    steps = [text.split(" · ")[0] for text in drawn if " · posted " in text]
+    assert "Reading Trakt seasons · posted 20 of 20 planned so far, about 30 in all" in drawn, drawn
+    assert "Reading Trakt seasons" not in steps[steps.index("Posting to Trakt"):], steps

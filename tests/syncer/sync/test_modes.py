@@ -119,8 +119,10 @@ def test_a_dry_run_posts_nothing_changes_nothing_and_lists_the_plan(db, fake_ani
     assert trakt_connected.requests_to(r"/sync/history", "POST") == []
     assert SyncProgress.objects.get(anilist_id=1).last_abs == 10
     rows = list(run.items.values_list("anilist_episode", "action", "season", "number", "reason"))
-    assert rows[:2] == [(11, "post", 1, 11, ""), (12, "post", 1, 12, "")]
-    assert rows[2][:2] == (1, "unmapped") and rows[2][4] == "no source knows it"
+    # Episodes 1-10, on Trakt before the run: one line, then the plan.
+    assert rows[:3] == [(10, "already_synced", None, None, "already on Trakt up to episode 10"),
+                        (11, "post", 1, 11, ""), (12, "post", 1, 12, "")]
+    assert rows[3][:2] == (1, "unmapped") and rows[3][4] == "no source knows it"
     assert set(run.items.values_list("state", flat=True)) == {SyncRunItem.State.PLANNED}
     assert not SystemConfig.objects.filter(key__startswith="status:sync").exists()
 
@@ -179,3 +181,41 @@ def test_a_single_show_already_synced_says_so_with_its_count_not_that_it_is_miss
     unknown = ok(sync_preview(mode="show", anilist_id=999999))
     html = staff_client.get(f"/runs/{unknown.pk}/").content.decode()
     assert "AniList 999999 is not on your AniList list" in html
+
+
+def synced_library(fake_anilist, trakt, *, entries: int, episodes: int) -> None:
+    """`entries` completed entries of `episodes` episodes each, every play logged as an activity."""
+    for n in range(1, entries + 1):
+        trakt.add_show(100 * n, seasons={1: episodes})
+        map_show(n, 100 * n)
+        fake_anilist.add_entry(10 + n, n, status="COMPLETED", progress=episodes, episodes=episodes,
+                               updated_at=1_700_000_000)
+        for e in range(1, episodes + 1):
+            fake_anilist.add_activity(1000 * n + e, n, progress=str(e), created_at=1_600_000_000 + 1000 * n + e)
+
+
+def test_a_list_run_over_synced_entries_counts_them_already_synced_as_the_incremental_does(db, fake_anilist,
+                                                                                         trakt_connected):
+    from syncer.selectors import run_counts
+
+    synced_library(fake_anilist, trakt_connected, entries=2, episodes=6)
+    ok(sync_run(mode="completed"))  # every play posted
+    posts = len(trakt_connected.history_posts)
+    counted = {}
+    for mode in ("completed", "watching", "library", "incremental"):
+        SystemConfig.objects.filter(key="lastSyncTimestamp").delete()  # the incremental reads every activity
+        c = run_counts(ok(sync_run(mode=mode)))
+        counted[mode] = (c.found, c.posted, c.already_synced, c.unmapped)
+    assert counted["completed"] == counted["library"] == counted["incremental"] == (12, 0, 12, 0)
+    assert counted["watching"] == (0, 0, 0, 0)  # no entry is being watched
+    assert len(trakt_connected.history_posts) == posts
+
+
+def test_a_list_run_stores_one_line_per_synced_entry_not_one_per_episode(db, fake_anilist, trakt_connected,
+                                                                         staff_client):
+    synced_library(fake_anilist, trakt_connected, entries=3, episodes=12)
+    ok(sync_run(mode="completed"))
+    run = ok(sync_preview(mode="completed"))
+    assert run.items.count() == 3 and (run.found, run.already_synced) == (36, 36)
+    html = staff_client.get(f"/runs/{run.pk}/").content.decode()
+    assert "3 entries, 36 episodes already on Trakt: nothing to post." in html

@@ -51,7 +51,8 @@ def test_posting_starts_while_the_last_season_list_is_still_being_read(db, fake_
     assert plays(trakt_connected) == Counter({(100 * n, 1, e): 1 for n in (1, 2, 3) for e in range(1, 11)})
 
 
-def test_the_run_page_shows_both_streams_while_a_season_list_is_still_being_read(db, fake_anilist, trakt_connected, settings):
+def test_the_run_says_it_reads_seasons_until_the_last_list_is_read_then_posting_never_back(db, fake_anilist,
+                                                                                             trakt_connected, settings):
     settings.TRAKT_BATCH_SIZE = 5
     for n in (1, 2, 3):
         trakt_connected.add_show(100 * n, seasons={1: 10})
@@ -68,12 +69,15 @@ def test_the_run_page_shows_both_streams_while_a_season_list_is_still_being_read
     stored = []
 
     def page_label(done, total, label):
-        if label == pipeline.POSTING:
-            stored.append(SyncRun.objects.values_list("progress_label", flat=True).latest("pk"))
+        if label in pipeline.STEPS:
+            stored.append(SyncRun.objects.values_list("progress_label", "expected_posts").latest("pk"))
 
     run = sync_run(mode="completed", progress=page_label)
     assert run.state == SyncRun.State.SUCCEEDED, run.error
-    assert "Reading seasons 2/3 · Posted 20/30" in stored
+    steps = [label for label, _ in stored]
+    # Words only: the numbers are the rows' (pages and the CLI count them), the guess is apart.
+    assert ("Reading Trakt seasons", 30) in stored and steps[-1] == "Posting to Trakt"
+    assert "Reading Trakt seasons" not in steps[steps.index("Posting to Trakt"):]
 
 
 def test_each_distinct_show_is_read_once_and_a_fresh_cached_one_not_at_all(db, fake_anilist, trakt_connected):
@@ -145,10 +149,10 @@ def test_entries_of_one_trakt_show_are_grouped_in_the_order_of_their_first_event
     assert pipeline.shows_to_read(groups, cached={200}) == [100]
 
 
-def test_the_progress_line_shows_both_streams_while_reading_and_posting_alone_after():
-    assert pipeline.progress_line(read=812, to_read=2000, posted=9400, to_post=24162) == (
-        "Reading seasons 812/2,000 · Posted 9,400/24,162")
-    assert pipeline.progress_line(read=2000, to_read=2000, posted=9400, to_post=24162) == "Posted 9,400/24,162"
+def test_the_step_is_the_reading_streams_while_it_reads_and_posting_after():
+    assert pipeline.step(read=812, to_read=2000) == "Reading Trakt seasons"
+    assert pipeline.step(read=3, to_read=9, reading=pipeline.RESOLVING) == "Resolving mappings"
+    assert pipeline.step(read=2000, to_read=2000) == pipeline.step(read=0, to_read=0) == "Posting to Trakt"
 
 
 def test_the_season_reader_thread_reports_no_outcome_to_the_database(db, fake_anilist, trakt_connected, monkeypatch):

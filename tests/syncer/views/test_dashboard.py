@@ -28,9 +28,13 @@ def test_it_shows_the_last_real_run_of_each_mode_with_counts(staff_client):
 def test_the_runs_section_polls_only_while_a_run_is_active(staff_client):
     html = staff_client.get("/dashboard/runs/").content.decode()
     assert "hx-trigger" not in html
-    SyncRun.objects.create(mode="incremental", state="running", progress_done=3, progress_total=10)
+    run = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt",
+                                 progress_done=3, progress_total=10)
+    SyncRunItem.objects.bulk_create([SyncRunItem(run=run, position=n, anilist_id=1, anilist_episode=n + 1,
+                                                 action="post", state="posted" if n < 3 else "planned")
+                                     for n in range(5)])
     html = staff_client.get("/dashboard/runs/").content.decode()
-    assert "hx-trigger" in html and "3 of 10" in html
+    assert "hx-trigger" in html and "is running: Posting to Trakt · posted 3 of 5 planned so far." in html
 
 
 def test_it_shows_the_next_scheduled_jobs(staff_client):

@@ -84,15 +84,23 @@ def ready(settings):
                               "created_at": int(time.time())}, username="kaori")
 
 
+def posting(*, planned: int, posted: int) -> SyncRun:
+    """A run posting its plan: `posted` of its `planned` plays are on Trakt."""
+    run = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt")
+    SyncRunItem.objects.bulk_create([SyncRunItem(run=run, position=n, anilist_id=21, anilist_episode=n + 1,
+                                                 action="post", state="posted" if n < posted else "planned")
+                                     for n in range(planned)])
+    return run
+
+
 def test_pressing_run_while_a_run_is_running_shows_that_runs_live_progress(staff_client, ready, monkeypatch):
     monkeypatch.setattr("django_q.tasks.async_task", lambda *a, **k: None)
-    running = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt",
-                                     progress_done=40, progress_total=120)
+    running = posting(planned=120, posted=40)
     lease_acquire(run_id=running.pk)  # as every live run does
     html = staff_client.post("/sync/start/", {"mode": "completed"}, **HTMX).content.decode()
     assert "A sync is already running" in html and "Nothing new was started; its progress:" in html
     poll = re.search(r'hx-get="(/runs/\d+/status/[^"]*)"', html).group(1).replace("&amp;", "&")
-    assert poll.startswith(f"/runs/{running.id}/status/?blocking=1") and "40 of 120" in html
+    assert poll.startswith(f"/runs/{running.id}/status/?blocking=1") and "posted 40 of 120 planned so far" in html
     # Once it has finished, the same poll shows how it ended instead of a stale notice.
     SyncRun.objects.filter(pk=running.pk).update(state="succeeded", finished_at=timezone.now())
     status = staff_client.get(poll, **HTMX).content.decode()
@@ -103,12 +111,11 @@ def test_pressing_run_while_a_run_is_running_shows_that_runs_live_progress(staff
 
 
 def test_reloading_the_sync_page_mid_run_follows_the_run_in_the_result_panel(staff_client, ready):
-    running = SyncRun.objects.create(mode="incremental", state="running", progress_label="Posting to Trakt",
-                                     progress_done=40, progress_total=120)
+    running = posting(planned=120, posted=40)
     html = staff_client.get("/sync/").content.decode()
     result = html.split('id="sync-result"')[1].split("</section>")[0]
     assert "Press Preview or Run above" not in result
-    assert f'hx-get="/runs/{running.id}/status/?sync=1"' in result and "40 of 120" in result
+    assert f'hx-get="/runs/{running.id}/status/?sync=1"' in result and "posted 40 of 120 planned so far" in result
 
 
 def test_the_sync_page_no_longer_claims_a_preview_works_without_trakt(staff_client, ready):
