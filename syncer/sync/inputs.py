@@ -94,20 +94,6 @@ def mapping_codes(rows: dict) -> dict[int, tuple[str, dict]]:
     return out
 
 
-def with_placements(inputs: dict, rows: dict) -> dict:
-    """The run's inputs with these entries' mappings as saved now: derived again when their
-    show's season list was read during the run (`mappings.services.show_seasons_refresh`), so the
-    show's plan uses the placement the new air dates give."""
-    if not rows:
-        return inputs
-    mappings, unmapped = mapping_specs(rows)
-    return {**inputs,
-            "mappings": {**{a: s for a, s in inputs["mappings"].items() if a not in rows}, **mappings},
-            "unmapped": {**{a: r for a, r in inputs["unmapped"].items() if a not in rows}, **unmapped},
-            "unmapped_codes": {**{a: c for a, c in inputs["unmapped_codes"].items() if a not in rows},
-                               **mapping_codes(rows)}}
-
-
 def show_inputs(inputs: dict, *, anilist_ids: list[int], trakt_id: int | None, seasons: list | None | NotFound) -> dict:
     """`build_plan`'s arguments for the entries of one Trakt show (or one unmapped entry or
     movie): the run-wide `inputs`, this show's seasons, and the episodes two of its entries

@@ -1,29 +1,27 @@
-"""The pipelined run: a show is planned, stored and posted as soon as its season list is known,
-while the next shows' lists are still being read.
+"""The pipelined run: every entry passes the same stages, and a show is planned, stored and
+posted as soon as its entries' mappings and its season list are known, while the next entries
+are still being resolved and the next shows' lists read.
 
 Trakt limits reads (1,000 GETs per 5 minutes) and writes (1 POST a second) separately, so a
 run that read every list first and posted afterwards took the sum of both; reading in a
 thread of its own while this one posts takes the slower of the two.
 
-The plan is made per Trakt show (`show_groups`): every entry mapped to one show is planned
-together, because two entries landing on the same Trakt episode post it once and the episodes
-two entries both claim are held for both, and neither can be decided from one entry. The
-groups come in the order of their first event and each keeps its events' order, so the plan
-(and a preview, which goes through the same loop and posts nothing) is the same whichever
-moment each list arrives at.
-
-Mappings not saved yet are resolved in the pipeline too (`Resolving`, the rule in
-`syncer.sync.resolving`): the entries are grouped by the ids the datasets give them
-(`resolution_groups`), the thread resolves the groups in order, and a show is planned only once
-the groups of its entries are taken over; an entry that Trakt's answer puts on a show already
-planned is left to the next run (`LATE`), never planned on it.
+The plan is made per Trakt show: every entry mapped to one show is planned together, because
+two entries landing on the same Trakt episode post it once and the episodes two entries both
+claim are held for both, and neither can be decided from one entry. So the entries are put in
+`resolution_groups` by the ids known before any request (the rule in `syncer.sync.resolving`),
+the thread (`Resolving`) takes the groups in the order of their first event (resolving the
+entries without a usable saved mapping, then reading the season lists of the group's shows),
+and the run's thread plans each show in the order of its first event once the groups of its
+entries are taken over. An entry that Trakt's answer puts on a show already planned is left to
+the next run (`LATE`), never planned on it. A preview goes through the same loop and posts
+nothing, so it stores the same items in the same order as the run.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,8 +29,7 @@ from django.conf import settings
 from django.db import connections
 
 from logs.context import current_run_id, log_to_run
-from mappings.placement import MappingSpec
-from syncer.http import NotFound, unobserved
+from syncer.http import unobserved
 from syncer.sync.events import WatchEvent
 
 READING = "Reading Trakt seasons"
@@ -57,48 +54,28 @@ class ShowGroup:
         return list(dict.fromkeys(e.anilist_id for e in self.events))
 
 
-def show_groups(events: Sequence[WatchEvent], mappings: dict[int, MappingSpec]) -> list[ShowGroup]:
-    """Events grouped by the Trakt show (or movie) their entry maps to, in the order of each
-    group's first event; an entry without a mapping is a group of its own."""
-    groups: dict[tuple, ShowGroup] = {}
-    for event in events:
-        spec = mappings.get(event.anilist_id)
-        if spec is None:
-            key, show = ("entry", event.anilist_id), None
-        else:
-            key, show = (spec.kind, spec.trakt_id), spec.trakt_id if spec.kind == "show" else None
-        groups.setdefault(key, ShowGroup(key, show)).events.append(event)
-    return list(groups.values())
-
-
-def shows_to_read(groups: Sequence[ShowGroup], cached: set[int]) -> list[int]:
-    """The season lists a run reads, in the order the plan needs them: one per distinct show,
-    none for a show whose list is cached and fresh."""
-    return [g.trakt_show for g in groups if g.trakt_show is not None and g.trakt_show not in cached]
-
-
 class Stopped(Exception):
     """The run no longer wants the reads (raised before a request or a retry goes out)."""
 
 
 class SeasonReader:
-    """Reads season lists in a thread of its own, in order, and hands each one over as it
-    arrives (`get`). The thread leaves the database to the caller (which stores what it reads),
-    so every write of the run stays in the run's own thread and transaction rules.
+    """Reads (`read(item, before_send=...)`) in a thread of its own, item after item, and puts
+    each result on a queue in order. The thread leaves the database to the caller (which stores
+    what it reads), so every write of the run stays in the run's own thread and transaction
+    rules.
 
-    A read's error is handed over like a result and raised by `get`, in the caller's thread.
+    A read's error is handed over like a result, to be raised in the caller's thread.
     `stop()` (also on leaving the `with` block) makes the thread give up before its next read
     or retry, and leaving the block waits for it: a run that ends, fails or loses its lease
     leaves no thread behind still asking Trakt (and logging its retries)."""
 
-    def __init__(self, trakt_ids: Sequence[int], *, read: Callable[[int], object]):
-        self._todo = list(trakt_ids)
+    def __init__(self, items: Sequence, *, read: Callable[..., object]):
+        self._todo = list(items)
         self._read = read
         self._results: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="season-reader", daemon=True)
-        self.done = 0  # lists read so far (the reading stream of the progress line)
-        self._arrived: dict[int, object] = {}
+        self.done = 0  # items read so far (the reading stream of the progress line)
         self._run_id = current_run_id.get()  # the thread's log lines belong to the run too
 
     def __enter__(self) -> SeasonReader:
@@ -130,38 +107,22 @@ class SeasonReader:
             connections.close_all()
 
     def _read_all(self) -> None:
-        for trakt_id in self._todo:
+        for item in self._todo:
             if self._stop.is_set():
                 return
             try:
-                result = self._read(trakt_id, before_send=self._go_on)
+                result = self._read(item, before_send=self._go_on)
             except Stopped:
                 return
-            except NotFound as exc:
-                result = exc
-            except Exception as exc:  # noqa: BLE001 - raised again by `get`, where the run can record it
-                self._results.put((trakt_id, exc))
+            except Exception as exc:  # noqa: BLE001 - raised again in the run's thread, where it is recorded
+                self._results.put((item, exc))
                 return
             self.done += 1  # only this thread writes it
-            self._results.put((trakt_id, result))
+            self._results.put((item, result))
 
     def _go_on(self) -> None:
         if self._stop.is_set():
             raise Stopped()
-
-    def get(self, trakt_id: int, *, waiting: Callable[[], None], every: float = 1.0):
-        """The season list of `trakt_id` (or the `NotFound` its read raised); `waiting()` is
-        called every `every` seconds while it has not arrived, so the caller can post meanwhile."""
-        while trakt_id not in self._arrived:
-            try:
-                got, result = self._results.get(timeout=every)
-            except queue.Empty:
-                waiting()
-                continue
-            if isinstance(result, Exception) and not isinstance(result, NotFound):
-                raise result
-            self._arrived[got] = result
-        return self._arrived.pop(trakt_id)
 
 
 def resolution_groups(entries: Sequence[int], tokens: dict[int, set]) -> list[list[int]]:
@@ -191,23 +152,24 @@ def resolution_groups(entries: Sequence[int], tokens: dict[int, set]) -> list[li
 
 
 class Resolving(SeasonReader):
-    """Resolves the `resolution_groups` one after the other in a thread of its own (`resolve(n,
-    before_send=...)` for group n) and hands each outcome over in order (`wait`), like the
-    season reader. What the thread needs from the database (the air dates it fetches once, the
-    mapped relatives of an entry) it asks of the run's thread (`ask`), which answers while it
-    waits for a group; the thread itself touches no database."""
+    """Takes the `resolution_groups` one after the other in a thread of its own (`resolve(n,
+    before_send=...)` for group n: its entries resolved, its shows' season lists read) and hands
+    each outcome over in order (`wait`). What the thread needs from the database (the air
+    dates it fetches once, the mapped relatives of an entry) it asks of the run's thread
+    (`ask`), which answers while it waits for a group; the thread itself touches no database.
+    Outcomes and questions share one queue, so a question is answered only after every group
+    resolved before it is taken over (a relative resolved earlier in the run is saved by then)."""
 
     def __init__(self, count: int, *, resolve: Callable, absorb: Callable[[int, object], None]):
         super().__init__(list(range(count)), read=resolve)
         self._thread.name = "mapping-resolver"
         self._absorb = absorb
         self.absorbed = 0  # groups handed over to the run's thread, in order
-        self._asks: queue.Queue = queue.Queue()
 
     def ask(self, question: Callable[[], object]):
         """In the reading thread: `question()` answered by the run's thread."""
         answer: queue.Queue = queue.Queue(maxsize=1)
-        self._asks.put((question, answer))
+        self._results.put((_ASKED, (question, answer)))
         while True:
             self._go_on()
             try:
@@ -218,45 +180,32 @@ class Resolving(SeasonReader):
                 return value
             raise value
 
-    def drain(self) -> None:
-        """In the run's thread: take over every outcome that arrived, in order."""
-        while True:
-            try:
-                index, result = self._results.get_nowait()
-            except queue.Empty:
-                return
-            if isinstance(result, Exception):
-                raise result
-            self._absorb(index, result)
-            self.absorbed = index + 1
-
-    def answer(self) -> None:
-        """In the run's thread: answer what the reading thread asked, after taking over every
-        outcome before it (a relative resolved earlier in the run is saved by then)."""
-        while True:
-            try:
-                question, answer = self._asks.get_nowait()
-            except queue.Empty:
-                return
-            self.drain()
-            try:
-                answer.put((True, question()))
-            except Exception as exc:  # noqa: BLE001 - raised again in the reading thread
-                answer.put((False, exc))
-
     def wait(self, index: int, *, waiting: Callable[[], None], every: float = 1.0) -> None:
-        """Until group `index` is taken over; `waiting()` every `every` seconds meanwhile."""
-        ticks = 0
+        """In the run's thread: until group `index` is taken over, with every outcome that
+        arrived before it returns; `waiting()` each time nothing arrives for `every` seconds,
+        so the caller can post meanwhile."""
         while True:
-            self.answer()
-            self.drain()
-            if self.absorbed > index:
-                return
-            time.sleep(0.05)
-            ticks += 1
-            if ticks * 0.05 >= every:
-                ticks = 0
+            try:
+                got, result = self._results.get(block=self.absorbed <= index, timeout=every)
+            except queue.Empty:
+                if self.absorbed > index:
+                    return
                 waiting()
+                continue
+            if got is _ASKED:
+                question, answer = result
+                try:
+                    answer.put((True, question()))
+                except Exception as exc:  # noqa: BLE001 - raised again in the reading thread
+                    answer.put((False, exc))
+            elif isinstance(result, Exception):
+                raise result
+            else:
+                self._absorb(got, result)
+                self.absorbed = got + 1
+
+
+_ASKED = object()  # marks a question on the results queue
 
 
 def step(*, read: int, to_read: int, reading: str = READING) -> str:

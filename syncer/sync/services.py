@@ -25,9 +25,7 @@ from config.statuses import RECONCILED_STATUSES, parse_statuses
 from logs.context import log_to_run
 from mappings.media import media_from_mapping
 from mappings.models import Mapping, TraktSeasonCache
-from mappings.seasons import fresh_show_seasons, trakt_show_seasons
-from mappings.services import default_resolver, mapping_resolve_many, show_seasons_refresh
-from syncer.connections import anilist_client, tmdb_client, trakt_client
+from syncer.connections import anilist_client, trakt_client
 from syncer.http import NotFound, retry_notices
 from syncer.models import SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished, notify_unmapped
@@ -44,12 +42,8 @@ from syncer.sync.apply import (
 from syncer.sync.events import WatchEvent
 from syncer.sync.extras import extras_run
 from syncer.sync.inputs import (
-    collisions_held,
-    mapping_codes,
-    mapping_specs,
     plan_inputs,
     show_inputs,
-    with_placements,
 )
 from syncer.sync.lease import SyncAlreadyRunning
 from syncer.sync.liveness import (
@@ -369,38 +363,33 @@ def sync_statuses() -> tuple[str, ...]:
 
 def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: runs.RunProgress,
                    snapshot: ProgressSnapshot, *, first: int = 0) -> list[plan_mod.PlanItem]:
-    """Plan, store and (real runs) post show by show, as each show's season list arrives from
-    the reading thread (`pipeline`); returns the whole plan. A play Trakt already holds
-    (watched there by hand or by another app) is not posted again: `plan_inputs` reads Trakt's
-    watched list, before any season list, when a first-time play may be posted. A run with
-    nothing new asks Trakt nothing. Mappings not saved yet are resolved by the reading thread
-    too (`_plan_and_post_resolving`)."""
-    deferral = _Deferral()
+    """Plan, store and (real runs) post show by show; returns the whole plan. Every entry
+    passes the same stages (`resolving`): its mapping is resolved (at once when saved, else by
+    the reading thread), its show's season list is read by that thread (none for a fresh cached
+    one), and its show is planned once the groups of all the show's entries are taken over,
+    posting meanwhile (`pipeline`). A play Trakt already holds (watched there by hand or by
+    another app) is not posted again: `plan_inputs` reads Trakt's watched list, before any
+    season list, when a first-time play may be posted. A run with nothing new asks Trakt nothing."""
+    deferral = resolving.Deferral()
     inputs = plan_inputs(produced.events, medias=produced.medias, trakt=trakt, progress=snapshot, defer=deferral)
-    rows = inputs.pop("rows")  # the plan needs the specs only
-    if deferral.prepared is not None:
-        return _plan_and_post_resolving(run, produced, trakt, progress, inputs, deferral.prepared, rows, first=first)
-    groups = pipeline.show_groups(produced.events, inputs["mappings"])
-    shows = {show: n for n, show in enumerate(dict.fromkeys(g.trakt_show for g in groups if g.trakt_show is not None))}
-    seasons = fresh_show_seasons(trakt_ids=set(shows) - produced.stale_shows)
-    cached = _days_old(set(seasons))
-    reader_client = trakt_client(authenticated=False)
-    poster = _Poster(run, trakt, progress, estimate=_post_estimate(produced.events, inputs))
+    mappings = resolving.RunMappings(produced.events, produced.medias, inputs, deferral.prepared,
+                                     stale=produced.stale_shows)
+    cached = _days_old(set(mappings.seasons))
+    stream = pipeline.RESOLVING if deferral.prepared.todo else pipeline.READING
+    poster = _Poster(run, trakt, progress, estimate=_post_estimate(produced.events, inputs,
+                                                                   also=set(deferral.prepared.todo)))
     plan: list[plan_mod.PlanItem] = []
-    with pipeline.SeasonReader(pipeline.shows_to_read(groups, set(seasons)), read=reader_client.show_seasons) as reader:
-        poster.reader = reader
-        for group in groups:
-            show = group.trakt_show
-            if show is not None:
-                progress(shows[show], len(shows), pipeline.READING)
-            if show is not None and show not in seasons:
-                seasons[show] = reader.get(show, waiting=poster.flush)
-                if not isinstance(seasons[show], NotFound):
-                    # Stored, and the group's placements derived again from its new air dates.
-                    inputs = with_placements(inputs, show_seasons_refresh(
-                        trakt_id=show, seasons=seasons[show], medias=_medias_of(group, produced)))
-            plan.extend(_plan_group(run, group, inputs, seasons.get(show), poster, start=first + len(plan),
-                                    cached=show in cached))
+    with mappings.reader() as reader:
+        poster.reader, poster.reading = reader, stream
+        for anilist_id in mappings.entries:
+            if anilist_id in mappings.group_of:
+                progress(reader.absorbed, reader.total, stream)
+                reader.wait(mappings.group_of[anilist_id], waiting=poster.flush)
+            group = mappings.show_group(anilist_id)
+            if group is not None:
+                show = group.trakt_show
+                plan.extend(_plan_group(run, group, inputs, mappings.seasons_of(show), poster,
+                                        start=first + len(plan), cached=show in cached))
         poster.finish()
     return plan
 
@@ -416,118 +405,6 @@ def _days_old(shows: set[int]) -> set[int]:
     before = timezone.now() - SEASON_LIST_STALE_AFTER
     return set(TraktSeasonCache.objects.filter(trakt_id__in=list(shows), fetched_at__lt=before).values_list(
         "trakt_id", flat=True))
-
-
-def _medias_of(group: pipeline.ShowGroup, produced: sources.Produced) -> list:
-    return [produced.medias[a] for a in group.anilist_ids if a in produced.medias]
-
-
-class _Deferral:
-    """`plan_inputs`' `defer`: keeps the entries the reading thread resolves (`resolving`)."""
-
-    def __init__(self):
-        self.prepared: resolving.Prepared | None = None
-
-    def __call__(self, medias: list) -> tuple[list, set[str]]:
-        saved = Mapping.objects.in_bulk([m.id for m in medias])
-        deferred = [m for m in medias if resolving.resolved_in_pipeline(saved.get(m.id))]
-        if not deferred:
-            return medias, set()
-        self.prepared = resolving.prepare(deferred, saved)
-        return [m for m in medias if m.id not in self.prepared.todo], self.prepared.kinds
-
-
-def _plan_and_post_resolving(run: SyncRun, produced: sources.Produced, trakt, progress: runs.RunProgress,
-                             inputs: dict, prepared: resolving.Prepared, rows: dict, *, first: int = 0
-                             ) -> list[plan_mod.PlanItem]:
-    """The pipeline with the mappings resolved in it (the rule: `resolving`). The reading thread
-    resolves the groups in order and reads their shows' season lists; this thread takes each
-    group over (`absorb`: lists stored, mappings saved) and plans the shows in the order of their
-    first event, each once the groups of its entries are taken over, posting meanwhile."""
-    mappings, unmapped, medias = inputs["mappings"], inputs["unmapped"], produced.medias
-    codes = inputs["unmapped_codes"]
-    kept = {aid: row for aid, row in rows.items() if aid in mappings}
-    resolving.add_kept(prepared, kept)
-    events_of: dict[int, list] = {}
-    for n, event in enumerate(produced.events):
-        events_of.setdefault(event.anilist_id, []).append((n, event))
-    groups = pipeline.resolution_groups([a for a in events_of if a in prepared.todo or a in kept], prepared.tokens)
-    group_of = {aid: n for n, group in enumerate(groups) for aid in group}
-    seasons: dict[int, object] = dict(prepared.cached)
-    planned: set[tuple] = set()
-    by_key: dict[tuple, list[int]] = {}
-    replay = resolving.Replayed(default_resolver())
-
-    def key_of(aid: int) -> tuple:
-        spec = mappings.get(aid)
-        return ("entry", aid) if spec is None else (spec.kind, spec.trakt_id)
-
-    def absorb(index: int, outcome: resolving.Outcome) -> None:
-        for show, got in outcome.seasons.items():
-            seasons[show] = got
-            if not isinstance(got, NotFound):
-                # Stored, and the placements of the saved entries of that show derived again
-                # from its new air dates before any of them is planned (as `_plan_and_post`).
-                rechecked = show_seasons_refresh(trakt_id=show, seasons=got, medias=[
-                    medias[a] for a, row in kept.items() if row.trakt_id == show and a in medias])
-                found, reasons = mapping_specs(rechecked)
-                for aid in rechecked:
-                    mappings.pop(aid, None)
-                    unmapped.pop(aid, None)
-                    codes.pop(aid, None)
-                mappings.update(found)
-                unmapped.update(reasons)
-                codes.update(mapping_codes(rechecked))
-        replay.outcomes.update(outcome.resolutions)
-        todo = [medias[aid] for aid in groups[index] if aid in prepared.todo]
-        resolved = mapping_resolve_many(medias=todo, resolver=replay) if todo else {}
-        resolved.update(collisions_held(resolved, set(mappings) - set(resolved)))
-        found, reasons = mapping_specs(resolved)
-        for aid in resolved:
-            mappings.pop(aid, None)
-            unmapped.pop(aid, None)
-            codes.pop(aid, None)
-        mappings.update(found)
-        unmapped.update(reasons)
-        codes.update(mapping_codes(resolved))
-        for aid in groups[index]:
-            if key_of(aid) in planned:
-                spec = mappings.pop(aid)
-                unmapped[aid] = pipeline.LATE.format(kind=spec.kind, trakt_id=spec.trakt_id)
-                codes[aid] = ("resolved_late", {"kind": spec.kind, "trakt_id": spec.trakt_id})
-                logger.warning("AniList %s: %s", aid, unmapped[aid])
-            by_key.setdefault(key_of(aid), []).append(aid)
-
-    for aid in events_of:
-        if aid not in group_of:
-            by_key.setdefault(key_of(aid), []).append(aid)
-    side = resolving.ThreadSide(prepared, groups, trakt=trakt_client(authenticated=False), tmdb=tmdb_client(),
-                                kept_shows={a: r.trakt_id for a, r in kept.items() if r.type == "show"})
-    poster = _Poster(run, trakt, progress, estimate=_post_estimate(produced.events, inputs, also=set(prepared.todo)))
-    plan: list[plan_mod.PlanItem] = []
-    reader = pipeline.Resolving(len(groups), resolve=side.resolve, absorb=absorb)
-    side.ask = reader.ask  # before the thread starts: its first entry may need it
-    with reader:
-        poster.reader, poster.reading = reader, pipeline.RESOLVING
-        for aid in events_of:
-            if aid in group_of:
-                progress(reader.absorbed, len(groups), pipeline.RESOLVING)
-                reader.wait(group_of[aid], waiting=poster.flush)
-            key = key_of(aid)
-            if key in planned:
-                continue
-            planned.add(key)
-            show = key[1] if key[0] == "show" else None
-            if show is not None and show not in seasons:
-                try:  # a show the run's thread resolved itself (`Replayed`) and the thread did not read
-                    seasons[show] = trakt_show_seasons(trakt_id=show)
-                except NotFound as exc:
-                    seasons[show] = exc
-            members = sorted((item for member in by_key[key] for item in events_of[member]), key=lambda i: i[0])
-            group = pipeline.ShowGroup(key, show, [event for _, event in members])
-            plan.extend(_plan_group(run, group, inputs, seasons.get(show), poster, start=first + len(plan)))
-        poster.finish()
-    return plan
 
 
 def _plan_group(run: SyncRun, group: pipeline.ShowGroup, inputs: dict, seasons, poster: _Poster, *, start: int,
@@ -566,7 +443,7 @@ class _Poster:
         self.run, self.trakt, self.progress, self.estimate = run, trakt, progress, estimate
         self.pending: list[dict] = []
         self.posted = 0
-        self.reader: pipeline.SeasonReader | None = None
+        self.reader: pipeline.Resolving | None = None
         self.reading = pipeline.READING  # which stream the reader is
 
     @property

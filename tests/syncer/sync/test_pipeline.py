@@ -11,7 +11,6 @@ from mappings.models import Mapping
 from mappings.seasons import trakt_show_seasons
 from syncer.models import SyncRun, SyncRunItem
 from syncer.sync import pipeline
-from syncer.sync.events import WatchEvent
 from syncer.sync.services import sync_preview, sync_run
 from tests.seeds import map_movie, map_show
 
@@ -129,24 +128,23 @@ def test_a_preview_lists_exactly_the_items_the_run_stores(db, fake_anilist, trak
     assert run.posted == 12 + 11 + 4 + 1
 
 
-def event(anilist_id, episode):
-    return WatchEvent(anilist_id=anilist_id, episode=episode, watched_at=None, title="", created_at=0)
+def test_entries_of_one_trakt_show_are_planned_together_in_the_order_of_their_first_event(
+        db, fake_anilist, trakt_connected):
+    trakt_connected.add_show(100, seasons={1: 2, 2: 2})
+    trakt_connected.add_show(200, seasons={1: 1})
+    trakt_connected.add_movie(900)
+    map_show(1, 100)
+    map_show(2, 200)
+    map_show(3, 100, season=2)  # the sequel is season 2 of entry 1's show
+    map_movie(4, 900)
+    # Listed in this order (entry 9: no mapping, no dataset): entry 3 after entry 2's show.
+    for n, (entry, episodes) in enumerate(((1, 2), (2, 1), (9, 1), (3, 2), (4, 1))):
+        fake_anilist.add_entry(11 + n, entry, status="COMPLETED", progress=episodes, episodes=episodes)
 
-
-def test_entries_of_one_trakt_show_are_grouped_in_the_order_of_their_first_event():
-    from mappings.placement import MappingSpec
-
-    mappings = {1: MappingSpec("show", 100), 2: MappingSpec("show", 200), 3: MappingSpec("show", 100),
-                4: MappingSpec("movie", 100)}
-    events = [event(1, 1), event(2, 1), event(9, 1), event(3, 1), event(1, 2), event(4, 1)]
-    groups = pipeline.show_groups(events, mappings)
-    assert [(g.key, g.trakt_show, [(e.anilist_id, e.episode) for e in g.events]) for g in groups] == [
-        (("show", 100), 100, [(1, 1), (3, 1), (1, 2)]),
-        (("show", 200), 200, [(2, 1)]),
-        (("entry", 9), None, [(9, 1)]),
-        (("movie", 100), None, [(4, 1)]),
-    ]
-    assert pipeline.shows_to_read(groups, cached={200}) == [100]
+    run = sync_run(mode="completed")
+    assert run.state == SyncRun.State.SUCCEEDED, run.error
+    assert [(a, e) for _, a, e, *_ in item_rows(run)] == [(1, 1), (1, 2), (3, 1), (3, 2), (2, 1), (9, 1), (4, 1)]
+    assert run.posted == 6
 
 
 def test_the_step_is_the_reading_streams_while_it_reads_and_posting_after():

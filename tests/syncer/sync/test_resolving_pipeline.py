@@ -270,3 +270,35 @@ def test_the_resolving_thread_sends_no_query_to_the_database(db, fake_anilist, t
     assert sync_run(mode="completed").state == SyncRun.State.SUCCEEDED
     assert len([r for r in trakt_connected.requests if r.path.startswith("/search/")]) == 2  # resolved by the thread
     assert threads == {threading.main_thread().name}
+
+
+def test_a_days_old_cached_list_lacking_an_episode_is_read_again_though_the_run_also_resolves_a_new_entry(
+        db, fake_anilist, trakt_connected):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mappings.models import TraktSeasonCache
+    from mappings.seasons import show_seasons_store
+    from syncer.clients.trakt import Season
+    from syncer.models import SystemConfig
+
+    add_show(trakt_connected, 100, {1: 13})  # the finale is on Trakt now
+    show_seasons_store(trakt_id=100, seasons=[Season(1, list(range(1, 13)), {})])
+    TraktSeasonCache.objects.update(fetched_at=timezone.now() - timedelta(days=3))  # cached before it aired
+    map_show(1, 100)
+    SyncProgress.objects.create(anilist_id=1, last_abs=12)
+    add_show(trakt_connected, 300, {1: 4})
+    from_fribb(2, 300)  # new to this install: resolved by the reading thread
+    SystemConfig.objects.update_or_create(key="lastSyncTimestamp", defaults={"value": "1700000000"})
+    fake_anilist.add_entry(11, 1, status="COMPLETED", progress=13, episodes=13, updated_at=1_700_000_100)
+    fake_anilist.add_activity(21, 1, progress="13", created_at=1_700_000_100)
+    fake_anilist.add_entry(12, 2, status="COMPLETED", progress=4, episodes=4, updated_at=1_700_000_200)
+    fake_anilist.add_activity(22, 2, status="completed", progress=None, created_at=1_700_000_200)
+
+    first = sync_run(mode="incremental")
+    assert first.state == SyncRun.State.SUCCEEDED, first.error
+    assert first.items.get(anilist_id=1, anilist_episode=13).reason_code == "season_list_stale"
+    again = sync_run(mode="incremental")  # nothing new on AniList: the ledger brings the episode back
+    assert again.state == SyncRun.State.SUCCEEDED, again.error
+    assert plays(trakt_connected) == Counter({(100, 1, 13): 1} | {(300, 1, e): 1 for e in range(1, 5)})
