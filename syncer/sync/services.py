@@ -383,8 +383,9 @@ def _plan_and_post(run: SyncRun, produced: sources.Produced, trakt, progress: ru
         poster.reader, poster.reading = reader, stream
         for anilist_id in mappings.entries:
             if anilist_id in mappings.group_of:
-                progress(reader.absorbed, reader.total, stream)
-                reader.wait(mappings.group_of[anilist_id], waiting=poster.flush)
+                index = mappings.group_of[anilist_id]
+                progress(index, reader.total, stream)  # the groups before it are in
+                reader.wait(index, waiting=poster.flush)
             group = mappings.show_group(anilist_id)
             if group is not None:
                 show = group.trakt_show
