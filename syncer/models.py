@@ -260,6 +260,9 @@ class SyncRunItem(models.Model):
     total_episodes = models.IntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PLANNED)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)  # action rate: 1-10
+    # Action rate: the rating Trakt held when this one was sent (0: none), so an undo puts it
+    # back; null: not recorded (a run before it was).
+    rating_before = models.PositiveSmallIntegerField(null=True, blank=True)
     # A doctor run's lines (keep/remove): the play's Trakt history id.
     history_id = models.BigIntegerField(null=True, blank=True)
     batch = models.ForeignKey(SyncBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
@@ -355,23 +358,6 @@ class RatingSent(models.Model):
         return f"{self.target}: {self.rating}"
 
 
-class WatchlistAdded(models.Model):
-    """An item this app put on the Trakt watchlist for a PLANNING entry: only these are ever
-    taken off it again (the user's own watchlist entries are not ours to remove)."""
-
-    anilist_id = models.IntegerField(primary_key=True)
-    kind = models.CharField(max_length=8)  # show | movie
-    trakt_id = models.IntegerField()
-    title = models.TextField(default="", blank=True)
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        db_table = "watchlist_added"
-
-    def __str__(self) -> str:
-        return f"AniList {self.anilist_id} -> {self.kind} {self.trakt_id}"
-
-
 class WorkerBeat(models.Model):
     """A django-q cluster (`manage.py qcluster`) proving it is alive: its worker processes stamp
     `beat_at` every third of `SYNC_WORKER_SILENT_SECONDS` (by the database's clock). A queued
@@ -396,7 +382,8 @@ class LedgerItem(models.Model):
     episode of an entry, per watch cycle; later a rating or a watchlist entry), with where it
     belongs on Trakt now, where it is, and, while the two differ, why (a reason code with
     parameters; `syncer.sync.ledger` renders the words). `SyncProgress.last_abs` is kept in
-    step from these rows for the original app's readers."""
+    step from these rows for the original app's readers. A watchlist row (`episode` 0) is an
+    entry's place on the Trakt watchlist (`syncer.sync.watchlist`)."""
 
     class What(models.TextChoices):
         PLAY = "play"
@@ -409,6 +396,7 @@ class LedgerItem(models.Model):
         POSTED = "posted"  # this app put it there (`run`, `history_id` once known)
         PRESENT = "present"  # already on Trakt, put there by the user or another app: never removed
         SKIPPED = "skipped"  # not to be written (Trakt does not know the target): `reason` says why
+        REMOVED = "removed"  # a watchlist entry not there and wanted nowhere (taken off, or left PLANNING)
 
     what = models.CharField(max_length=10, choices=What.choices, default=What.PLAY)
     anilist_id = models.IntegerField()

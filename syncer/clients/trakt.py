@@ -521,6 +521,11 @@ class TraktClient:
         the same rating twice changes nothing, so it may be retried."""
         return self._json("POST", "/sync/ratings", json=payload, idempotent=True)
 
+    def remove_ratings(self, payload: dict) -> dict:
+        """POST /sync/ratings/remove (`ratings_payload` without ratings): removing what is not
+        there changes nothing, so it may be retried."""
+        return self._json("POST", "/sync/ratings/remove", json=payload, idempotent=True)
+
     def add_to_watchlist(self, payload: dict) -> dict:
         return self._json("POST", "/sync/watchlist", json=payload, idempotent=True)
 
@@ -606,8 +611,10 @@ class TraktClient:
         response = self._request("POST", "/sync/watchlist", json=payload, idempotent=True, accept=(420,))
         if response.status_code == 420:
             limit = response.headers.get("x-account-limit")
-            raise AccountLimit("Trakt", 420, "the Trakt watchlist is full"
+            exc = AccountLimit("Trakt", 420, "the Trakt watchlist is full"
                                + (f" (this account's limit: {limit} items)" if limit else ""))
+            exc.limit = int(limit) if (limit or "").isdigit() else None  # a reason parameter
+            raise exc
         return parse_json(response, "Trakt") or {}
 
     def remove_from_watchlist(self, payload: dict) -> dict:
@@ -624,17 +631,19 @@ def rating_key(kind: str, trakt_id: int, season: int | None = None) -> str:
     return f"season:{trakt_id}:{season}" if kind == "season" else f"{kind}:{trakt_id}"
 
 
-def ratings_payload(rows: Iterable[tuple[str, int, int | None, int]]) -> dict:
-    """(kind, trakt id, season, rating) → the POST /sync/ratings body. A season is rated through
-    its show (`shows[].seasons[]`), which rates the season only, not the show."""
+def ratings_payload(rows: Iterable[tuple[str, int, int | None, int | None]]) -> dict:
+    """(kind, trakt id, season, rating) → the POST /sync/ratings body (rating None: the
+    /sync/ratings/remove body). A season is rated through its show (`shows[].seasons[]`), which
+    rates the season only, not the show."""
     movies, shows = [], {}
     for kind, trakt_id, season, rating in rows:
+        value = {"rating": rating} if rating is not None else {}
         if kind == "movie":
-            movies.append({"ids": {"trakt": trakt_id}, "rating": rating})
+            movies.append({"ids": {"trakt": trakt_id}, **value})
             continue
         show = shows.setdefault(trakt_id, {"ids": {"trakt": trakt_id}})
         if kind == "season":
-            show.setdefault("seasons", []).append({"number": season, "rating": rating})
+            show.setdefault("seasons", []).append({"number": season, **value})
         else:
-            show["rating"] = rating
+            show.update(value)
     return {k: v for k, v in (("movies", movies), ("shows", list(shows.values()))) if v}

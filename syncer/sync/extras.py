@@ -45,7 +45,7 @@ def _ratings_phase(run: SyncRun, entries, trakt) -> None:
     lines = Item.objects.bulk_create([
         Item(run=run, position=start + n, anilist_id=d.anilist_ids[0], title=d.title[:500], anilist_episode=0,
              action=Item.Action.RATE, kind=d.target.kind, trakt_id=d.target.trakt_id, season=d.target.season,
-             rating=d.rating, reason=d.reason)
+             rating=d.rating, rating_before=d.on_trakt or 0, reason=d.reason)
         for n, d in enumerate(to_send)])
     logger.info("Ratings: %s to send, %s already equal, %s set by hand and kept", len(to_send),
                 sum(d.action == ratings.SAME for d in decisions), sum(d.action == ratings.KEPT for d in decisions))

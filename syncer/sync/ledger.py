@@ -66,6 +66,10 @@ REASONS: dict[str, tuple[bool, str]] = {
     "moved": (True, "its place on Trakt changed (a remap, a corrected start, an override): posted where it belongs "
                     "by the next run; a play of ours at the old place was taken off, one you put there stays"),
     "no_mapping": (False, "no mapping: resolve it or add a manual mapping"),
+    "watchlist_limit": (False, "Trakt's watchlist holds {limit} items on this account: remove items there or "
+                               "upgrade, then a run adds it"),
+    "watchlist_full": (False, "the Trakt watchlist is full (Trakt answered 420): remove items there or upgrade, "
+                              "then a run adds it"),
     "show_not_found": (False, "Trakt show {trakt_id} does not exist (any more): fix the mapping"),
     "trakt_not_found": (False, "Trakt does not know this episode: not counted as synced"),
     "same_target": (False, "the same Trakt episode as its episode {episode}: one play"),
@@ -480,3 +484,54 @@ def ratings_wished(wishes: Sequence[tuple[int, str, str, int, int | None, int]],
         (changed if row.pk else new).append(row)
     LedgerItem.objects.bulk_create(new, ignore_conflicts=True)
     _save(changed)
+
+
+def ratings_undone(*, targets: Sequence[tuple[str, int, int | None]], undo_id: int) -> None:
+    """Ratings an undo took back (their items hold what they held before): the wishes on them
+    are wanted again (`undone`)."""
+    if not targets:
+        return
+    wanted = set(targets)
+    rows = [r for r in LedgerItem.objects.filter(what=RATING, trakt_id__in={t for _, t, _ in wanted})
+            if (r.kind, r.trakt_id, r.season) in wanted]
+    for row in rows:
+        row.state, row.reason, row.params = State.WANTED, "undone", {**row.params, "undo": undo_id}
+    _save(rows)
+
+
+# --- the watchlist: a row per entry it concerns (`syncer.sync.watchlist` decides, these store).
+
+WATCHLIST = LedgerItem.What.WATCHLIST
+
+
+def watchlist_rows(*, planned: Iterable[int], left: Iterable[int] | None) -> dict[int, LedgerItem]:
+    """{AniList id: row} of the PLANNING entries `planned`, and of the entries that left PLANNING
+    with something still to settle (on the watchlist as ours, or wanted there): among `left`, or
+    every other entry when `left` is None (a list run sees every PLANNING entry)."""
+    planned = list(planned)
+    settle = Q(state__in=[State.POSTED, State.WANTED]) | Q(state=State.PRESENT, belongs__isnull=False)
+    gone = LedgerItem.objects.filter(settle, what=WATCHLIST).exclude(anilist_id__in=planned)
+    if left is not None:
+        gone = gone.filter(anilist_id__in=list(left))
+    rows = [*LedgerItem.objects.filter(what=WATCHLIST, anilist_id__in=planned), *gone]
+    return {r.anilist_id: r for r in rows}
+
+
+def watchlist_settled(rows: Sequence[LedgerItem]) -> None:
+    """Store the rows a run decided (new ones created)."""
+    LedgerItem.objects.bulk_create([r for r in rows if r.pk is None], ignore_conflicts=True)
+    _save([r for r in rows if r.pk is not None])
+
+
+def watchlist_added_by(run) -> list[LedgerItem]:
+    """The watchlist adds of `run` that are still its own (posted, not taken over or moved since)."""
+    return list(LedgerItem.objects.filter(what=WATCHLIST, run=run, state=State.POSTED).order_by("anilist_id"))
+
+
+def watchlist_undone(*, rows: Sequence[LedgerItem], undo_id: int) -> None:
+    """Adds an undo took off the watchlist: wanted again (`undone`), so a list run adds them back
+    while their entry is still PLANNING."""
+    for row in rows:
+        row.state, row.reason, row.params, row.run, row.item = State.WANTED, "undone", {"undo": undo_id}, None, None
+        row.kind, row.trakt_id = "", None
+    _save(rows)

@@ -4,7 +4,7 @@ The rules (docs/sync.md, "Ratings"):
 - The score is read as `score(format: POINT_100)`: AniList converts every user's own format
   (100-point, 10-point decimal, 10-point, 5 stars, 3 smileys) to it. The Trakt rating is
   score / 10 rounded half up, at least 1 (85 → 9, 84 → 8, 5 → 1); 0 means unrated and sends
-  nothing (a Trakt rating is never removed).
+  nothing (a run never removes a Trakt rating).
 - What is rated: a movie mapping rates the movie. A show mapping whose episodes all land in one
   regular season of a show with several rates that season (a sequel); otherwise (the whole
   series, several seasons, or the show's only season) it rates the show. An entry of specials
@@ -15,6 +15,9 @@ The rules (docs/sync.md, "Ratings"):
   Trakt has none → rate; the same → nothing; another → ours to update only when it is the
   rating this app last set (`RatingSent`), else the user set it by hand and it stays, unless
   `SYNC_RATINGS_OVERWRITE`.
+- Undo: each rating a run sent records the one it replaced (`SyncRunItem.rating_before`, 0:
+  none); undoing the run puts that back (removes the rating where there was none), unless a
+  later run's rating holds or the user changed it since (`holding`, `ratings_to_put_back`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from mappings.selectors import mapping_spec
 from mappings.services import mapping_resolve_many
 from syncer.clients.trakt import rating_key, ratings_payload
 from syncer.http import NotFound
-from syncer.models import RatingSent
+from syncer.models import RatingSent, SyncRunItem
 from syncer.sync import ledger
 
 logger = logging.getLogger("syncer.sync")
@@ -214,3 +217,70 @@ def _remember(decisions: Sequence[RatingDecision]) -> None:
     for d in decisions:
         RatingSent.objects.update_or_create(target=d.target.key, defaults={
             "rating": d.rating, "anilist_ids": list(d.anilist_ids)})
+
+
+# --- undo: put back the rating each of a run's rating writes replaced
+
+def holding(writes: Sequence[tuple[int, int | None, bool]]) -> int | None:
+    """Pure: what one Trakt item's writes of ours leave on it. `writes`: (rating sent, rating it
+    replaced (0: none; None: not recorded), undone), oldest first. The newest write not undone
+    holds, unless a newer one was undone: then what the oldest of those undone ones replaced (0:
+    no rating). The answer depends only on which writes are undone, never on the order of the
+    undos. None: not known (a replaced rating not recorded)."""
+    live = [n for n, (_, _, undone) in enumerate(writes) if not undone]
+    last = live[-1] if live else -1
+    if last == len(writes) - 1:
+        return writes[-1][0]
+    return writes[last + 1][1]
+
+
+@dataclass(frozen=True)
+class PutBack:
+    item: object  # the undone run's `rate` line
+    target: RatingTarget
+    now: int | None  # what our writes hold on Trakt before the undo
+    after: int | None  # ... and after it (0: no rating; None: not known)
+    on_trakt: int | None
+    ours_after: bool  # what is left is a write of ours (an earlier run's rating)
+
+
+def ratings_to_put_back(*, run, trakt) -> list[PutBack]:
+    """For each rating `run` sent (still counted), what Trakt holds now and what the undo leaves."""
+    Item = SyncRunItem
+    mine = list(run.items.filter(action=Item.Action.RATE, state=Item.State.POSTED).order_by("position"))
+    if not mine:
+        return []
+    writes: dict[str, list] = {}
+    for w in Item.objects.filter(action=Item.Action.RATE, state__in=[Item.State.POSTED, Item.State.REMOVED],
+                                 run__dry_run=False, trakt_id__in={i.trakt_id for i in mine}
+                                 ).exclude(run__mode="undo").order_by("pk"):  # an undo's lines put back
+        writes.setdefault(rating_key(w.kind, w.trakt_id, w.season), []).append(w)
+    on_trakt = trakt.ratings()
+    out = []
+    for item in mine:
+        target = RatingTarget(item.kind, item.trakt_id, item.season)
+        chain = writes[target.key]
+        undone = [w.state == Item.State.REMOVED for w in chain]
+        now = holding([(w.rating, w.rating_before, gone) for w, gone in zip(chain, undone, strict=True)])
+        undone = [gone or w.run_id == run.pk for w, gone in zip(chain, undone, strict=True)]
+        after = holding([(w.rating, w.rating_before, gone) for w, gone in zip(chain, undone, strict=True)])
+        live = [w for w, gone in zip(chain, undone, strict=True) if not gone]
+        out.append(PutBack(item, target, now, after, on_trakt.get(target.key),
+                           ours_after=bool(live) and live[-1].rating == after))
+    return out
+
+
+def ratings_put_back(*, trakt, changes: Sequence[PutBack]) -> None:
+    """Send what an undo puts back (one POST for the ratings, one for the removals) and keep
+    `RatingSent` true: the rating left is ours when a write of ours still holds, else none is."""
+    put = [c for c in changes if c.after]
+    drop = [c for c in changes if c.after == 0]
+    if put:
+        trakt.add_ratings(ratings_payload((c.target.kind, c.target.trakt_id, c.target.season, c.after) for c in put))
+    if drop:
+        trakt.remove_ratings(ratings_payload((c.target.kind, c.target.trakt_id, c.target.season, None) for c in drop))
+    for c in changes:
+        if c.ours_after:
+            RatingSent.objects.update_or_create(target=c.target.key, defaults={"rating": c.after})
+        else:
+            RatingSent.objects.filter(target=c.target.key).delete()

@@ -1,4 +1,5 @@
-"""Undo a run: take back exactly the plays it posted.
+"""Undo a run: take back exactly the plays it posted, the watchlist adds it made and the ratings
+it replaced.
 
 The rule: a play is removed only when it is one of ours. The undone run's posted items say
 which plays it wrote (target and `watched_at` to the second); Trakt history gives their history
@@ -22,7 +23,10 @@ overrides change again (`ledger.move_candidates` compares their times).
 An undo is a `SyncRun` of mode `undo` (`undo_of` the run it takes back): its items are the
 plays to remove (`action` remove, state `removed`, or `not_found` when already gone from Trakt);
 the run's `found` counts them, `posted` the plays removed, `not_found` those already gone. A
-preview is the same run with `dry_run`. The undone run's items become `removed`.
+preview is the same run with `dry_run`. The undone run's items become `removed`. A run's
+ratings and watchlist adds are taken back after its plays (`ratings_undo`: `rate` lines with the
+rating put back; `watchlist.watchlist_undo`: `unwatchlist` lines); they are not
+counted in `found`/`posted`, which count plays.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from syncer.clients.trakt import HistoryItem
 from syncer.connections import trakt_client
 from syncer.models import LedgerItem, SyncRun, SyncRunItem
 from syncer.notify import notify_run_finished
-from syncer.sync import runs
+from syncer.sync import ledger, ratings, runs
 from syncer.sync.apply import (
     batches_reconcile,
     history_read,
@@ -54,10 +58,13 @@ from syncer.sync.apply import (
 from syncer.sync.lease import SyncAlreadyRunning
 from syncer.sync.liveness import Heartbeat, run_admit, run_finish, run_release, run_start
 from syncer.sync.readd import PUTTING_BACK, readd_plays, readd_refusal
+from syncer.sync.watchlist import watchlist_undo
 from syncer.sync.workers import task_name
 
 logger = logging.getLogger("syncer.sync")
 GONE = "no longer in Trakt history (removed there already)"
+# The lines of what a run wrote that an undo takes back.
+WRITES = (SyncRunItem.Action.POST, SyncRunItem.Action.RATE, SyncRunItem.Action.WATCHLIST)
 Key = tuple  # (kind, trakt id, season, number, watched_at to the second)
 
 
@@ -84,15 +91,17 @@ def undo_refusal(run: SyncRun) -> str | None:
             state=SyncRunItem.State.PENDING).exists():
         return (f"some plays of run #{run.pk} are still being checked against Trakt history (a POST "
                 "whose answer was lost): the next sync settles them; undo after that")
-    if not _plays(run).filter(state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.REMOVED]).exists() and not (
-            run.items.filter(action=SyncRunItem.Action.MOVE, state=SyncRunItem.State.REMOVED).exists()):
-        return f"run #{run.pk} posted no plays: nothing to undo"
+    wrote = run.items.filter(Q(action__in=[SyncRunItem.Action.RATE, SyncRunItem.Action.WATCHLIST],
+                               state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.REMOVED])
+                             | Q(action=SyncRunItem.Action.MOVE, state=SyncRunItem.State.REMOVED))
+    if not _plays(run).filter(state__in=[SyncRunItem.State.POSTED, SyncRunItem.State.REMOVED]).exists() and (
+            not wrote.exists()):
+        return f"run #{run.pk} wrote no plays, ratings or watchlist adds: nothing to undo"
     return None
 
 
 def _plays(run: SyncRun):
-    """The run's play lines (its ratings and watchlist lines are not undone: only plays are),
-    and the lines of undos that put one of them back after a move."""
+    """The run's play lines, and the lines of undos that put one of them back after a move."""
     return SyncRunItem.objects.filter(Q(run=run) | Q(run__mode=SyncRun.Mode.UNDO, moved_item__run=run),
                                       action=SyncRunItem.Action.POST)
 
@@ -226,6 +235,7 @@ def _execute(undo: SyncRun, target: SyncRun, trakt, progress: runs.RunProgress) 
     logger.info("Undo of run %s: %s play(s) to remove, %s already gone from Trakt, %s moved play(s) to put back",
                 target.pk, len(items) - gone, gone, len(back))
     if undo.dry_run:
+        _extras_undo(undo, target, trakt, start=len(items) + len(back))
         progress(len(items) - gone + len(back), len(items) - gone + len(back), "Preview ready")
         return
     rows = [{"item": i.pk, "undo_item": line.pk, "history_id": matched[i.pk], "kind": i.kind,
@@ -240,6 +250,7 @@ def _execute(undo: SyncRun, target: SyncRun, trakt, progress: runs.RunProgress) 
         progress(0, len(back), PUTTING_BACK)
         post_rows(trakt=trakt, run=undo, rows=[payload_row(line) for line in back], guard=progress.lease_check,
                   on_batch=lambda done: progress(done, len(back), PUTTING_BACK))
+    _extras_undo(undo, target, trakt, start=len(items) + len(back))
 
 
 def _put_back_lines(undo: SyncRun, target: SyncRun, *, first: int) -> list[SyncRunItem]:
@@ -275,6 +286,53 @@ def _put_back_lines(undo: SyncRun, target: SyncRun, *, first: int) -> list[SyncR
                 trakt_id=move.trakt_id, season=move.season, number=move.number, watched_at=move.watched_at,
                 moved_item=origin, reason="moved by the undone run: put back at its old place"))
     return SyncRunItem.objects.bulk_create(lines)
+
+
+def _extras_undo(undo: SyncRun, target: SyncRun, trakt, *, start: int) -> None:
+    """The run's ratings and watchlist adds, after its plays (lines from position `start`)."""
+    lines = ratings_undo(undo=undo, target=target, trakt=trakt, start=start)
+    watchlist_undo(undo=undo, target=target, trakt=trakt, start=start + lines)
+
+
+def ratings_undo(*, undo: SyncRun, target: SyncRun, trakt, start: int) -> int:
+    """Put back the rating each rating `target` sent replaced (none before: the rating is
+    removed), as `ratings.holding` says, so undoing runs in any order ends the same. A rating
+    changed on Trakt since, or whose predecessor was not recorded, is left alone and says so.
+    Lines of the undo: action `rate`, `rating` what is put back (None: removed). Returns how
+    many lines it made."""
+    changes = ratings.ratings_to_put_back(run=target, trakt=trakt)
+    if not changes:
+        return 0
+    later = [c for c in changes if c.after == c.now]  # a later run's rating holds: nothing to send
+    left = [c for c in changes if c not in later and (c.after is None or (c.on_trakt or 0) != c.now)]
+    send = [c for c in changes if c not in later and c not in left]
+    lines = SyncRunItem.objects.bulk_create([
+        SyncRunItem(run=undo, position=start + n, anilist_id=c.item.anilist_id, title=c.item.title,
+                    anilist_episode=0, action=SyncRunItem.Action.RATE, kind=c.target.kind,
+                    trakt_id=c.target.trakt_id, season=c.target.season, rating=c.after or None,
+                    reason=_put_back_reason(c, left=c in left))
+        for n, c in enumerate(left + send)])
+    if undo.dry_run:
+        return len(lines)
+    ratings.ratings_put_back(trakt=trakt, changes=send)
+    line_of = {c.item.pk: line.pk for c, line in zip(left + send, lines, strict=True)}
+    for state, group in ((SyncRunItem.State.NOT_FOUND, left), (SyncRunItem.State.POSTED, [c for c in send if c.after]),
+                         (SyncRunItem.State.REMOVED, [c for c in send if not c.after])):
+        SyncRunItem.objects.filter(pk__in=[line_of[c.item.pk] for c in group]).update(state=state)
+    SyncRunItem.objects.filter(pk__in=[c.item.pk for c in later + send]).update(state=SyncRunItem.State.REMOVED)
+    ledger.ratings_undone(targets=[(c.target.kind, c.target.trakt_id, c.target.season) for c in send],
+                          undo_id=undo.pk)
+    return len(lines)
+
+
+def _put_back_reason(change, *, left: bool) -> str:
+    if left and change.after is None:
+        return "left alone: the rating it replaced was not recorded (a run before undo took ratings back)"
+    if left:
+        return f"left alone: rated {change.on_trakt or 'nothing'} on Trakt since (this run sent {change.now})"
+    if change.after:
+        return f"puts back {change.after} (this run sent {change.item.rating})"
+    return f"removes {change.item.rating}: Trakt had no rating before"
 
 
 def moves_apply(*, trakt, run: SyncRun, lines: dict[int, SyncRunItem], guard: Callable[[], None] | None = None

@@ -53,6 +53,7 @@ class FakeTrakt(FakeServer):
         self.report_missing_episodes = True  # False: unknown episodes vanish silently
         self.history_removes: list[list[int]] = []  # history ids of every applied remove
         self.ratings_posts: list[dict] = []
+        self.ratings_removes: list[dict] = []  # POST /sync/ratings/remove bodies
         self.watchlist_posts: list[dict] = []
         self.ratings: dict[str, int] = {}  # "movie:1" / "show:1" / "season:1:2" -> 1..10
         self.watchlist: list[tuple[str, int]] = []  # (kind, trakt id), oldest first
@@ -263,6 +264,7 @@ class FakeTrakt(FakeServer):
         r("GET", r"/search/(show|movie)", self._search_text)
         r("POST", r"/sync/ratings", self._ratings_add)
         r("GET", r"/sync/ratings", self._ratings_get)
+        r("POST", r"/sync/ratings/remove", self._ratings_remove)
         r("POST", r"/sync/watchlist", self._watchlist_add)
         r("POST", r"/sync/watchlist/remove", self._watchlist_remove)
         r("GET", r"/sync/watchlist", self._watchlist_get)
@@ -549,6 +551,20 @@ class FakeTrakt(FakeServer):
                     self.ratings[f"season:{trakt_id}:{season['number']}"] = season["rating"]
                     added["seasons"] += 1
         return Response(201, {"added": added, "not_found": not_found})
+
+    def _ratings_remove(self, request: Request) -> Response:
+        body = request.json() or {}
+        with self.lock:
+            self.ratings_removes.append(body)
+            for item in body.get("movies") or []:
+                self.ratings.pop(f"movie:{(item.get('ids') or {}).get('trakt')}", None)
+            for item in body.get("shows") or []:
+                trakt_id = (item.get("ids") or {}).get("trakt")
+                for season in item.get("seasons") or []:
+                    self.ratings.pop(f"season:{trakt_id}:{season['number']}", None)
+                if not item.get("seasons"):
+                    self.ratings.pop(f"show:{trakt_id}", None)
+        return Response(200, {"deleted": {}, "not_found": {"movies": [], "shows": []}})
 
     def _ratings_get(self, request: Request) -> Response:
         rows = []

@@ -13,6 +13,7 @@ from syncer.sync.ratings import (
     RatingTarget,
     Wanted,
     decide,
+    holding,
     rating_target,
     trakt_rating,
 )
@@ -206,3 +207,20 @@ def test_the_run_page_shows_rating_lines(scored, staff_client):
     run = sync_run(mode="completed")
     html = staff_client.get(f"/runs/{run.pk}/?action=rate").content.decode()
     assert "rate 9/10: Posted" in html and "season 2" in html
+
+
+# --- what an undo leaves on a Trakt item (pure): only which writes are undone matters
+
+# Run A rated 7 where Trakt had none, run B changed it to 8.
+A, B = (7, 0), (8, 7)
+
+
+@pytest.mark.parametrize("undone, left", [
+    ((False, False), 8), ((True, False), 8), ((False, True), 7), ((True, True), 0),
+])
+def test_what_our_rating_writes_leave_depends_only_on_which_are_undone(undone, left):
+    assert holding([(*A, undone[0]), (*B, undone[1])]) == left
+
+
+def test_a_replaced_rating_that_was_not_recorded_is_not_guessed():
+    assert holding([(8, None, True)]) is None

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from mappings.models import Mapping
-from syncer.models import RemoveBatch, SyncBatch, SyncProgress, SyncRun, SyncRunItem
+from syncer.models import LedgerItem, RemoveBatch, SyncBatch, SyncProgress, SyncRun, SyncRunItem
 from syncer.sync.services import sync_run
 from syncer.sync.undo import UndoRefused, undo_run
 from tests.seeds import map_show
@@ -155,7 +155,7 @@ def test_progress_a_later_run_advanced_is_left_alone(library, fake_anilist):
     ("undo", "is itself an undo and cannot be undone"),
     ("twice", "was already undone"),
     ("preview", "was a preview"),
-    ("nothing", "posted no plays"),
+    ("nothing", "wrote no plays, ratings or watchlist adds"),
 ])
 def test_what_cannot_be_undone_is_refused_with_a_reason(library, case, message):
     run = synced(library)
@@ -188,14 +188,65 @@ def test_a_run_with_a_post_still_unsettled_is_refused_until_a_sync_settles_it(li
     assert SyncProgress.objects.get(anilist_id=1).last_abs == 2
 
 
-def test_undo_takes_back_plays_only_not_the_runs_ratings(library, fake_anilist, settings):
+def score(anilist, entry_id: int, value: int) -> None:
+    next(e for lst in anilist.lists for e in lst["entries"] if e["id"] == entry_id)["score"] = value
+
+
+def test_undo_takes_back_a_rating_the_run_set_where_trakt_had_none(library, fake_anilist, settings):
     settings.SYNC_RATINGS = True
-    next(e for lst in fake_anilist.lists for e in lst["entries"] if e["id"] == 12)["score"] = 80
+    score(fake_anilist, 12, 80)
     run = synced(library)
-    assert run.items.filter(action="rate", state="posted").count() == 1
+    assert library.ratings == {"show:200": 8}
+    preview = undo_run(run_id=run.pk, dry_run=True)
+    assert list(preview.items.filter(action="rate").values_list("trakt_id", "rating", "state")) == [
+        (200, None, "planned")]
+    assert library.ratings == {"show:200": 8}  # a preview changes nothing
     undo = undo_run(run_id=run.pk)
     assert (undo.state, undo.found, undo.posted) == (SyncRun.State.SUCCEEDED, 7, 7), undo.error
-    assert plays(library) == Counter() and library.ratings == {"show:200": 8}
+    assert plays(library) == Counter() and library.ratings == {}
+    assert run.items.get(action="rate").state == SyncRunItem.State.REMOVED
+    row = LedgerItem.objects.get(what="rating", anilist_id=2)
+    assert (row.state, row.reason) == ("wanted", "undone")
+
+
+def test_undo_puts_back_the_rating_the_run_replaced(library, fake_anilist, settings):
+    settings.SYNC_RATINGS = True
+    score(fake_anilist, 12, 80)
+    synced(library)
+    score(fake_anilist, 12, 60)
+    changed = sync_run(mode="completed")
+    assert library.ratings == {"show:200": 6}
+    undo = undo_run(run_id=changed.pk)
+    assert undo.state == SyncRun.State.SUCCEEDED, undo.error
+    assert library.ratings == {"show:200": 8}
+    assert list(undo.items.filter(action="rate").values_list("rating", "state")) == [(8, "posted")]
+
+
+@pytest.mark.parametrize("order", ["first run first", "second run first"])
+def test_undoing_two_runs_that_rated_in_either_order_leaves_trakt_as_before_both(library, fake_anilist, settings,
+                                                                                order):
+    settings.SYNC_RATINGS = True
+    library.ratings["show:100"] = 5  # the user's own, kept: only show 200 is this app's
+    score(fake_anilist, 12, 80)
+    first = synced(library)
+    score(fake_anilist, 12, 60)
+    second = sync_run(mode="completed")
+    assert library.ratings == {"show:100": 5, "show:200": 6}
+    for run in ([first, second] if order == "first run first" else [second, first]):
+        undo = undo_run(run_id=run.pk)
+        assert undo.state == SyncRun.State.SUCCEEDED, undo.error
+    assert library.ratings == {"show:100": 5}
+
+
+def test_a_rating_the_user_changed_since_is_left_alone_by_undo(library, fake_anilist, settings):
+    settings.SYNC_RATINGS = True
+    score(fake_anilist, 12, 80)
+    run = synced(library)
+    library.ratings["show:200"] = 3  # set by hand on Trakt since
+    undo = undo_run(run_id=run.pk)
+    assert undo.state == SyncRun.State.SUCCEEDED, undo.error
+    assert library.ratings == {"show:200": 3}
+    assert list(undo.items.filter(action="rate").values_list("state", flat=True)) == ["not_found"]
 
 
 def test_an_undo_says_removed_on_its_page_its_tabs_and_the_api(db, staff_client, settings):
@@ -216,3 +267,48 @@ def test_an_undo_says_removed_on_its_page_its_tabs_and_the_api(db, staff_client,
     assert "2 plays found, 2 to remove" in text and "to post" not in text
     body = staff_client.get(f"/api/runs/{undo.pk}", HTTP_AUTHORIZATION=f"Bearer {settings.API_TOKEN}").json()
     assert body["counts"] == {"found": 2, "removed": 2, "alreadyGone": 0, "errors": 0}
+
+
+# The watchlist adds a run made are taken off by its undo; the user's items stay.
+
+@pytest.fixture
+def planned(fake_anilist, trakt_connected, settings):
+    """AniList 3 and 4 PLANNING (shows 300 and 400); the user has show 400 on the watchlist already."""
+    settings.SYNC_WATCHLIST = True
+    for n in (3, 4):
+        trakt_connected.add_show(n * 100, seasons={1: 12})
+        map_show(n, n * 100)
+        fake_anilist.add_entry(10 + n, n, status="PLANNING", progress=0, episodes=12)
+    trakt_connected.watchlist.append(("show", 400))
+    return trakt_connected
+
+
+def test_undo_takes_the_runs_watchlist_adds_off_and_leaves_the_users_items(planned):
+    run = sync_run(mode="completed")
+    assert planned.watchlist == [("show", 400), ("show", 300)]
+    preview = undo_run(run_id=run.pk, dry_run=True)
+    assert list(preview.items.values_list("action", "kind", "trakt_id", "state")) == [
+        ("unwatchlist", "show", 300, "planned")]
+    assert planned.watchlist == [("show", 400), ("show", 300)]  # a preview changes nothing
+    undo = undo_run(run_id=run.pk)
+    assert undo.state == SyncRun.State.SUCCEEDED, undo.error
+    assert planned.watchlist == [("show", 400)]
+    assert list(undo.items.values_list("action", "trakt_id", "state")) == [("unwatchlist", 300, "posted")]
+    assert (undo.found, undo.posted) == (0, 0)  # plays only
+    assert run.items.get(action="watchlist").state == SyncRunItem.State.REMOVED
+    row = LedgerItem.objects.get(what="watchlist", anilist_id=3)
+    assert (row.state, row.reason, row.params) == ("wanted", "undone", {"undo": undo.pk})
+
+
+@pytest.mark.parametrize("order", ["first run first", "second run first"])
+def test_undoing_a_watchlist_add_and_its_remap_in_either_order_ends_the_same(planned, order):
+    first = sync_run(mode="completed")
+    planned.add_show(500, seasons={1: 12})
+    Mapping.objects.filter(anilist_id=3).update(trakt_id=500)
+    second = sync_run(mode="completed")  # takes 300 off, adds 500
+    assert planned.watchlist == [("show", 400), ("show", 500)]
+    for run in ([first, second] if order == "first run first" else [second, first]):
+        undo = undo_run(run_id=run.pk)
+        assert undo.state == SyncRun.State.SUCCEEDED, undo.error
+    assert planned.watchlist == [("show", 400)]
+    assert LedgerItem.objects.get(what="watchlist", anilist_id=3).state == "wanted"
