@@ -141,3 +141,107 @@ def test_new_rows_get_ids_after_the_adopted_ones_and_migrate_twice_is_harmless(l
                    "from logs.models import LogEntry; print(LogEntry.objects.create(message='new').id)")
     assert write.returncode == 0, write.stderr
     assert int(write.stdout.strip().splitlines()[-1]) > 3
+
+
+# --- the original app's database, populated, migrated, then synced against the fakes
+
+# An original-app user mid-way: Attack on Titan S1 (AniList 16498, 25 episodes) synced to 20 and
+# S3 Part 2 (104578, Trakt S3E13-22, a manual row) to 6; the movie (21519) synced. AniList now
+# has all of them watched. The `mappings` rows have no start (the original never stored one):
+# the datasets place them, as on a real first start.
+SYNCED_ORIGINAL_ROWS = """
+INSERT INTO mappings (anilist_id, trakt_id, tmdb_id, type, is_manual) VALUES
+  (16498, 1420, 1429, 'show', false), (104578, 1420, 1429, 'show', true), (21519, 254107, 372058, 'movie', false);
+INSERT INTO system_config (key, value) VALUES ('lastSyncTimestamp', '1731369271'),
+  ('trakt:token', 'legacy-access'), ('trakt:refresh_token', 'legacy-refresh');
+INSERT INTO sync_progress (anilist_id, last_abs) VALUES (16498, 20), (104578, 6), (21519, 1);
+"""
+IMPORT_DATASETS = """
+from mappings import importer
+from tests.mappings.support import ANIBRIDGE, FRIBB_CURRENT, OTAKU_DB
+for name, path in (("otaku", OTAKU_DB), ("fribb", FRIBB_CURRENT), ("anibridge", ANIBRIDGE)):
+    assert importer.import_file(name, path).ok
+"""
+CURSOR = 1731369271
+# What the original app had not posted yet: S1E21-25, and S3E19-22 (AniList 7-10 of Part 2).
+MISSING = {(1420, 1, n) for n in range(21, 26)} | {(1420, 3, n) for n in range(19, 23)}
+
+
+@pytest.fixture
+def synced_original(postgres_only):
+    name = f"adopt_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_dsn("postgres"), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(server_dsn(name), autocommit=True) as conn:
+            conn.execute(ORIGINAL_SCHEMA)
+            conn.execute(SYNCED_ORIGINAL_ROWS)
+        yield name
+    finally:
+        with psycopg.connect(server_dsn("postgres"), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fakes():
+    import time
+
+    from tests.fakes.anilist import FakeAniList
+    from tests.fakes.trakt import FakeTrakt
+
+    with FakeAniList() as anilist, FakeTrakt() as trakt:
+        trakt.access_tokens["legacy-access"] = time.time() + 86400  # the adopted token pair
+        trakt.refresh_tokens.add("legacy-refresh")
+        trakt.add_show(1420, title="Attack on Titan", ids={"tmdb": 1429, "tvdb": 267440, "imdb": "tt2560140"},
+                       seasons={1: 25, 2: 12, 3: 22, 4: 28})
+        trakt.add_movie(254107, title="Attack on Titan: Chronicle", ids={"tmdb": 372058})
+        anilist.add_entry(1, 16498, status="COMPLETED", progress=25, episodes=25, updated_at=CURSOR + 100)
+        anilist.add_entry(2, 104578, status="COMPLETED", progress=10, episodes=10, updated_at=CURSOR + 200)
+        anilist.add_entry(3, 21519, status="COMPLETED", progress=1, episodes=1, fmt="MOVIE", updated_at=CURSOR - 100)
+        anilist.add_activity(7001, 16498, status="watched episode", progress="21 - 25", created_at=CURSOR + 100)
+        anilist.add_activity(7002, 104578, status="watched episode", progress="7 - 10", created_at=CURSOR + 200)
+        yield anilist, trakt
+
+
+def sync(dbname: str, anilist, trakt, mode: str) -> str:
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "ENV_FILE": "/dev/null", "DEBUG": "true",
+           "DATABASE_URL": database_url(dbname), "ANILIST_API_URL": anilist.url,
+           "ANILIST_ACCESS_TOKEN": anilist.token, "ANILIST_REQUESTS_PER_MINUTE": "1000",
+           "TRAKT_API_URL": trakt.url, "TRAKT_AUTH_URL": trakt.auth_url, "TRAKT_CLIENT_ID": trakt.client_id,
+           "TRAKT_CLIENT_SECRET": trakt.client_secret, "TRAKT_WRITE_INTERVAL_SECONDS": "0.01",
+           "SYNC_RECONCILE_DELAY_SECONDS": "0", "AIRDATES_ENABLED": "false"}
+    result = subprocess.run([sys.executable, "manage.py", "sync", mode], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return result.stdout + result.stderr
+
+
+def posted(trakt) -> list[tuple[int, int, int]]:
+    return sorted((show, season, number) for show, season, number, _ in trakt.episode_plays())
+
+
+def migrated(dbname: str) -> None:
+    for args in (("migrate", "--noinput"), ("shell", "-c", IMPORT_DATASETS)):
+        result = manage(dbname, *args)
+        assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_a_synced_original_database_then_an_incremental_posts_only_the_episodes_above_last_abs(
+        synced_original, fakes):
+    anilist, trakt = fakes
+    migrated(synced_original)
+    sync(synced_original, anilist, trakt, "incremental")
+    assert posted(trakt) == sorted(MISSING)
+    assert trakt.movie_plays() == []  # last_abs 1: the movie is synced
+    sync(synced_original, anilist, trakt, "library")
+    assert posted(trakt) == sorted(MISSING)  # the library run finds nothing more to post
+
+
+def test_a_synced_original_database_then_a_library_run_posts_only_the_episodes_above_last_abs(
+        synced_original, fakes):
+    anilist, trakt = fakes
+    migrated(synced_original)
+    sync(synced_original, anilist, trakt, "library")
+    assert posted(trakt) == sorted(MISSING) and trakt.movie_plays() == []
+    sync(synced_original, anilist, trakt, "incremental")
+    assert posted(trakt) == sorted(MISSING)
