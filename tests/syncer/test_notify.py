@@ -111,10 +111,10 @@ def test_a_scheduled_run_that_posted_is_announced_only_when_opted_in(receiver, f
     assert receiver.messages == []
     settings.NOTIFY_SCHEDULED_POSTS = True
     fake_anilist.add_entry(12, 2, status="COMPLETED", progress=2, episodes=2)
-    run = sync_run(mode="completed", trigger="scheduled")
+    run = sync_run(mode="completed", trigger="scheduled")  # entry 11 is on Trakt: already synced
     assert (run.state, run.posted) == (SyncRun.State.SUCCEEDED, 2), run.error
     assert texts(receiver) == [f"AniList → Trakt Sync: sync #{run.pk} | Scheduled sync #{run.pk} posted 2 "
-                               "play(s) to Trakt (0 already synced, 0 unmapped, 0 not found)."]
+                               "play(s) to Trakt (1 already synced, 0 unmapped, 0 not found)."]
     sync_run(mode="completed", trigger="scheduled")  # posts nothing: says nothing
     assert len(receiver.messages) == 1
 
