@@ -1,6 +1,7 @@
 """Rows a test starts from: manual mappings of an AniList entry to a Trakt show or movie, and a
 Trakt history with duplicate plays for the history doctor."""
 
+import time
 from datetime import UTC, datetime
 
 from mappings.models import Mapping
@@ -38,3 +39,21 @@ def seed_duplicates(trakt) -> None:
     trakt.add_play(show=100, season=1, number=4, watched_at=at(60))
     trakt.add_play(movie=7, watched_at=at(100))
     trakt.add_play(movie=7, watched_at=at(100))
+
+
+def three_shows_last_read_slow(fake_anilist, trakt, *, seconds: float) -> None:
+    """Three completed entries of ten episodes on Trakt shows 100, 200 and 300, whose last
+    season list takes `seconds` to answer: a run posts the first shows (in batches of 5, the
+    caller's setting) while it still reads the last one."""
+    for n in (1, 2, 3):
+        trakt.add_show(100 * n, seasons={1: 10})
+        map_show(n, 100 * n)
+        fake_anilist.add_entry(10 + n, n, status="COMPLETED", progress=10, episodes=10)
+    answer = trakt.handle
+
+    def slow_last_read(request):
+        if request.path == "/shows/300/seasons":
+            time.sleep(seconds)
+        return answer(request)
+
+    trakt.handle = slow_last_read

@@ -2,7 +2,6 @@
 bar only once its total is known; failures as one line, a traceback only with --verbosity 2."""
 
 import re
-import time
 from io import StringIO
 
 import pytest
@@ -10,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from mappings.models import Mapping
 from syncer.management.commands.sync import _console_handlers
-from tests.seeds import map_show
+from tests.seeds import map_show, three_shows_last_read_slow
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR) [\w.]+: ")
 
@@ -165,18 +164,7 @@ def test_a_pipelined_run_on_a_terminal_says_the_posted_numbers_of_its_rows(db, f
 
     monkeypatch.setattr(ProgressLine, "EVERY", 0)  # every report drawn, not one a second
     settings.TRAKT_BATCH_SIZE = 5
-    for n in (1, 2, 3):
-        trakt_connected.add_show(100 * n, seasons={1: 10})
-        map_show(n, 100 * n)
-        fake_anilist.add_entry(10 + n, n, status="COMPLETED", progress=10, episodes=10)
-    original = trakt_connected.handle
-
-    def slow_last_read(request):
-        if request.path == "/shows/300/seasons":
-            time.sleep(1.2)  # the first shows are posted meanwhile
-        return original(request)
-
-    trakt_connected.handle = slow_last_read
+    three_shows_last_read_slow(fake_anilist, trakt_connected, seconds=1.2)  # the first shows post meanwhile
     call_command("sync", "completed", stdout=terminal)
     drawn = re.split(r"\r\x1b\[2K", terminal.getvalue())
     assert not any(re.search(r"Posted \d|\d+/\d+", text) for text in drawn), drawn

@@ -12,7 +12,7 @@ from mappings.seasons import trakt_show_seasons
 from syncer.models import SyncRun, SyncRunItem
 from syncer.sync import pipeline
 from syncer.sync.services import sync_preview, sync_run
-from tests.seeds import map_movie, map_show
+from tests.seeds import map_movie, map_show, three_shows_last_read_slow
 
 
 def plays(trakt):
@@ -53,18 +53,7 @@ def test_posting_starts_while_the_last_season_list_is_still_being_read(db, fake_
 def test_the_run_says_it_reads_seasons_until_the_last_list_is_read_then_posting_never_back(db, fake_anilist,
                                                                                              trakt_connected, settings):
     settings.TRAKT_BATCH_SIZE = 5
-    for n in (1, 2, 3):
-        trakt_connected.add_show(100 * n, seasons={1: 10})
-        map_show(n, 100 * n)
-        fake_anilist.add_entry(10 + n, n, status="COMPLETED", progress=10, episodes=10)
-    original = trakt_connected.handle
-
-    def slow_last_read(request):
-        if request.path == "/shows/300/seasons":
-            time.sleep(2.5)
-        return original(request)
-
-    trakt_connected.handle = slow_last_read
+    three_shows_last_read_slow(fake_anilist, trakt_connected, seconds=2.5)
     stored = []
 
     def page_label(done, total, label):

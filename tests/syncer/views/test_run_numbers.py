@@ -11,7 +11,7 @@ from django.utils import timezone
 from syncer.models import SyncRun, SyncRunItem
 from syncer.sync import pipeline
 from syncer.sync.services import sync_run
-from tests.seeds import map_show
+from tests.seeds import three_shows_last_read_slow
 
 
 def text(response) -> str:
@@ -31,18 +31,8 @@ def rows(run, **filters) -> int:
 @pytest.fixture
 def three_shows(fake_anilist, trakt_connected, settings):
     settings.TRAKT_BATCH_SIZE = 5
-    for n in (1, 2, 3):
-        trakt_connected.add_show(100 * n, seasons={1: 10})
-        map_show(n, 100 * n)
-        fake_anilist.add_entry(10 + n, n, status="COMPLETED", progress=10, episodes=10)
-    original = trakt_connected.handle
-
-    def slow_last_read(request):
-        if request.path == "/shows/300/seasons":
-            time.sleep(1.2)  # the run posts the first shows meanwhile, and says so on its page
-        return original(request)
-
-    trakt_connected.handle = slow_last_read
+    # The run posts the first shows while it reads the last, and says so on its page.
+    three_shows_last_read_slow(fake_anilist, trakt_connected, seconds=1.2)
     return trakt_connected
 
 
