@@ -133,6 +133,8 @@ def _settle(run: SyncRun, *, planning: dict, unmapped: dict, rows: dict[int, Led
     writes (`done`: AniList id → (its line, the reason code it was not written for or "", params))."""
     removed = {aid for aid, (line, code, _) in done.items() if line.action == Item.Action.UNWATCHLIST and not code}
     added = {aid: line for aid, (line, code, _) in done.items() if line.action == Item.Action.WATCHLIST and not code}
+    # A refused remove keeps its entry's line in `done` (`_apply` adds nothing for that entry).
+    refused = {aid for aid, (line, code, _) in done.items() if line.action == Item.Action.UNWATCHLIST and code}
     # What this app added where a PLANNING entry belongs stays ours, whichever entry holds it now.
     ours = {_where(r): (r.run_id, r.item_id) for aid, r in rows.items() if r.state == State.POSTED and aid not in removed}
     wanted_at = {(kind, trakt_id) for kind, trakt_id, _ in planning.values()}
@@ -141,6 +143,8 @@ def _settle(run: SyncRun, *, planning: dict, unmapped: dict, rows: dict[int, Led
     for aid, (kind, trakt_id, title) in planning.items():
         row = out[aid] = rows.get(aid) or LedgerItem(what=LedgerItem.What.WATCHLIST, anilist_id=aid)
         row.title, row.belongs, target = title[:500], {"kind": kind, "trakt_id": trakt_id}, (kind, trakt_id)
+        if aid in refused:
+            continue  # Trakt refused to take its old item off: still ours, moved by a later run
         if aid in added:
             _place(row, State.POSTED, target, run_id=run.pk, item_id=added[aid].pk)
         elif target in on_trakt and target in ours:
@@ -210,6 +214,13 @@ def _apply(trakt, pairs, *, watchlist_size: int) -> dict[int, tuple[Item, str, d
         taken = watchlist_remove(trakt, removes)
         done |= {line.anilist_id: (item, "" if taken else "trakt_refused", {}) for line, item in removes}
         watchlist_size -= len(removes) if taken else 0
+        if not taken:
+            # A remapped entry's row points at its old item while that is still ours on the
+            # watchlist (so a later run takes it off); its new item waits for that run.
+            stuck = {line.anilist_id for line, _ in removes}
+            _mark([p for p in adds if p[0].anilist_id in stuck], Item.State.FAILED,
+                  "not added: its old item could not be taken off first; the next run does both", "trakt_refused")
+            adds = [p for p in adds if p[0].anilist_id not in stuck]
     if adds:
         done |= _add(trakt, adds, watchlist_size=watchlist_size)
     return done

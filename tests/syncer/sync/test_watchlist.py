@@ -148,6 +148,20 @@ def test_a_remapped_planning_entry_takes_this_apps_add_off_the_old_show_and_adds
     assert LedgerItem.objects.get(what="watchlist", anilist_id=1).run_id == run.pk
 
 
+def test_a_remap_whose_old_item_trakt_would_not_take_off_keeps_it_ours_until_a_later_run_moves_it(planning):
+    sync_run(mode="completed")
+    planning.add_show(200, seasons={1: 12})
+    Mapping.objects.filter(anilist_id=1).update(trakt_id=200)
+    planning.fail("/sync/watchlist/remove", status=422, times=None)
+    sync_run(mode="completed")
+    assert ("show", 100) in planning.watchlist and ("show", 200) not in planning.watchlist
+    assert watch_rows()[1][:3] == ("posted", ("show", 100), ("show", 200))  # still ours, so still to move
+    planning.clear_faults()
+    sync_run(mode="completed")
+    assert set(planning.watchlist) == {("movie", 300), ("show", 200)}
+    assert watch_rows()[1] == ("posted", ("show", 200), ("show", 200), "", {})
+
+
 def test_an_entry_remapped_onto_the_users_own_item_leaves_that_item_alone_for_good(planning, fake_anilist):
     planning.add_show(500, seasons={1: 12})
     planning.watchlist.append(("show", 500))  # the user's own
