@@ -89,7 +89,7 @@ def test_preview_then_run_a_completed_sync(signed_in, live_server, library, q_sy
     assert sorted((s, n) for _, s, n, _ in library.episode_plays()) == [(1, 1), (1, 2), (1, 3)]
     # A second run finds nothing left to post.
     page.get_by_role("button", name="Run completed").click()
-    expect(result).to_contain_text("Nothing to do: every episode found is already synced")
+    expect(result).to_contain_text("1 entry, 3 episodes already on Trakt: nothing to post")
     expect(result).to_contain_text("0 posted")
     assert len(library.episode_plays()) == 3
 
