@@ -1,6 +1,7 @@
 """A user of the original app points DATABASE_URL at their Supabase Postgres and migrates:
 every table is adopted, every row survives and reads through the models."""
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -87,19 +88,26 @@ def manage(dbname: str, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture
-def legacy_database(postgres_only):
+@contextlib.contextmanager
+def original_database(rows: str):
+    """A throwaway PostgreSQL database with the original app's schema and `rows`: its name."""
     name = f"adopt_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_dsn("postgres"), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         with psycopg.connect(server_dsn(name), autocommit=True) as conn:
             conn.execute(ORIGINAL_SCHEMA)
-            conn.execute(ORIGINAL_ROWS)
+            conn.execute(rows)
         yield name
     finally:
         with psycopg.connect(server_dsn("postgres"), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def legacy_database(postgres_only):
+    with original_database(ORIGINAL_ROWS) as name:
+        yield name
 
 
 def test_migrate_adopts_the_original_tables_and_keeps_every_row(legacy_database):
@@ -169,17 +177,8 @@ MISSING = {(1420, 1, n) for n in range(21, 26)} | {(1420, 3, n) for n in range(1
 
 @pytest.fixture
 def synced_original(postgres_only):
-    name = f"adopt_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_dsn("postgres"), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with psycopg.connect(server_dsn(name), autocommit=True) as conn:
-            conn.execute(ORIGINAL_SCHEMA)
-            conn.execute(SYNCED_ORIGINAL_ROWS)
+    with original_database(SYNCED_ORIGINAL_ROWS) as name:
         yield name
-    finally:
-        with psycopg.connect(server_dsn("postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
